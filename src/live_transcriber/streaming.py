@@ -1,0 +1,218 @@
+"""The streaming policy: when a recogniser's words become interim, final, or end an utterance. No I/O.
+
+A batch recogniser (Whisper) is run again and again on a sliding window of the latest audio.
+Its hypotheses change from run to run, mostly at the end of the window where speech is cut off.
+The policy turns that into Deepgram-shaped events:
+
+- **LocalAgreement-2** (Macháček et al., 2023, "Turning Whisper into Real-Time Transcription
+  System"): a word becomes final once two consecutive runs agree on it (longest common prefix
+  of the words after the last final word).
+- **Silence endpointing**: when the audio after the last hypothesised word is quiet for
+  ``endpoint_silence`` seconds, every pending word becomes final with ``speech_final=True``
+  and an ``UtteranceEnd`` follows.
+- **Window trimming**: audio before finalised speech is dropped once the window grows beyond
+  ``max_window`` seconds (or at each utterance end), so each run costs about the same however
+  long the session lasts. Finalised text is passed as the prompt instead.
+
+The recogniser is injected as ``transcribe(audio, prompt) -> list[Word]`` with word times
+relative to the start of ``audio``, so the policy can be tested with scripted hypotheses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from .results import Event, Result, SpeechStarted, UtteranceEnd, Word, join_words
+
+Transcribe = Callable[[np.ndarray, str], list[Word]]
+
+_FRAME_S = 0.03
+_NON_WORD = re.compile(r"[^\w']+")
+
+
+@dataclass
+class PolicyOptions:
+    sample_rate: int = 16000
+    #: Seconds of new audio that make a new recognition run worthwhile.
+    min_step: float = 0.5
+    #: Longest window passed to the recogniser before finalised audio is cut off.
+    max_window: float = 12.0
+    #: Quiet after the last word that ends an utterance.
+    endpoint_silence: float = 0.7
+    #: RMS (full scale 1.0) below which a 30 ms frame counts as silence (about -46 dBFS).
+    silence_rms: float = 0.005
+    #: Words of finalised text given to the recogniser as context.
+    prompt_words: int = 40
+
+
+def normalize(word: str) -> str:
+    return _NON_WORD.sub("", word.lower())
+
+
+class StreamingPolicy:
+    """Turns repeated recognition of a growing audio window into interim and final results."""
+
+    def __init__(self, options: PolicyOptions | None = None) -> None:
+        self.options = options or PolicyOptions()
+        self.window = np.zeros(0, dtype=np.float32)
+        self.window_start = 0.0  # seconds from the start of the recording
+        self.final_words: list[Word] = []
+        self.final_end = 0.0
+        self._pending: list[Word] = []  # the previous run's words after the final ones
+        self._interim_text = ""
+        self._samples_seen = 0  # samples in the window at the last run
+        self._in_utterance = False  # words were finalised since the last utterance end
+
+    # -- audio in ---------------------------------------------------------------------------
+
+    @property
+    def window_end(self) -> float:
+        return self.window_start + len(self.window) / self.options.sample_rate
+
+    def add_audio(self, samples: np.ndarray) -> None:
+        self.window = np.concatenate([self.window, np.asarray(samples, dtype=np.float32)])
+
+    def ready(self) -> bool:
+        """Whether enough new audio arrived for another recognition run."""
+        new = (len(self.window) - self._samples_seen) / self.options.sample_rate
+        return new >= self.options.min_step
+
+    # -- recognition runs -------------------------------------------------------------------
+
+    def step(self, transcribe: Transcribe) -> list[Event]:
+        """Run the recogniser on the window and return the events the new hypothesis gives."""
+        self._samples_seen = len(self.window)
+        if not self._has_speech(self.window):
+            return self._endpoint(self._pending)
+        hypothesis = self._recognise(transcribe)
+        events: list[Event] = []
+        if not self._pending and not self._in_utterance and hypothesis:
+            events.append(SpeechStarted(hypothesis[0].start))
+        agreed = _common_prefix(self._pending, hypothesis)
+        if agreed:
+            events.append(self._finalise(hypothesis[:agreed], speech_final=False))
+        self._pending = hypothesis[agreed:]
+        events += self._endpoint(self._pending)
+        self._trim_if_long()
+        return events
+
+    def finish(self, transcribe: Transcribe) -> list[Event]:
+        """The stream ended: finalise everything still pending in one last run."""
+        events: list[Event] = []
+        hypothesis = self._recognise(transcribe) if self._has_speech(self.window) else []
+        if hypothesis or self._in_utterance:
+            events.append(self._finalise(hypothesis, speech_final=True, from_finalize=True))
+            events.append(UtteranceEnd(self.final_end))
+        self._pending = []
+        self._in_utterance = False
+        self._drop_until(self.window_end)
+        return events
+
+    def _recognise(self, transcribe: Transcribe) -> list[Word]:
+        prompt = join_words(self.final_words[-self.options.prompt_words :])
+        words = transcribe(self.window, prompt)
+        end = self.window_end
+        absolute = [replace(w, start=w.start + self.window_start, end=min(w.end + self.window_start, end)) for w in words]
+        return _after(absolute, self.final_words, self.final_end)
+
+    def _finalise(self, words: list[Word], *, speech_final: bool, from_finalize: bool = False) -> Result:
+        self.final_words += words
+        if words:
+            self.final_end = max(self.final_end, words[-1].end)
+            self._in_utterance = True
+        if speech_final:
+            self._in_utterance = False
+        self._interim_text = ""
+        return Result(
+            text=join_words(words),
+            start=words[0].start if words else self.final_end,
+            end=words[-1].end if words else self.final_end,
+            words=tuple(words),
+            is_final=True,
+            speech_final=speech_final,
+            from_finalize=from_finalize,
+        )
+
+    def _endpoint(self, pending: list[Word]) -> list[Event]:
+        """Finalise the utterance if it is followed by enough silence, else report the interim."""
+        last_word_end = pending[-1].end if pending else self.final_end
+        quiet_from = max(last_word_end, self._speech_end())
+        if (pending or self._in_utterance) and self.window_end - quiet_from >= self.options.endpoint_silence:
+            result = self._finalise(pending, speech_final=True)
+            self._pending = []
+            # Cut in the middle of the silence: the next utterance starts clean, with no context lost.
+            self._drop_until((quiet_from + self.window_end) / 2)
+            return [result, UtteranceEnd(self.final_end)]
+        text = join_words(pending)
+        if text == self._interim_text:
+            return []
+        self._interim_text = text
+        start = pending[0].start if pending else self.final_end
+        end = pending[-1].end if pending else self.final_end
+        return [Result(text=text, start=start, end=end, words=tuple(pending), is_final=False)]
+
+    # -- the window -------------------------------------------------------------------------
+
+    def _trim_if_long(self) -> None:
+        if self.window_end - self.window_start <= self.options.max_window:
+            return
+        if self.final_end > self.window_start:
+            self._drop_until(self.final_end)
+        else:
+            # Nothing agreed for a whole window (e.g. unsteady noise): finalise what is there
+            # rather than let the cost of each run grow without bound.
+            self._finalise(self._pending, speech_final=False)
+            self._pending = []
+            self._drop_until(max(self.final_end, self.window_end - self.options.max_window / 2))
+
+    def _drop_until(self, t: float) -> None:
+        n = int(round((t - self.window_start) * self.options.sample_rate))
+        n = max(0, min(n, len(self.window)))
+        self.window = self.window[n:]
+        self.window_start += n / self.options.sample_rate
+        self._samples_seen = max(0, self._samples_seen - n)
+
+    def _frame_rms(self, audio: np.ndarray) -> np.ndarray:
+        frame = int(self.options.sample_rate * _FRAME_S)
+        n = len(audio) // frame
+        if n == 0:
+            return np.zeros(0, dtype=np.float32)
+        frames = audio[: n * frame].reshape(n, frame)
+        return np.sqrt(np.mean(frames * frames, axis=1))
+
+    def _has_speech(self, audio: np.ndarray) -> bool:
+        return bool(np.any(self._frame_rms(audio) >= self.options.silence_rms))
+
+    def _speech_end(self) -> float:
+        """Where the last loud frame of the window ends (the window start if there is none)."""
+        loud = np.flatnonzero(self._frame_rms(self.window) >= self.options.silence_rms)
+        if not len(loud):
+            return self.window_start
+        return self.window_start + (loud[-1] + 1) * _FRAME_S
+
+
+def _common_prefix(a: list[Word], b: list[Word]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if normalize(x.word) != normalize(y.word):
+            break
+        n += 1
+    return n
+
+
+def _after(words: list[Word], final_words: list[Word], final_end: float) -> list[Word]:
+    """The words of a new hypothesis that come after the final ones.
+
+    Whisper's word times are approximate, so a word that overlaps the final end is kept unless
+    it repeats the last final words (the recogniser re-reading audio it already gave us).
+    """
+    words = [w for w in words if w.end > final_end + 0.05 and normalize(w.word)]
+    for n in range(min(5, len(words), len(final_words)), 0, -1):
+        tail = [normalize(w.word) for w in final_words[-n:]]
+        if [normalize(w.word) for w in words[:n]] == tail and words[0].start < final_end + 1.0:
+            return words[n:]
+    return words

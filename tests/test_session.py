@@ -1,0 +1,126 @@
+import pytest
+
+from live_transcriber.session import Audio, ClientError, EndStream, Phase, Problem, Session, StartStream
+
+START = {"type": "start", "stream": "s1", "mime_type": "audio/webm;codecs=opus"}
+
+
+def chunk(seq, stream="s1"):
+    return {"type": "chunk", "stream": stream, "seq": seq}
+
+
+def audio(actions):
+    return [a.seq for a in actions if isinstance(a, Audio)]
+
+
+def problems(actions):
+    return [a.message for a in actions if isinstance(a, Problem)]
+
+
+@pytest.fixture
+def session():
+    s = Session(max_reorder=4)
+    assert s.handle(START) == [StartStream("audio/webm;codecs=opus")]
+    return s
+
+
+def test_in_order_chunks_pass_through_as_bytes(session):
+    out = session.handle(chunk(0), [memoryview(b"abc")])
+    assert out == [Audio(b"abc", 0)]
+    assert isinstance(out[0].data, bytes)
+    assert session.handle(chunk(1), [bytearray(b"de")]) == [Audio(b"de", 1)]
+    assert session.counters.bytes == 5
+
+
+def test_out_of_order_chunks_are_reordered(session):
+    assert session.handle(chunk(1), [b"1"]) == []
+    assert session.handle(chunk(2), [b"2"]) == []
+    assert audio(session.handle(chunk(0), [b"0"])) == [0, 1, 2]
+
+
+def test_duplicates_are_dropped_silently(session):
+    session.handle(chunk(0), [b"0"])
+    assert session.handle(chunk(0), [b"0"]) == []
+    session.handle(chunk(2), [b"2"])
+    assert session.handle(chunk(2), [b"2"]) == []
+    assert session.counters.duplicates == 2
+
+
+def test_a_gap_is_reported_once_too_many_chunks_wait(session):
+    out = []
+    for seq in [0, 2, 3, 4, 5, 6]:
+        out += session.handle(chunk(seq), [bytes([seq])])
+    assert audio(out) == [0, 2, 3, 4, 5, 6]
+    assert problems(out) == ["Audio chunks 1 never arrived; about 0.25 s of audio is missing."]
+    assert session.counters.lost == [1]
+    # The lost chunk arriving late is a duplicate now, not a reordering.
+    assert session.handle(chunk(1), [b"1"]) == []
+
+
+def test_stop_delivers_waiting_chunks_and_reports_gaps_including_the_tail(session):
+    session.handle(chunk(0), [b"0"])
+    session.handle(chunk(2), [b"2"])
+    out = session.handle({"type": "stop", "stream": "s1", "chunks": 6})
+    assert audio(out) == [2]
+    assert problems(out) == [
+        "Audio chunks 1 never arrived; about 0.25 s of audio is missing.",
+        "Audio chunks 3–5 never arrived; about 0.75 s of audio is missing.",
+    ]
+    assert out[-1] == EndStream()
+    assert session.phase is Phase.IDLE
+
+
+def test_stop_without_count_ends_cleanly(session):
+    session.handle(chunk(0), [b"0"])
+    assert session.handle({"type": "stop", "stream": "s1"}) == [EndStream()]
+    assert session.handle({"type": "stop", "stream": "s1"}) == []
+
+
+@pytest.mark.parametrize(
+    "msg, buffers, expected",
+    [
+        ("not a dict", [], "not an object"),
+        ({"type": "dance"}, [], "unknown type 'dance'"),
+        (chunk(-1), [b"x"], "invalid sequence number -1"),
+        (chunk("3"), [b"x"], "invalid sequence number '3'"),
+        (chunk(True), [b"x"], "invalid sequence number True"),
+        (chunk(0), [], "expected one binary buffer, got 0"),
+        (chunk(0), [b"a", b"b"], "expected one binary buffer, got 2"),
+        (chunk(0), [b""], "it is empty"),
+        (chunk(0), [42], "its buffer is int"),
+        (chunk(0), [b"x" * 101], "101 bytes is more than the 100 allowed"),
+    ],
+)
+def test_bad_messages_become_problems_and_change_nothing(msg, buffers, expected):
+    s = Session(max_chunk_bytes=100)
+    s.handle(START)
+    out = s.handle(msg, buffers)
+    assert len(out) == 1 and isinstance(out[0], Problem) and not out[0].fatal
+    assert expected in out[0].message
+    assert s.handle(chunk(0), [b"ok"]) == [Audio(b"ok", 0)]
+
+
+def test_audio_outside_a_recording_or_from_an_old_stream_is_ignored():
+    s = Session()
+    assert "no recording was open" in problems(s.handle(chunk(0), [b"x"]))[0]
+    s.handle(START)
+    assert "already ended" in problems(s.handle(chunk(0, stream="old"), [b"x"]))[0]
+
+
+def test_start_needs_an_audio_type():
+    out = Session().handle({"type": "start", "mime_type": "text/html"})
+    assert len(out) == 1 and out[0].fatal and "no audio format" in out[0].message
+
+
+def test_a_second_start_closes_the_first_recording(session):
+    session.handle(chunk(0), [b"0"])
+    out = session.handle({**START, "stream": "s2"})
+    assert out[0] == EndStream()
+    assert "previous one was closed" in problems(out)[0]
+    assert out[-1] == StartStream("audio/webm;codecs=opus")
+    assert session.handle(chunk(0, stream="s2"), [b"new"]) == [Audio(b"new", 0)]
+
+
+def test_client_errors_are_passed_on():
+    out = Session().handle({"type": "client_error", "kind": "permission", "message": "Microphone blocked"})
+    assert out == [ClientError("permission", "Microphone blocked")]

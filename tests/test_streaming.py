@@ -1,0 +1,157 @@
+"""The streaming policy, driven by a scripted recogniser instead of Whisper."""
+
+import numpy as np
+import pytest
+
+from live_transcriber.results import Result, SpeechStarted, Transcript, UtteranceEnd, Word
+from live_transcriber.streaming import PolicyOptions, StreamingPolicy
+
+SR = 16000
+
+
+def tone(seconds):
+    return (0.1 * np.sin(np.arange(int(seconds * SR)) * 0.2)).astype(np.float32)
+
+
+def silence(seconds):
+    return np.zeros(int(seconds * SR), dtype=np.float32)
+
+
+class ScriptedRecogniser:
+    """Returns the script's words that the window covers, as Whisper would (times relative to the window).
+
+    ``unstable`` words are recognised wrongly the first time they appear at the end of the window.
+    """
+
+    def __init__(self, policy, script, unstable=()):
+        self.policy = policy
+        self.script = script  # (word, start, end) in recording time
+        self.unstable = set(unstable)
+        self.seen = set()
+        self.calls = []
+
+    def __call__(self, audio, prompt):
+        start = self.policy.window_start
+        end = start + len(audio) / SR
+        self.calls.append((start, end, prompt))
+        words = []
+        for text, ws, we in self.script:
+            if ws >= start - 0.01 and ws < end:
+                if text in self.unstable and text not in self.seen:
+                    self.seen.add(text)
+                    text = text + "zz"
+                words.append(Word(text, ws - start, min(we, end) - start, 0.9, text))
+        return words
+
+
+def run(policy, recogniser, pieces, step=0.25):
+    events = []
+    for piece in pieces:
+        for i in range(0, len(piece), int(step * SR)):
+            policy.add_audio(piece[i : i + int(step * SR)])
+            if policy.ready():
+                events += policy.step(recogniser)
+    return events
+
+
+SCRIPT = [("one", 0.0, 0.4), ("two", 0.5, 0.9), ("three", 1.0, 1.4), ("four", 1.5, 1.9)]
+
+
+def finals(events):
+    return [e for e in events if isinstance(e, Result) and e.is_final]
+
+
+def test_words_become_final_when_two_runs_agree_and_interims_come_first():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=5.0))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = run(policy, rec, [tone(2.0)])
+    kinds = [(type(e).__name__, getattr(e, "is_final", None), getattr(e, "text", None)) for e in events]
+    assert isinstance(events[0], SpeechStarted)
+    assert kinds[1] == ("Result", False, "one")  # interim before any final
+    final_text = " ".join(r.text for r in finals(events))
+    assert final_text.startswith("one two three")
+    assert all(not r.speech_final for r in finals(events))
+
+
+def test_silence_ends_the_utterance_with_every_pending_word_final():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = run(policy, rec, [tone(2.0), silence(1.5)])
+    t = Transcript()
+    for e in events:
+        if isinstance(e, Result):
+            t.apply(e)
+    assert t.text == "one two three four"
+    assert t.interim == ""
+    assert finals(events)[-1].speech_final
+    assert any(isinstance(e, UtteranceEnd) and e.last_word_end == pytest.approx(1.9) for e in events)
+
+
+def test_an_unstable_word_is_never_final_before_it_settles():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    rec = ScriptedRecogniser(policy, SCRIPT, unstable={"three"})
+    events = run(policy, rec, [tone(2.0), silence(1.5)])
+    final_words = [w.word for r in finals(events) for w in r.words]
+    assert final_words == ["one", "two", "three", "four"]
+    interims = [e.text for e in events if isinstance(e, Result) and not e.is_final]
+    assert any("threezz" in text for text in interims)
+
+
+def test_finish_finalises_what_is_pending_without_waiting_for_agreement():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=5.0))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = run(policy, rec, [tone(1.95)])
+    events += policy.finish(rec)
+    words = [w.word for r in finals(events) for w in r.words]
+    assert words == ["one", "two", "three", "four"]
+    last = finals(events)[-1]
+    assert last.speech_final and last.from_finalize
+
+
+def test_silence_alone_never_runs_the_recogniser():
+    policy = StreamingPolicy()
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = run(policy, rec, [silence(5.0)])
+    events += policy.finish(rec)
+    assert events == [] and rec.calls == []
+
+
+def test_the_window_stays_bounded_on_a_long_session_and_context_goes_in_the_prompt():
+    script = [(f"w{i}", i * 0.5, i * 0.5 + 0.4) for i in range(240)]  # two minutes of words
+    policy = StreamingPolicy(PolicyOptions(max_window=6.0, endpoint_silence=5.0))
+    rec = ScriptedRecogniser(policy, script)
+    events = run(policy, rec, [tone(120.0)])
+    events += policy.finish(rec)
+    assert max(end - start for start, end, _ in rec.calls) <= 6.0 + 0.5 + 0.01
+    words = [w.word for r in finals(events) for w in r.words]
+    assert words == [w for w, _, _ in script]  # nothing lost, nothing twice
+    assert rec.calls[-1][2].split()[-1] == words[-2] or rec.calls[-1][2].split()[-1] == words[-1]
+
+
+def test_times_are_absolute_after_the_window_moves():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    script = SCRIPT + [("five", 4.0, 4.4), ("six", 4.5, 4.9)]
+    rec = ScriptedRecogniser(policy, script)
+    events = run(policy, rec, [tone(2.0), silence(2.0), tone(1.0), silence(1.5)])
+    words = {w.word: w for r in finals(events) for w in r.words}
+    assert list(words) == ["one", "two", "three", "four", "five", "six"]
+    assert words["five"].start == pytest.approx(4.0, abs=0.01)
+    assert words["six"].end == pytest.approx(4.9, abs=0.01)
+    assert policy.window_start > 1.9  # the first utterance's audio is gone
+    assert sum(isinstance(e, SpeechStarted) for e in events) == 2
+
+
+def test_a_repeated_word_at_the_window_edge_is_not_finalised_twice():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=5.0))
+
+    def recogniser(audio, prompt):
+        # Once "world" is final, Whisper re-reads it from the window's start with a later end time.
+        t0 = policy.window_start
+        if policy.final_words:
+            return [Word("world", 0.6 - t0, 1.06 - t0, 0.9), Word("again", 1.1 - t0, 1.4 - t0, 0.9)]
+        return [Word("hello", 0.0, 0.5, 0.9), Word("world", 0.6, 1.0, 0.9)]
+
+    for _ in range(6):
+        policy.add_audio(tone(0.5))
+        policy.step(recogniser)
+    assert [w.word for w in policy.final_words] == ["hello", "world", "again"]
