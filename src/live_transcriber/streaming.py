@@ -31,6 +31,8 @@ from .results import Event, Result, SpeechStarted, UtteranceEnd, Word, join_word
 Transcribe = Callable[[np.ndarray, str], list[Word]]
 
 _FRAME_S = 0.03
+#: Faster than any speaker: a hypothesis denser than this is a repetition loop, not speech.
+_MAX_WORDS_PER_S = 6.0
 _NON_WORD = re.compile(r"[^\w']+")
 
 
@@ -40,7 +42,7 @@ class PolicyOptions:
     #: Seconds of new audio that make a new recognition run worthwhile.
     min_step: float = 0.5
     #: Longest window passed to the recogniser before finalised audio is cut off.
-    max_window: float = 12.0
+    max_window: float = 6.0
     #: Quiet after the last word that ends an utterance.
     endpoint_silence: float = 0.7
     #: RMS (full scale 1.0) below which a 30 ms frame counts as silence (about -46 dBFS).
@@ -113,11 +115,22 @@ class StreamingPolicy:
         return events
 
     def _recognise(self, transcribe: Transcribe) -> list[Word]:
-        prompt = join_words(self.final_words[-self.options.prompt_words :])
-        words = transcribe(self.window, prompt)
+        # Context is only the final text whose audio has left the window: a prompt repeating words
+        # that are still in the audio makes Whisper repeat them, and then loop on them.
+        before = [w for w in self.final_words[-self.options.prompt_words :] if w.end <= self.window_start + 0.05]
+        words = transcribe(self.window, join_words(before))
+        if len(words) > _MAX_WORDS_PER_S * (len(self.window) / self.options.sample_rate) + 2:
+            return []  # a hallucinated run (repetition); the next run starts afresh
         end = self.window_end
-        absolute = [replace(w, start=w.start + self.window_start, end=min(w.end + self.window_start, end)) for w in words]
-        return _after(absolute, self.final_words, self.final_end)
+        # Whisper tends to start the first word at the window's start; no word starts before speech does.
+        onset = self._speech_start()
+        absolute = [
+            replace(w, start=min(max(w.start + self.window_start, onset), w.end + self.window_start), end=min(w.end + self.window_start, end))
+            for w in words
+        ]
+        # Whisper invents words over silence ("Thank you."): keep only words that overlap sound.
+        heard = [w for w in absolute if self._loud_between(w.start - 0.1, w.end + 0.1)]
+        return _after(heard, self.final_words, self.final_end)
 
     def _finalise(self, words: list[Word], *, speech_final: bool, from_finalize: bool = False) -> Result:
         self.final_words += words
@@ -187,12 +200,21 @@ class StreamingPolicy:
     def _has_speech(self, audio: np.ndarray) -> bool:
         return bool(np.any(self._frame_rms(audio) >= self.options.silence_rms))
 
+    def _loud_between(self, start: float, end: float) -> bool:
+        first = max(0, int((start - self.window_start) / _FRAME_S))
+        last = max(first + 1, int(np.ceil((end - self.window_start) / _FRAME_S)))
+        return bool(np.any(self._frame_rms(self.window)[first:last] >= self.options.silence_rms))
+
+    def _speech_start(self) -> float:
+        loud = np.flatnonzero(self._frame_rms(self.window) >= self.options.silence_rms)
+        return self.window_start + (float(loud[0]) * _FRAME_S if len(loud) else 0.0)
+
     def _speech_end(self) -> float:
         """Where the last loud frame of the window ends (the window start if there is none)."""
         loud = np.flatnonzero(self._frame_rms(self.window) >= self.options.silence_rms)
         if not len(loud):
             return self.window_start
-        return self.window_start + (loud[-1] + 1) * _FRAME_S
+        return self.window_start + float(loud[-1] + 1) * _FRAME_S
 
 
 def _common_prefix(a: list[Word], b: list[Word]) -> int:

@@ -1,0 +1,371 @@
+"""Incremental decoding of the browser's MediaRecorder stream into 16 kHz mono float32.
+
+The browser sends 250 ms pieces of one container stream (WebM/Opus from Chrome, Ogg/Opus
+from Firefox, fragmented MP4/AAC from Safari). :class:`StreamDecoder` feeds them to a single
+long-lived FFmpeg demuxer through a blocking, non-seekable file object, so each byte is decoded
+once and consumed bytes are dropped: cost and memory stay linear and bounded on long streams.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+
+import av
+import av.error
+import numpy as np
+
+__all__ = ["DecodeError", "StreamDecoder", "container_format"]
+
+log = logging.getLogger(__name__)
+
+# PyAV demuxer names; FFmpeg resolves "webm" and "mp4" to its matroska and mov demuxers.
+_FORMATS = {
+    "audio/webm": "webm",
+    "audio/matroska": "matroska",
+    "audio/x-matroska": "matroska",
+    "audio/ogg": "ogg",
+    "audio/opus": "ogg",
+    "audio/mp4": "mp4",
+    "audio/m4a": "mp4",
+    "audio/x-m4a": "mp4",
+    "audio/aac": "aac",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/vnd.wave": "wav",
+}
+
+_MIME_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+# FFmpeg's defaults (5 MB, 5 s) make avformat_find_stream_info wait for seconds of a live
+# stream; the browser's containers declare their codec parameters in the header, so the
+# minimum suffices (measured: WAV's first audio moves from 4.75 s to 1.5 s of input, the
+# others already start after their first 1-2 chunks). 0 would mean "default" to FFmpeg.
+_PROBE_OPTIONS = {"probesize": "32", "analyzeduration": "1"}
+
+# Demuxers of files that may put their index after the audio (MP4's moov atom, as plain
+# ffmpeg writes it), which cannot be read without seeking back.
+_INDEX_MAY_FOLLOW = {"mov", "mp4"}
+
+# close() waits this long for the decoder to drain a backlog (or a whole-buffer MP4 decode).
+_CLOSE_TIMEOUT = 300.0
+_ABORT_TIMEOUT = 5.0
+
+
+class DecodeError(Exception):
+    """The browser's audio stream could not be decoded; the message says why and what to do."""
+
+
+def container_format(mime_type: str) -> str | None:
+    """Map a MediaRecorder MIME type to a PyAV demuxer name; ``None`` lets FFmpeg probe.
+
+    Raises :class:`DecodeError` for non-audio or malformed types.
+    """
+    if not isinstance(mime_type, str):
+        raise DecodeError(f"Expected an audio MIME type string, got {mime_type!r}.")
+    base = mime_type.split(";", 1)[0].strip().lower()
+    if not base:
+        return None
+    if not _MIME_RE.fullmatch(base):
+        raise DecodeError(
+            f"{mime_type!r} is not a MIME type; expected e.g. 'audio/webm;codecs=opus'."
+        )
+    if not base.startswith("audio/"):
+        raise DecodeError(
+            f"{mime_type!r} is not an audio MIME type; the recorder must send audio "
+            "(e.g. 'audio/webm;codecs=opus', 'audio/ogg;codecs=opus' or 'audio/mp4')."
+        )
+    return _FORMATS.get(base)
+
+
+class _CallbackError(Exception):
+    """on_audio raised: not a decoding problem, so never retried."""
+
+
+class _InputBuffer:
+    """Blocking, read-only, non-seekable file object filled by another thread.
+
+    Read bytes are dropped, except that every byte is also kept (the same ``bytes`` objects,
+    no copy) until :meth:`release_kept`, so that a stream that yields no audio incrementally
+    (MP4 with its index at the end) can be decoded again from a seekable copy.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._chunks: deque[bytes] = deque()
+        self._offset = 0  # bytes of _chunks[0] already read
+        self._unread = 0
+        self._kept: list[bytes] | None = []
+        self._kept_size = 0
+        self._finished = False  # no more input: read() returns b"" once drained
+        self._stopped = False  # input discarded: read() returns b"" at once, writes are dropped
+
+    @property
+    def size(self) -> int:
+        """Bytes held: unread input plus the kept copy (which shares the unread chunks)."""
+        with self._cond:
+            return max(self._unread, self._kept_size)
+
+    @property
+    def finished(self) -> bool:
+        with self._cond:
+            return self._finished
+
+    def feed(self, chunk: bytes) -> None:
+        with self._cond:
+            if self._finished or self._stopped:
+                return
+            self._chunks.append(chunk)
+            self._unread += len(chunk)
+            if self._kept is not None:
+                self._kept.append(chunk)
+                self._kept_size += len(chunk)
+            self._cond.notify_all()
+
+    def wait_finished(self) -> None:
+        with self._cond:
+            while not self._finished and not self._stopped:
+                self._cond.wait()
+
+    def finish(self) -> None:
+        with self._cond:
+            self._finished = True
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._chunks.clear()
+            self._unread = self._offset = 0
+            self.release_kept()
+            self._cond.notify_all()
+
+    def release_kept(self) -> None:
+        with self._cond:
+            self._kept = None
+            self._kept_size = 0
+
+    def take_kept(self) -> bytes | None:
+        """All input ever fed (once it is finished), or ``None`` if it was released."""
+        with self._cond:
+            data = None if self._kept is None else b"".join(self._kept)
+            self.release_kept()
+            return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        """Return at least one byte, waiting for it; b"" at the end of the input."""
+        with self._cond:
+            while not self._unread and not self._finished and not self._stopped:
+                self._cond.wait()
+            if self._stopped or not self._unread:
+                return b""
+            if size < 0:
+                size = self._unread
+            parts = []
+            while size > 0 and self._chunks:
+                chunk = self._chunks[0]
+                end = min(len(chunk), self._offset + size)
+                whole = self._offset == 0 and end == len(chunk)
+                parts.append(chunk if whole else chunk[self._offset : end])
+                size -= end - self._offset
+                self._unread -= end - self._offset
+                if end == len(chunk):
+                    self._chunks.popleft()
+                    self._offset = 0
+                else:
+                    self._offset = end
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+class StreamDecoder:
+    """Decode a container stream, fed piece by piece, into 16 kHz mono float32 numpy arrays.
+
+    Decoding runs in a daemon thread started here; ``on_audio`` and ``on_error`` are called
+    from that thread. Only the first audio track is decoded.
+    """
+
+    def __init__(
+        self,
+        mime_type: str,
+        on_audio: Callable[[np.ndarray], None],
+        sample_rate: int = 16000,
+        *,
+        on_error: Callable[[DecodeError], None] | None = None,
+    ) -> None:
+        self._format = container_format(mime_type)
+        self._mime_type = mime_type.strip() or "audio"
+        self._on_audio = on_audio
+        self._on_error = on_error
+        self._sample_rate = sample_rate
+        self._input = _InputBuffer()
+        self._error: DecodeError | None = None
+        self._aborted = False
+        self._index_may_follow = False
+        self.samples_out = 0
+        self._thread = threading.Thread(
+            target=self._run, name="live-transcriber-decode", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def error(self) -> DecodeError | None:
+        """Why decoding failed, or ``None``."""
+        return self._error
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Input bytes held in memory (not yet decoded, or kept for a whole-buffer retry)."""
+        return self._input.size
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Queue a copy of ``data`` for decoding; never blocks. Ignored after close/abort/error."""
+        chunk = bytes(data)
+        if chunk:
+            self._input.feed(chunk)
+
+    def close(self) -> None:
+        """End of input: wait until everything written is decoded and delivered. Idempotent."""
+        self._input.finish()
+        if threading.current_thread() is self._thread:
+            return
+        self._thread.join(_CLOSE_TIMEOUT)
+        if self._thread.is_alive():
+            self._abort()
+            self._fail(
+                DecodeError(
+                    f"Decoding the {self._mime_type} stream did not finish within "
+                    f"{_CLOSE_TIMEOUT:.0f} s of close(); the rest of the audio was dropped."
+                )
+            )
+
+    def abort(self) -> None:
+        """Stop at once: discard pending input; no callbacks follow (bar one already running)."""
+        self._abort()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(_ABORT_TIMEOUT)
+
+    def _abort(self) -> None:
+        self._aborted = True
+        self._input.stop()
+
+    def _run(self) -> None:
+        failure: Exception | None = None
+        try:
+            self._decode(self._input)
+        except Exception as exc:  # noqa: BLE001 - a thread must report, never raise
+            failure = exc
+        if self._aborted:
+            return
+        retry = self.samples_out == 0 and not isinstance(failure, _CallbackError)
+        if retry and self._index_may_follow:
+            # Likely an MP4 with its index (moov) after the audio, which the demuxer cannot
+            # reach without seeking back: keep the bytes until the input ends.
+            self._input.wait_finished()
+        if retry and self._input.finished and not self._aborted:
+            # Nothing came out incrementally: decode the whole input again, now seekable.
+            data = self._input.take_kept()
+            if not data:
+                failure = None  # stopped before the first chunk: nothing to decode, no error
+            else:
+                try:
+                    self._decode(io.BytesIO(data))
+                    failure = None
+                except Exception as exc:  # noqa: BLE001
+                    failure = failure or exc
+        self._input.stop()
+        if failure is not None and not self._aborted:
+            self._fail(self._describe(failure))
+
+    def _decode(self, source: _InputBuffer | io.BytesIO) -> None:
+        with av.open(
+            source, format=self._format, mode="r", container_options=_PROBE_OPTIONS
+        ) as container:
+            if not container.streams.audio:
+                raise DecodeError(
+                    f"Could not decode the {self._mime_type} stream: it contains no audio track "
+                    f"(FFmpeg read it as {container.format.name}). "
+                    "Check that the recorder sends audio."
+                )
+            self._index_may_follow = not _INDEX_MAY_FOLLOW.isdisjoint(
+                container.format.name.split(",")
+            )
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=self._sample_rate)
+            try:
+                for frame in container.decode(stream):
+                    self._deliver(resampler.resample(frame))
+            except _CallbackError:
+                raise
+            except Exception:
+                # Hand out the audio decoded before the failure, then let it be reported.
+                with contextlib.suppress(Exception):
+                    for frame in stream.codec_context.decode(None):
+                        self._deliver(resampler.resample(frame))
+                with contextlib.suppress(Exception):
+                    self._deliver(resampler.resample(None))
+                raise
+            self._deliver(resampler.resample(None))
+
+    def _deliver(self, frames: Iterable[av.AudioFrame]) -> None:
+        for frame in frames:
+            if self._aborted:
+                return
+            samples = frame.to_ndarray().reshape(-1)
+            if not samples.size:
+                continue
+            try:
+                self._on_audio(samples)
+            except Exception as exc:
+                raise _CallbackError(exc) from exc
+            if self.samples_out == 0:
+                # Audio flows, so incremental decoding works: no need to keep a copy any more.
+                self._input.release_kept()
+            self.samples_out += samples.size
+
+    def _describe(self, exc: Exception) -> DecodeError:
+        if isinstance(exc, DecodeError):
+            return exc
+        if isinstance(exc, _CallbackError):
+            error = DecodeError(
+                f"Decoding the {self._mime_type} stream stopped: on_audio raised {exc.args[0]!r}."
+            )
+            error.__cause__ = exc.__cause__
+            return error
+        if isinstance(exc, av.error.EOFError):
+            reason = "the data ended before a complete header or packet was found"
+        else:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        expected = self._mime_type.split(";", 1)[0].strip()
+        error = DecodeError(
+            f"Could not decode the {self._mime_type} stream: {reason}. The browser sent data "
+            f"that is not valid {expected}; check that the recorder's mimeType matches the data "
+            "it sends."
+        )
+        error.__cause__ = exc
+        return error
+
+    def _fail(self, error: DecodeError) -> None:
+        if self._error is not None:
+            return
+        self._error = error
+        if self._on_error is not None:
+            try:
+                self._on_error(error)
+            except Exception:
+                log.exception("on_error callback raised while reporting: %s", error)

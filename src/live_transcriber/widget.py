@@ -1,0 +1,251 @@
+"""The notebook widget: synced traits and the comm. The logic lives in session, engines and results."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Union
+
+import anywidget
+import traitlets
+
+from . import session as S
+from .engines import Engine, EngineStream
+from .engines.select import make_engine
+from .results import EngineError, Event, Metadata, Result, Status, StreamClosed, Transcript
+
+log = logging.getLogger(__name__)
+
+ResultCallback = Callable[[Result], Any]
+
+_STATIC = Path(__file__).parent / "static"
+#: Bytes per piece when a file is pushed through the pipeline without a browser.
+_FILE_PIECE = 4096
+
+
+class LiveTranscriber(anywidget.AnyWidget):
+    """Record the microphone in the browser and transcribe it live.
+
+    >>> w = LiveTranscriber()          # offline engine unless a Deepgram key is available
+    >>> w                              # doctest: +SKIP  (press Start, speak)
+    >>> w.transcript                   # doctest: +SKIP  all final text so far
+
+    Parameters
+    ----------
+    engine:
+        ``"auto"`` (Deepgram when an API key is available, else offline), ``"local"``,
+        ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
+    **options:
+        Passed to the engine, e.g. ``model="base.en"`` for the offline engine or
+        ``api_key=...``, ``base_url=...``, ``model="nova-3"`` for Deepgram.
+    """
+
+    _esm = _STATIC / "widget.js"
+
+    status = traitlets.Unicode("idle", help="idle, loading model, recording, finishing, reconnecting or error").tag(sync=True)
+    error = traitlets.Unicode("", help="The last problem, or empty.").tag(sync=True)
+    transcript = traitlets.Unicode("", help="All final text so far.").tag(sync=True)
+    interim = traitlets.Unicode("", help="Words not final yet; replaced as recognition goes on.").tag(sync=True)
+    results = traitlets.List(help="Final results as dicts: text, start, end, words.").tag(sync=True)
+    engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+
+    def __init__(self, engine: Union[str, Engine] = "auto", **options: Any) -> None:
+        super().__init__()
+        self._engine, notice = make_engine(engine, **options)
+        self.set_trait("engine_label", self._engine.label)
+        self._session = S.Session()
+        self._transcript = Transcript()
+        self._stream: EngineStream | None = None
+        self._callbacks: list[ResultCallback] = []
+        self._lock = threading.RLock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._feed_seq = 0
+        self._ending = False
+        if notice:
+            log.info(notice)
+        self.on_msg(self._on_msg)
+
+    def __repr__(self) -> str:
+        return f"LiveTranscriber(engine={self._engine.label!r}, status={self.status!r}, words={len(self._transcript.words)})"
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def on_result(self, callback: ResultCallback, remove: bool = False) -> None:
+        """Call ``callback(result)`` for every interim and final :class:`Result` (from a background thread)."""
+        if remove:
+            self._callbacks.remove(callback)
+        else:
+            self._callbacks.append(callback)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current recording is fully transcribed; False on timeout."""
+        return self._idle.wait(timeout)
+
+    def clear(self) -> None:
+        """Forget the transcript so far."""
+        with self._lock:
+            self._transcript.clear()
+            self._sync_transcript()
+
+    def feed(self, data: bytes, mime_type: str) -> None:
+        """Push one more piece of a container stream through the pipeline, as the browser would.
+
+        The first call starts a recording in ``mime_type``; call :meth:`end_feed` when done.
+        """
+        if self._session.phase is S.Phase.IDLE:
+            self._feed_seq = 0
+            self._handle({"type": "start", "stream": "feed", "mime_type": mime_type})
+        self._handle({"type": "chunk", "stream": "feed", "seq": self._feed_seq}, [data])
+        self._feed_seq += 1
+
+    def end_feed(self) -> None:
+        self._handle({"type": "stop", "stream": "feed"})
+
+    def transcribe_file(self, path: str | Path, mime_type: str | None = None, *, realtime: bool = False, timeout: float | None = None) -> str:
+        """Transcribe an audio file through the same session and engine as the microphone.
+
+        With ``realtime=True`` the file is fed at the pace it plays, as a live recording would be.
+        Returns the final transcript of the file.
+        """
+        path = Path(path)
+        guessed = mimetypes.guess_type(path.name)[0] or "audio/webm"
+        mime_type = mime_type or guessed.replace("video/", "audio/", 1)
+        data = path.read_bytes()
+        pace = _duration(path) / max(len(data), 1) if realtime else 0.0
+        self.clear()
+        started = time.monotonic()
+        for offset in range(0, len(data), _FILE_PIECE):
+            if pace:
+                time.sleep(max(0.0, started + offset * pace - time.monotonic()))
+            self.feed(data[offset : offset + _FILE_PIECE], mime_type)
+        self.end_feed()
+        if not self.wait(timeout):
+            raise TimeoutError(f"Transcribing {path} took longer than {timeout} s.")
+        return self.transcript
+
+    def close(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                self._stream.abort()
+                self._stream = None
+        super().close()
+
+    # -- browser → kernel ----------------------------------------------------------------------
+
+    def _on_msg(self, _widget: Any, content: Any, buffers: list) -> None:
+        # The kernel's main thread: only hand things on, never wait for the engine.
+        try:
+            self._handle(content, buffers)
+        except Exception:  # a bug here must not take the comm down with it
+            log.exception("live-transcriber: failed to handle a message from the browser")
+            self.error = "Internal error while handling audio from the browser:\n" + traceback.format_exc(limit=3)
+
+    def _handle(self, content: Any, buffers: list | tuple = ()) -> None:
+        for action in self._session.handle(content, buffers):
+            if isinstance(action, S.Audio):
+                if self._stream is not None:
+                    self._stream.write(action.data)
+            elif isinstance(action, S.StartStream):
+                self._start(action.mime_type)
+            elif isinstance(action, S.EndStream):
+                self._end()
+            elif isinstance(action, S.Problem):
+                log.warning("live-transcriber: %s", action.message)
+                self.error = action.message
+                if action.fatal:
+                    self._fail(action.message)
+            elif isinstance(action, S.ClientError):
+                self.error = action.message
+                if self._stream is None:
+                    self.status = "idle"
+
+    def _start(self, mime_type: str) -> None:
+        with self._lock:
+            if self._stream is not None:
+                self._stream.abort()
+            self._transcript.interim = ""
+            self._ending = False
+            self.error = ""
+            self.status = "recording"
+            self._idle.clear()
+            try:
+                self._stream = self._engine.open(mime_type, self._on_event)
+            except Exception as exc:
+                self._stream = None
+                self._idle.set()
+                self._fail(str(exc))
+
+    def _end(self) -> None:
+        with self._lock:
+            if self._stream is not None:
+                self._ending = True
+                self.status = "finishing"
+                self._stream.end()
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.status = "error"
+        self.send({"type": "stop_recording", "reason": message})
+
+    # -- engine → traits (engine threads) ---------------------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, Result):
+                self._transcript.apply(event)
+                self._sync_transcript(event if event.is_final and event.text else None)
+            elif isinstance(event, Status):
+                if self.status != "error":
+                    ready = "finishing" if self._ending else "recording"
+                    self.status = ready if event.status == "ready" else event.status
+            elif isinstance(event, EngineError):
+                if event.fatal:
+                    self._fail(event.message)
+                else:
+                    self.error = event.message
+            elif isinstance(event, StreamClosed):
+                self._stream = None
+                if self.status != "error":
+                    self.status = "idle"
+                self._transcript.interim = ""
+                self._sync_transcript()
+                self._idle.set()
+            elif isinstance(event, Metadata):
+                log.debug("stream metadata: %s", event)
+        if isinstance(event, Result):
+            self._run_callbacks(event)
+
+    def _sync_transcript(self, final: Result | None = None) -> None:
+        with self.hold_sync():
+            self.transcript = self._transcript.text
+            self.interim = self._transcript.interim
+            if final is not None:
+                self.results = [*self.results, final.to_dict()]
+            elif not self._transcript.finals and self.results:
+                self.results = []
+
+    def _run_callbacks(self, result: Result) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(result)
+            except Exception:
+                log.exception("live-transcriber: an on_result callback raised")
+                traceback.print_exc()
+
+
+def _duration(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        if container.duration:
+            return container.duration / 1_000_000
+        return sum(float(f.duration * f.time_base) for f in container.decode(audio=0) if f.duration)

@@ -1,0 +1,146 @@
+"""The widget as a user meets it: JupyterLab, headless Chromium, a fake microphone that speaks.
+
+The quickstart notebook is run, Start is pressed, the words must show up while the "person" is
+still talking, and after Stop ``w.transcript`` (read from the kernel) must hold the sentence.
+The visible latency of every word is measured and printed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+import speech
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+WER_BOUND = 0.2
+QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
+
+# Records, in the page, when transcript text changes, and when Start was clicked.
+OBSERVE = """
+() => {
+  const box = document.querySelector('.lt-transcript');
+  window.__lt = { changes: [], clicked: null };
+  new MutationObserver(() => {
+    window.__lt.changes.push([performance.now(), box.textContent]);
+  }).observe(box, { subtree: true, childList: true, characterData: true });
+  document.querySelector('.lt-toggle').addEventListener(
+    'click', () => { if (window.__lt.clicked === null) window.__lt.clicked = performance.now(); }, true);
+}
+"""
+
+
+def quickstart_cells() -> list[str]:
+    cells = json.loads(QUICKSTART.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+@pytest.fixture(scope="module")
+def word_ends(fake_mic) -> list[tuple[str, float]]:
+    """When each spoken word ends in the fake microphone's audio: Whisper's word timestamps on
+    the whole file (the same model, run in batch, serves as the forced alignment)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from live_transcriber.engines.local import LocalEngine
+    from faster_whisper.audio import decode_audio
+
+    engine = LocalEngine()
+    words = engine.transcribe(engine.load(), decode_audio(str(fake_mic.wav)), "")
+    return [(w.word, w.end) for w in words]
+
+
+def speech_seconds(word_ends) -> float:
+    return word_ends[-1][1]
+
+
+def visible_latencies(changes, clicked_ms, word_ends) -> list[float]:
+    """Seconds from the end of each spoken word to the first time it was on screen."""
+    reference = [w for w, _ in word_ends]
+    first_seen: dict[int, float] = {}
+    for when_ms, text in changes:
+        shown = [speech.normalize(w) for w in text.split() if speech.normalize(w)]
+        matcher = difflib.SequenceMatcher(a=reference, b=shown, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for i in range(block.a, block.a + block.size):
+                first_seen.setdefault(i, (when_ms - clicked_ms) / 1000)
+    return [first_seen[i] - end for i, (_, end) in enumerate(word_ends) if i in first_seen]
+
+
+def start_recording(nb, run_all=False):
+    nb.run_all() if run_all else nb.run_cell(0)
+    widget = nb.page.locator(".lt-root")
+    widget.wait_for()
+    nb.page.evaluate(OBSERVE)
+    widget.get_by_role("button", name="Start", exact=True).click()
+    return widget
+
+
+def finish(nb, widget, started: float, word_ends) -> str:
+    # Let the last word be spoken and the silence after it end the utterance, then stop
+    # before Chromium loops the file.
+    time.sleep(max(0.0, started + speech_seconds(word_ends) + 3.0 - time.monotonic()))
+    widget.get_by_role("button", name="Stop", exact=True).click()
+    nb.kernel.wait_for("w.status", lambda s: s in ("idle", "error"), timeout=60)
+    assert nb.kernel.eval("w.error") == ""
+    return nb.kernel.eval("w.transcript")
+
+
+def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, fake_mic, word_ends):
+    nb = open_notebook(*quickstart_cells(), name="quickstart")
+    widget = start_recording(nb, run_all=True)
+    started = time.monotonic()
+
+    # Words on screen while the person is still talking: the first words, before Stop.
+    nb.page.wait_for_function(
+        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
+        timeout=20_000,
+    )
+    assert time.monotonic() - started < speech_seconds(word_ends)
+    assert widget.get_by_role("button", name="Stop", exact=True).is_visible()
+
+    transcript = finish(nb, widget, started, word_ends)
+    error = speech.wer(fake_mic.text, transcript)
+    shown = widget.locator(".lt-final").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    nb.page.locator(".jp-OutputArea").first.screenshot(path=str(ARTIFACTS / "widget-after-stop.png"))
+
+    log = nb.page.evaluate("() => window.__lt")
+    latencies = visible_latencies(log["changes"], log["clicked"], word_ends)
+    print(
+        f"\nbrowser: WER {error:.3f}; visible latency over {len(latencies)} of {len(word_ends)} words: "
+        f"p50 {statistics.median(latencies):.2f} s, p90 {statistics.quantiles(latencies, n=10)[-1]:.2f} s, "
+        f"max {max(latencies):.2f} s"
+    )
+    assert error <= WER_BOUND, transcript
+    assert shown.split() == transcript.split()  # the page shows what the kernel holds
+    assert len(latencies) >= 0.8 * len(word_ends)
+    assert nb.kernel.eval("w._session.counters.lost") == []
+    # The quickstart's observe callback counted the final words.
+    assert nb.kernel.eval("count.value") == f"{len(transcript.split())} words"
+
+
+def test_a_busy_kernel_loses_nothing(open_notebook, fake_mic, word_ends):
+    nb = open_notebook(
+        "from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\nw",
+        "import time\ntime.sleep(8)",
+    )
+    widget = start_recording(nb)
+    started = time.monotonic()
+    nb.page.wait_for_function("() => document.querySelector('.lt-root').dataset.phase === 'recording'")
+    # The kernel is busy for 8 s while the person speaks: the browser's chunks queue up.
+    nb.run_cell(1, timeout=30)
+    transcript = finish(nb, widget, started, word_ends)
+    counters = nb.kernel.eval("vars(w._session.counters)")
+    error = speech.wer(fake_mic.text, transcript)
+    print(f"\nbusy kernel: WER {error:.3f}, {counters['chunks']} chunks, lost {counters['lost']}")
+    assert error <= WER_BOUND, transcript
+    assert counters["lost"] == [] and counters["duplicates"] == 0
+    # MediaRecorder sends a chunk every 250-300 ms here, and the browser's stop message says how
+    # many it sent (the session reports any that did not arrive as lost, checked above).
+    assert counters["chunks"] >= 3 * speech_seconds(word_ends)

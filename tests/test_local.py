@@ -1,0 +1,130 @@
+"""The whole kernel-side pipeline without a browser: container bytes → session → offline engine → traits."""
+
+import os
+import threading
+import time
+
+import pytest
+import speech
+
+from live_transcriber import LiveTranscriber, Result
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+WER_BOUND = 0.15
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech")
+    wav = speech.synthesize(speech.PARAGRAPH, folder / "paragraph.wav", pad_after=1.5)
+    return {fmt: speech.encode(wav, folder / f"paragraph.{fmt}", fmt) for fmt in ("webm", "ogg", "mp4")}
+
+
+@pytest.fixture
+def widget():
+    w = LiveTranscriber(engine="local")
+    yield w
+    w.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("fmt", ["webm", "ogg", "mp4"])
+def test_a_file_is_transcribed_through_the_live_pipeline(widget, recordings, fmt):
+    text = widget.transcribe_file(recordings[fmt], timeout=90)
+    assert speech.wer(speech.PARAGRAPH, text) <= WER_BOUND, text
+    assert widget.transcript == text
+    assert widget.interim == ""
+    assert widget.status == "idle" and widget.error == ""
+    words = [w for r in widget.results for w in r["words"]]
+    assert len(words) == len(text.split())
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts) and starts[0] >= 0.3  # the file starts with 0.5 s of silence
+    assert all(0 < w["confidence"] <= 1 and w["end"] >= w["start"] for w in words)
+
+
+@pytest.mark.timeout(120)
+def test_live_pace_gives_interims_before_the_end_and_callbacks_see_every_result(widget, recordings):
+    seen: list[tuple[float, Result]] = []
+    widget.on_result(lambda r: seen.append((time.monotonic(), r)))
+    data = recordings["webm"].read_bytes()
+    started = time.monotonic()
+    duration = 16.0  # generous upper bound on the paragraph's length; we only need steady pacing
+    piece = 1024
+    pace = duration / len(data)
+    for offset in range(0, len(data), piece):
+        time.sleep(max(0.0, started + offset * pace - time.monotonic()))
+        widget.feed(data[offset : offset + piece], "audio/webm;codecs=opus")
+    fed = time.monotonic()
+    widget.end_feed()
+    assert widget.wait(60)
+    interims_before_end = [r for t, r in seen if t < fed and not r.is_final and r.text]
+    finals_before_end = [r for t, r in seen if t < fed and r.is_final and r.text]
+    assert interims_before_end, "no interim result while audio was still arriving"
+    assert finals_before_end, "nothing became final while audio was still arriving"
+    final_text = " ".join(r.text for _, r in seen if r.is_final and r.text)
+    assert final_text == widget.transcript
+    assert speech.wer(speech.PARAGRAPH, widget.transcript) <= WER_BOUND
+
+
+@pytest.mark.timeout(60)
+def test_garbage_gets_a_clear_error_and_the_widget_recovers(widget, recordings):
+    widget.feed(os.urandom(20000), "audio/webm;codecs=opus")
+    widget.end_feed()
+    assert widget.wait(30)
+    assert widget.status == "error"
+    assert "decode" in widget.error.lower()
+    # The next recording works as if nothing happened.
+    text = widget.transcribe_file(recordings["webm"], timeout=90)
+    assert speech.wer(speech.PARAGRAPH, text) <= WER_BOUND
+    assert widget.error == "" and widget.status == "idle"
+
+
+@pytest.mark.timeout(60)
+def test_messages_from_the_browser_are_validated_without_raising(widget):
+    widget._on_msg(widget, {"type": "chunk", "seq": 0}, [b"x"])
+    assert "no recording was open" in widget.error
+    widget._on_msg(widget, "garbage", [])
+    assert "not an object" in widget.error
+    widget._on_msg(widget, {"type": "start", "stream": "a", "mime_type": 7}, [])
+    assert widget.status == "error" and "no audio format" in widget.error
+
+
+def test_callbacks_can_be_removed_and_a_failing_callback_does_not_stop_the_others(widget, capsys):
+    calls = []
+
+    def bad(result):
+        raise ValueError("boom")
+
+    widget.on_result(bad)
+    widget.on_result(calls.append)
+    widget._on_event(Result("hi", 0.0, 0.5, is_final=True))
+    assert [r.text for r in calls] == ["hi"]
+    assert "boom" in capsys.readouterr().err
+    widget.on_result(calls.append, remove=True)
+    widget._on_event(Result("again", 0.5, 1.0, is_final=True))
+    assert len(calls) == 1
+    assert widget.transcript == "hi again"
+
+
+def test_engine_selection_and_repr_without_a_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    w = LiveTranscriber()
+    assert w.engine_label.startswith("offline")
+    assert "offline" in repr(w)
+    with pytest.raises(ValueError, match="Unknown engine 'whisper'"):
+        LiveTranscriber(engine="whisper")
+
+
+def test_events_from_many_threads_keep_the_transcript_consistent(widget):
+    def emit(n):
+        for i in range(50):
+            widget._on_event(Result(f"t{n}w{i}", 0, 0, is_final=True))
+
+    threads = [threading.Thread(target=emit, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(widget.transcript.split()) == 200 == len(widget.results)
