@@ -103,11 +103,12 @@ def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, 
     )
     assert time.monotonic() - started < speech_seconds(word_ends)
     assert widget.get_by_role("button", name="Stop", exact=True).is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    nb.page.locator(".jp-OutputArea").first.screenshot(path=str(ARTIFACTS / "widget-recording.png"))
 
     transcript = finish(nb, widget, started, word_ends)
     error = speech.wer(fake_mic.text, transcript)
     shown = widget.locator(".lt-final").inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
     nb.page.locator(".jp-OutputArea").first.screenshot(path=str(ARTIFACTS / "widget-after-stop.png"))
 
     log = nb.page.evaluate("() => window.__lt")

