@@ -152,8 +152,9 @@ class LiveTranscriber(anywidget.AnyWidget):
     def _handle(self, content: Any, buffers: list | tuple = ()) -> None:
         for action in self._session.handle(content, buffers):
             if isinstance(action, S.Audio):
-                if self._stream is not None:
-                    self._stream.write(action.data)
+                stream = self._stream  # an engine thread may clear it at any moment
+                if stream is not None:
+                    stream.write(action.data)
             elif isinstance(action, S.StartStream):
                 self._start(action.mime_type)
             elif isinstance(action, S.EndStream):
