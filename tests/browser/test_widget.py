@@ -145,3 +145,24 @@ def test_a_busy_kernel_loses_nothing(open_notebook, fake_mic, word_ends):
     # MediaRecorder sends a chunk every 250-300 ms here, and the browser's stop message says how
     # many it sent (the session reports any that did not arrive as lost, checked above).
     assert counters["chunks"] >= 3 * speech_seconds(word_ends)
+
+
+def test_two_views_share_one_recorder(open_notebook, fake_mic, word_ends):
+    nb = open_notebook("from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\ndisplay(w)\ndisplay(w)")
+    nb.run_cell(0)
+    views = nb.page.locator(".lt-root")
+    views.nth(1).wait_for()
+    assert views.count() == 2
+    views.nth(0).get_by_role("button", name="Start", exact=True).click()
+    # Both views follow the one recording; the second view stops it.
+    views.nth(1).get_by_role("button", name="Stop", exact=True).wait_for()
+    nb.page.wait_for_function(
+        "() => document.querySelectorAll('.lt-final')[1].textContent.trim().split(/\\s+/).length >= 5",
+        timeout=30_000,
+    )
+    views.nth(1).get_by_role("button", name="Stop", exact=True).click()
+    nb.kernel.wait_for("w.status", lambda s: s in ("idle", "error"), timeout=60)
+    assert nb.kernel.eval("w.error") == ""  # a second recorder would have started a second stream
+    finals = [views.nth(i).locator(".lt-final").inner_text() for i in range(2)]
+    assert finals[0] == finals[1] == nb.kernel.eval("w.transcript")
+    assert views.nth(0).get_by_role("button", name="Start", exact=True).is_enabled()
