@@ -17,12 +17,15 @@ from . import session as S
 from .engines import Engine, EngineStream
 from .engines.select import make_engine
 from .results import EngineError, Event, Metadata, Result, Status, StreamClosed, Transcript
+from .settings import MissingKeyError
 
 log = logging.getLogger(__name__)
 
 ResultCallback = Callable[[Result], Any]
 
 _STATIC = Path(__file__).parent / "static"
+#: Engine statuses that mean "audio is flowing": the widget shows its own phase instead.
+_READY = ("ready", "connected")
 #: Bytes per piece when a file is pushed through the pipeline without a browser.
 _FILE_PIECE = 4096
 
@@ -55,8 +58,17 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     def __init__(self, engine: Union[str, Engine] = "auto", **options: Any) -> None:
         super().__init__()
-        self._engine, notice = make_engine(engine, **options)
-        self.set_trait("engine_label", self._engine.label)
+        self._engine: Engine | None = None
+        self._owns_engine = not isinstance(engine, Engine)
+        notice = ""
+        try:
+            self._engine, notice = make_engine(engine, **options)
+            self.set_trait("engine_label", self._engine.label)
+        except MissingKeyError as exc:
+            # Shown in the widget; pressing Start says it again rather than recording into nothing.
+            self.set_trait("engine_label", "Deepgram · no key")
+            self.error = str(exc)
+            self.status = "error"
         self._session = S.Session()
         self._transcript = Transcript()
         self._stream: EngineStream | None = None
@@ -71,12 +83,13 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
 
     def __repr__(self) -> str:
-        return f"LiveTranscriber(engine={self._engine.label!r}, status={self.status!r}, words={len(self._transcript.words)})"
+        return f"LiveTranscriber(engine={self.engine_label!r}, status={self.status!r}, words={len(self._transcript.words)})"
 
     # -- public API ---------------------------------------------------------------------------
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> Engine | None:
+        """The engine in use; None if it could not be made (see :attr:`error`)."""
         return self._engine
 
     def on_result(self, callback: ResultCallback, remove: bool = False) -> None:
@@ -137,6 +150,8 @@ class LiveTranscriber(anywidget.AnyWidget):
             if self._stream is not None:
                 self._stream.abort()
                 self._stream = None
+        if self._owns_engine and self._engine is not None:
+            self._engine.close()
         super().close()
 
     # -- browser → kernel ----------------------------------------------------------------------
@@ -175,10 +190,13 @@ class LiveTranscriber(anywidget.AnyWidget):
                 self._stream.abort()
             self._transcript.interim = ""
             self._ending = False
-            self.error = ""
+            if self._engine is not None:
+                self.error = ""
             self.status = "recording"
             self._idle.clear()
             try:
+                if self._engine is None:
+                    raise RuntimeError(self.error)
                 self._stream = self._engine.open(mime_type, self._on_event)
             except Exception as exc:
                 self._stream = None
@@ -207,7 +225,7 @@ class LiveTranscriber(anywidget.AnyWidget):
             elif isinstance(event, Status):
                 if self.status != "error":
                     ready = "finishing" if self._ending else "recording"
-                    self.status = ready if event.status == "ready" else event.status
+                    self.status = ready if event.status in _READY else event.status
             elif isinstance(event, EngineError):
                 if event.fatal:
                     self._fail(event.message)

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Union
 
+from ..settings import find_api_key
 from .base import Engine
 
 ENGINES = ("auto", "local", "deepgram")
 NO_KEY_NOTICE = "No DEEPGRAM_API_KEY set: using the offline engine."
-
-
-def find_api_key(api_key: str | None = None) -> str | None:
-    """The Deepgram key: the argument, else ``DEEPGRAM_API_KEY``, else that name in a ``.env`` file.
-
-    A ``.env`` file is read without touching ``os.environ``.
-    """
-    if api_key:
-        return api_key
-    if os.environ.get("DEEPGRAM_API_KEY"):
-        return os.environ["DEEPGRAM_API_KEY"]
-    from dotenv import dotenv_values, find_dotenv
-
-    path = find_dotenv(usecwd=True)
-    return (dotenv_values(path).get("DEEPGRAM_API_KEY") or None) if path else None
 
 
 def make_engine(engine: Union[str, Engine] = "auto", **options: Any) -> tuple[Engine, str]:
