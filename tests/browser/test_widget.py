@@ -43,16 +43,22 @@ def quickstart_cells() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def word_ends(fake_mic) -> list[tuple[str, float]]:
-    """When each spoken word ends in the fake microphone's audio: Whisper's word timestamps on
+def alignment(fake_mic) -> list[tuple[str, float, float]]:
+    """Where each spoken word lies in the fake microphone's audio: Whisper's word timestamps on
     the whole file (the same model, run in batch, serves as the forced alignment)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from live_transcriber.engines.local import LocalEngine
     from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
 
     engine = LocalEngine()
     words = engine.transcribe(engine.load(), decode_audio(str(fake_mic.wav)), "")
-    return [(w.word, w.end) for w in words]
+    return [(w.word, w.start, w.end) for w in words]
+
+
+@pytest.fixture(scope="module")
+def word_ends(alignment) -> list[tuple[str, float]]:
+    return [(word, end) for word, _, end in alignment]
 
 
 def speech_seconds(word_ends) -> float:
@@ -166,3 +172,28 @@ def test_two_views_share_one_recorder(open_notebook, fake_mic, word_ends):
     finals = [views.nth(i).locator(".lt-final").inner_text() for i in range(2)]
     assert finals[0] == finals[1] == nb.kernel.eval("w.transcript")
     assert views.nth(0).get_by_role("button", name="Start", exact=True).is_enabled()
+
+
+def test_the_deepgram_engine_in_the_browser(open_notebook, fake_mic, alignment, word_ends, make_deepgram_server):
+    """The same user path with the Deepgram engine, relaying to a Deepgram-protocol server on loopback
+    that answers with the words of the fake microphone's script."""
+    server = make_deepgram_server("browser-key", alignment)
+    nb = open_notebook(
+        "from live_transcriber import LiveTranscriber\n"
+        f"w = LiveTranscriber(engine='deepgram', api_key='browser-key', base_url={server.url!r})\nw"
+    )
+    widget = start_recording(nb)
+    started = time.monotonic()
+    nb.page.wait_for_function(
+        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
+        timeout=20_000,
+    )
+    assert time.monotonic() - started < speech_seconds(word_ends)
+    assert "Deepgram" in widget.locator(".lt-status").inner_text()
+    transcript = finish(nb, widget, started, word_ends)
+    assert speech.wer(" ".join(w for w, _, _ in alignment), transcript) == 0.0, transcript
+    connection = server.connections[0]
+    assert "Finalize" in connection.controls and "CloseStream" in connection.controls
+    # The key never reaches the browser (the notebook's own code cell holds it, the widget not).
+    assert "browser-key" not in widget.inner_html()
+    assert "browser-key" not in nb.kernel.eval("str(w.get_state()) + repr(w)")
