@@ -128,3 +128,23 @@ def test_events_from_many_threads_keep_the_transcript_consistent(widget):
     for t in threads:
         t.join()
     assert len(widget.transcript.split()) == 200 == len(widget.results)
+
+
+@pytest.mark.timeout(120)
+def test_a_new_recording_before_the_old_one_ended_replaces_it_cleanly(widget, recordings):
+    data = recordings["webm"].read_bytes()
+    half = len(data) // 2
+    widget._on_msg(widget, {"type": "start", "stream": "a", "mime_type": "audio/webm"}, [])
+    widget._on_msg(widget, {"type": "chunk", "stream": "a", "seq": 0}, [data[:half]])
+    # The page was reloaded mid-recording: a new recording starts without a stop for the old one.
+    widget._on_msg(widget, {"type": "start", "stream": "b", "mime_type": "audio/webm"}, [])
+    assert "previous one was closed" in widget.error
+    for seq, offset in enumerate(range(0, len(data), 4096)):
+        widget._on_msg(widget, {"type": "chunk", "stream": "b", "seq": seq}, [data[offset : offset + 4096]])
+    widget._on_msg(widget, {"type": "stop", "stream": "b"}, [])
+    assert widget.wait(90)
+    assert widget.status == "idle"
+    # The whole second recording is there, after whatever the first one had said.
+    assert widget.transcript.endswith(widget.results[-1]["text"])
+    second = " ".join(widget.transcript.split()[-len(speech.PARAGRAPH.split()) :])
+    assert speech.wer(speech.PARAGRAPH, second) <= WER_BOUND

@@ -101,16 +101,18 @@ class Session:
         if not isinstance(mime_type, str) or not mime_type.startswith(_MIME_PREFIXES):
             return [Problem(f"Cannot record: the browser offered no audio format (got {mime_type!r}).", fatal=True)]
         actions: list[Action] = []
-        if self.phase is Phase.RECORDING:
+        replaced = self.phase is Phase.RECORDING
+        if replaced:
             # A new recording while one is open (e.g. the page was reloaded): close the old one first.
             actions += self._finish()
-            actions.append(Problem("A new recording started before the previous one ended; the previous one was closed."))
         self.phase = Phase.RECORDING
         self.stream_id = str(stream) if stream is not None else None
         self.counters = Counters()
         self._next_seq = 0
         self._waiting.clear()
         actions.append(StartStream(mime_type))
+        if replaced:
+            actions.append(Problem("A new recording started before the previous one ended; the previous one was closed."))
         return actions
 
     def _chunk(self, msg: dict, buffers: Sequence[Any]) -> list[Action]:

@@ -186,18 +186,20 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     def _start(self, mime_type: str) -> None:
         with self._lock:
-            if self._stream is not None:
-                self._stream.abort()
+            # A previous recording still finishing keeps going: its last words still count, but
+            # from now on the widget's status follows the new one.
             self._transcript.interim = ""
             self._ending = False
             if self._engine is not None:
                 self.error = ""
             self.status = "recording"
             self._idle.clear()
+            current: list[EngineStream] = []  # filled once open() returns; events may come before
             try:
                 if self._engine is None:
                     raise RuntimeError(self.error)
-                self._stream = self._engine.open(mime_type, self._on_event)
+                self._stream = self._engine.open(mime_type, lambda event: self._on_event(event, current))
+                current.append(self._stream)
             except Exception as exc:
                 self._stream = None
                 self._idle.set()
@@ -217,8 +219,11 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     # -- engine → traits (engine threads) ---------------------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
+    def _on_event(self, event: Event, source: list[EngineStream] | None = None) -> None:
         with self._lock:
+            stale = source is not None and bool(source) and source[0] is not self._stream
+            if stale and not isinstance(event, Result):
+                return  # a replaced recording: only its words still matter
             if isinstance(event, Result):
                 self._transcript.apply(event)
                 self._sync_transcript(event if event.is_final and event.text else None)
