@@ -147,9 +147,11 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     def close(self) -> None:
         with self._lock:
-            if self._stream is not None:
-                self._stream.abort()
-                self._stream = None
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort()
+            # Let a recognition run in progress end: native threads alive at exit abort the process.
+            stream.wait(10)
         if self._owns_engine and self._engine is not None:
             self._engine.close()
         super().close()
