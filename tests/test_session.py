@@ -1,6 +1,6 @@
 import pytest
 
-from live_transcriber.session import Audio, ClientError, EndStream, Phase, Problem, Session, StartStream
+from live_transcriber.session import Audio, ClientError, Command, EndStream, Phase, Problem, Session, StartStream
 
 START = {"type": "start", "stream": "s1", "mime_type": "audio/webm;codecs=opus"}
 
@@ -123,3 +123,13 @@ def test_a_second_start_closes_the_first_recording(session):
 def test_client_errors_are_passed_on():
     out = Session().handle({"type": "client_error", "kind": "permission", "message": "Microphone blocked"})
     assert out == [ClientError("permission", "Microphone blocked")]
+
+
+def test_control_messages_become_commands():
+    s = Session()
+    assert s.handle({"type": "export", "format": "srt"}) == [Command("export", {"format": "srt"})]
+    assert s.handle({"type": "clear"}) == [Command("clear")]
+    assert s.handle({"type": "pause"}) == []  # nothing to pause
+    s.handle(START)
+    assert s.handle({"type": "pause"}) == [Command("pause")]
+    assert s.handle({"type": "resume"}) == [Command("resume")]

@@ -45,6 +45,14 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A request from the widget's controls: pause, resume, clear, history or export."""
+
+    name: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ClientError:
     """The browser could not record (permission denied, no microphone, ...)."""
 
@@ -52,7 +60,11 @@ class ClientError:
     message: str
 
 
-Action = Union[StartStream, Audio, EndStream, Problem, ClientError]
+Action = Union[StartStream, Audio, EndStream, Problem, ClientError, Command]
+
+#: Control messages that need no open recording, and the ones that do.
+_COMMANDS = ("clear", "history", "export")
+_RECORDING_COMMANDS = ("pause", "resume")
 
 
 class Phase(enum.Enum):
@@ -91,6 +103,10 @@ class Session:
             return self._chunk(msg, buffers)
         if kind == "stop":
             return self._stop(msg)
+        if kind in _COMMANDS:
+            return [Command(kind, {k: v for k, v in msg.items() if k != "type"})]
+        if kind in _RECORDING_COMMANDS:
+            return [Command(kind)] if self.phase is Phase.RECORDING else []
         if kind == "client_error":
             return [ClientError(str(msg.get("kind", "other")), str(msg.get("message", "")))]
         return [Problem(f"Ignored a message of unknown type {kind!r}.")]

@@ -7,6 +7,7 @@ import mimetypes
 import threading
 import time
 import traceback
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Union
 
@@ -28,6 +29,25 @@ _STATIC = Path(__file__).parent / "static"
 _READY = ("ready", "connected")
 #: Bytes per piece when a file is pushed through the pipeline without a browser.
 _FILE_PIECE = 4096
+#: How many of the latest results go to the browser on each change. Python keeps them all; resending
+#: hours of results on every new one would make long sessions slow. New views ask for the history.
+RESULTS_SYNCED = 50
+#: Seconds between the last word of one recording and the start of the next on the common timeline.
+_RECORDING_GAP = 1.0
+
+
+def _results_tail(results: list[dict], _widget: Any) -> list[dict]:
+    return results[-RESULTS_SYNCED:]
+
+
+@dataclass
+class Recording:
+    """One recording as the browser sent it: its container bytes, losslessly."""
+
+    mime_type: str
+    data: bytearray
+    #: Where the recording starts on the session's timeline (seconds).
+    offset: float
 
 
 class LiveTranscriber(anywidget.AnyWidget):
@@ -42,6 +62,8 @@ class LiveTranscriber(anywidget.AnyWidget):
     engine:
         ``"auto"`` (Deepgram when an API key is available, else offline), ``"local"``,
         ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
+    keep_audio:
+        Keep what the browser recorded, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
     **options:
         Passed to the engine, e.g. ``model="base.en"`` for the offline engine or
         ``api_key=...``, ``base_url=...``, ``model="nova-3"`` for Deepgram.
@@ -49,15 +71,23 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     _esm = _STATIC / "widget.js"
 
-    status = traitlets.Unicode("idle", help="idle, loading model, recording, finishing, reconnecting or error").tag(sync=True)
+    status = traitlets.Unicode(
+        "idle", help="idle, loading model, recording, paused, finishing, reconnecting or error"
+    ).tag(sync=True)
     error = traitlets.Unicode("", help="The last problem, or empty.").tag(sync=True)
     transcript = traitlets.Unicode("", help="All final text so far.").tag(sync=True)
     interim = traitlets.Unicode("", help="Words not final yet; replaced as recognition goes on.").tag(sync=True)
-    results = traitlets.List(help="Final results as dicts: text, start, end, words.").tag(sync=True)
+    results = traitlets.List(
+        help="Final results as dicts: index, text, start, end, words (the browser gets the latest few)."
+    ).tag(sync=True, to_json=_results_tail)
     engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
 
-    def __init__(self, engine: Union[str, Engine] = "auto", **options: Any) -> None:
+    def __init__(self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, **options: Any) -> None:
         super().__init__()
+        self.keep_audio = keep_audio
+        #: Every recording of this widget, oldest first (empty unless ``keep_audio``).
+        self.recordings: list[Recording] = []
+        self._offset = 0.0
         self._engine: Engine | None = None
         self._owns_engine = not isinstance(engine, Engine)
         notice = ""
@@ -78,6 +108,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         self._idle.set()
         self._feed_seq = 0
         self._ending = False
+        self._paused = False
         if notice:
             log.info(notice)
         self.on_msg(self._on_msg)
@@ -104,10 +135,57 @@ class LiveTranscriber(anywidget.AnyWidget):
         return self._idle.wait(timeout)
 
     def clear(self) -> None:
-        """Forget the transcript so far."""
+        """Forget the transcript so far (the recorded audio is kept)."""
         with self._lock:
             self._transcript.clear()
             self._sync_transcript()
+
+    def to_text(self, *, timestamps: bool = False) -> str:
+        """The final transcript, one line per utterance (``[mm:ss]`` first with ``timestamps=True``)."""
+        from .exports import to_text
+
+        return to_text(self._transcript.finals, timestamps=timestamps)
+
+    def to_srt(self) -> str:
+        """The final transcript as SubRip subtitles, timed by its words."""
+        from .exports import to_srt
+
+        return to_srt(self._transcript.finals)
+
+    def to_vtt(self) -> str:
+        """The final transcript as WebVTT subtitles, timed by its words."""
+        from .exports import to_vtt
+
+        return to_vtt(self._transcript.finals)
+
+    def to_json(self) -> str:
+        """Every final result with its words and timings, as JSON."""
+        from .exports import to_json
+
+        return to_json(self._transcript.finals)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the transcript to ``path`` in the format its suffix names: .txt, .srt, .vtt or .json."""
+        from .exports import FORMATS
+
+        path = Path(path)
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise ValueError(f"Cannot export to {path.name!r}: use a .txt, .srt, .vtt or .json file name.")
+        path.write_text(FORMATS[fmt][0](self._transcript.finals), encoding="utf-8")
+        return path
+
+    def save_audio(self, path: str | Path, recording: int = -1) -> Path:
+        """Write a recording (the latest by default) to ``path`` exactly as the browser sent it.
+
+        The format is the browser's (``self.recordings[i].mime_type``, usually WebM/Opus): name the
+        file to match, e.g. ``"talk.webm"``.
+        """
+        if not self.recordings:
+            raise ValueError("Nothing recorded yet" + ("." if self.keep_audio else ": this widget was made with keep_audio=False."))
+        path = Path(path)
+        path.write_bytes(bytes(self.recordings[recording].data))
+        return path
 
     def feed(self, data: bytes, mime_type: str) -> None:
         """Push one more piece of a container stream through the pipeline, as the browser would.
@@ -169,9 +247,13 @@ class LiveTranscriber(anywidget.AnyWidget):
     def _handle(self, content: Any, buffers: list | tuple = ()) -> None:
         for action in self._session.handle(content, buffers):
             if isinstance(action, S.Audio):
+                if self.keep_audio and self.recordings:
+                    self.recordings[-1].data += action.data
                 stream = self._stream  # an engine thread may clear it at any moment
                 if stream is not None:
                     stream.write(action.data)
+            elif isinstance(action, S.Command):
+                self._command(action)
             elif isinstance(action, S.StartStream):
                 self._start(action.mime_type)
             elif isinstance(action, S.EndStream):
@@ -186,12 +268,40 @@ class LiveTranscriber(anywidget.AnyWidget):
                 if self._stream is None:
                     self.status = "idle"
 
+    def _command(self, command: S.Command) -> None:
+        if command.name in ("pause", "resume"):
+            self._paused = command.name == "pause"
+            if self.status in ("recording", "paused"):
+                self.status = "paused" if self._paused else "recording"
+        elif command.name == "clear":
+            self.clear()
+        elif command.name == "history":
+            self.send({"type": "history", "results": list(self.results)})
+        elif command.name == "export":
+            self._send_export(str(command.args.get("format", "")))
+
+    def _send_export(self, fmt: str) -> None:
+        from .exports import FORMATS
+
+        if fmt not in FORMATS:
+            self.error = f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}."
+            return
+        writer, mime_type = FORMATS[fmt]
+        content = writer(self._transcript.finals)
+        self.send({"type": "export", "format": fmt, "filename": f"transcript.{fmt}", "mime_type": mime_type, "content": content})
+
     def _start(self, mime_type: str) -> None:
         with self._lock:
             # A previous recording still finishing keeps going: its last words still count, but
             # from now on the widget's status follows the new one.
             self._transcript.interim = ""
             self._ending = False
+            self._paused = False
+            # Each recording's times start at 0: place it on the session's timeline after the last.
+            finals = self._transcript.finals
+            self._offset = finals[-1].end + _RECORDING_GAP if finals else 0.0
+            if self.keep_audio:
+                self.recordings.append(Recording(mime_type, bytearray(), self._offset))
             if self._engine is not None:
                 self.error = ""
             self.status = "recording"
@@ -200,7 +310,8 @@ class LiveTranscriber(anywidget.AnyWidget):
             try:
                 if self._engine is None:
                     raise RuntimeError(self.error)
-                self._stream = self._engine.open(mime_type, lambda event: self._on_event(event, current))
+                offset = self._offset
+                self._stream = self._engine.open(mime_type, lambda event: self._on_event(event, current, offset))
                 current.append(self._stream)
             except Exception as exc:
                 self._stream = None
@@ -221,7 +332,9 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     # -- engine → traits (engine threads) ---------------------------------------------------------
 
-    def _on_event(self, event: Event, source: list[EngineStream] | None = None) -> None:
+    def _on_event(self, event: Event, source: list[EngineStream] | None = None, offset: float = 0.0) -> None:
+        if isinstance(event, Result) and offset:
+            event = _shifted(event, offset)
         with self._lock:
             stale = source is not None and bool(source) and source[0] is not self._stream
             if stale and not isinstance(event, Result):
@@ -231,7 +344,7 @@ class LiveTranscriber(anywidget.AnyWidget):
                 self._sync_transcript(event if event.is_final and event.text else None)
             elif isinstance(event, Status):
                 if self.status != "error":
-                    ready = "finishing" if self._ending else "recording"
+                    ready = "finishing" if self._ending else "paused" if self._paused else "recording"
                     self.status = ready if event.status in _READY else event.status
             elif isinstance(event, EngineError):
                 if event.fatal:
@@ -255,7 +368,7 @@ class LiveTranscriber(anywidget.AnyWidget):
             self.transcript = self._transcript.text
             self.interim = self._transcript.interim
             if final is not None:
-                self.results = [*self.results, final.to_dict()]
+                self.results = [*self.results, {"index": len(self.results), **final.to_dict()}]
             elif not self._transcript.finals and self.results:
                 self.results = []
 
@@ -266,6 +379,11 @@ class LiveTranscriber(anywidget.AnyWidget):
             except Exception:
                 log.exception("live-transcriber: an on_result callback raised")
                 traceback.print_exc()
+
+
+def _shifted(result: Result, offset: float) -> Result:
+    words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in result.words)
+    return replace(result, start=result.start + offset, end=result.end + offset, words=words)
 
 
 def _duration(path: Path) -> float:
