@@ -1,0 +1,427 @@
+"""Streaming benchmark: real-time-paced audio through the widget's pipeline, and two baselines.
+
+    python benchmarks/streaming.py [--quick] [--out benchmarks/out/results.json]
+
+Synthetic speech (espeak-ng, via ``tests/speech.py``) is encoded as WebM/Opus, as Chromium's
+MediaRecorder records it, cut into 250 ms worth of bytes and fed at real time to
+``LiveTranscriber(engine="local").feed``; every interim and final result is timestamped with
+``on_result``. Policies (rows):
+
+- ``live``: the widget's default streaming policy (LocalAgreement-2 + silence endpointing).
+- ``batch``: the whole file at once through ``LocalEngine.transcribe`` (WER only, no latency).
+- ``naive-2s``: independent 2 s chunks, each transcribed as soon as it has been "spoken" and
+  shown as final at once.
+
+Reference: the text given to espeak-ng; each reference word's end time comes from faster-whisper
+word timestamps on the whole WAV (the same model in batch serves as the forced alignment, as in
+``tests/browser/test_widget.py``), matched to the reference words with difflib; reference words
+the alignment missed get an end time interpolated from their neighbours.
+
+Latency of a word = (wall time it first shows, counted from when the first chunk was fed) minus
+(its end time in the audio). "visible" counts interim or final text, "final" only final text.
+A browser sends each 250 ms slice after recording it, so it would add up to 0.25 s to these.
+
+Each (file, policy) runs in its own subprocess, one after another, so CPU time (real-time factor:
+process CPU seconds after the model is loaded / audio seconds) and peak RSS are per policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import speech  # noqa: E402  (tests/speech.py)
+
+CHUNK_S = 0.25
+NAIVE_S = 2.0
+MIME = "audio/webm;codecs=opus"
+POLICIES = ("live", "batch", "naive-2s")
+
+# Plain English, no numbers or names, so that a reference transcript is unambiguous.
+PARAGRAPHS = {
+    "kitchen": (
+        "en-us",
+        "Every morning my neighbor opens the kitchen window and starts to cook breakfast. "
+        "The smell of fresh toast and hot coffee comes across the garden and into our house. "
+        "Sometimes she waves and asks if we would like to come over. "
+        "We usually say yes, because the food is much better than anything we can buy in the shop. "
+        "After breakfast we wash the dishes together and talk about the plans for the day. "
+        "After that everyone goes to work, and the street becomes quiet again until dinner time.",
+    ),
+    "train": (
+        "en-gb",
+        "The train to the coast leaves the station early in the morning. "
+        "Most people on board are going to the sea for the weekend, and the carriages are busy with bags and children. "
+        "Outside the window the fields are green and the sky is clear. "
+        "A man in a blue coat sells tea and sandwiches from a small trolley. "
+        "When the train stops at last, the doors open and cold wind blows in from the water. "
+        "Everybody walks down the hill to the beach, where the ground is still wet from the rain.",
+    ),
+    "library": (
+        "en-us+f3",
+        "The old library in the center of town has been closed for almost a year. "
+        "Workers have repaired the roof, painted the walls and replaced the wooden floors. "
+        "Next month the doors will open again, and the library will have a new room for children. "
+        "There will also be more computers, longer opening hours and a small cafe near the entrance. "
+        "The city hopes that more young people will come to read, study and meet their friends there. "
+        "Many people who grew up here are glad to see it open again.",
+    ),
+    "letter": (
+        "en-gb-x-rp",
+        "Thank you for your letter, which arrived on Tuesday afternoon. "
+        "I am sorry that I could not write back sooner, but we were very busy at home. "
+        "My brother has moved into a new flat and we spent the whole weekend carrying boxes up the stairs. "
+        "The weather has been cold and wet, so we have mostly stayed inside and watched films. "
+        "I hope that you are well and that your new job is going better than you expected. "
+        "Please write again soon and tell me when you are planning to visit us in the spring.",
+    ),
+}
+QUICK = {"quick": ("en-us", speech.PARAGRAPH)}
+
+
+# -- audio ---------------------------------------------------------------------------------------
+
+
+def wav_duration(path: str) -> float:
+    import wave
+
+    with wave.open(path) as f:
+        return f.getnframes() / f.getframerate()
+
+
+def container_duration(path: str) -> float:
+    import av
+
+    with av.open(path) as container:
+        if container.duration:
+            return container.duration / 1_000_000
+        return sum(float(f.duration * f.time_base) for f in container.decode(audio=0) if f.duration)
+
+
+def reference_word_ends(text: str, wav: str) -> tuple[list[tuple[str, float]], int]:
+    """Reference words (normalised) with end times from Whisper's word timestamps on the WAV."""
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    engine = LocalEngine()
+    aligned = engine.transcribe(engine.load(), decode_audio(wav), "")
+    hyp = [speech.normalize(w.word) for w in aligned]
+    ref = speech.normalize(text).split()
+    ends: list[float | None] = [None] * len(ref)
+    matcher = difflib.SequenceMatcher(a=ref, b=hyp, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            ends[block.a + k] = aligned[block.b + k].end
+    matched = sum(e is not None for e in ends)
+    # Interpolate the words the alignment missed between their matched neighbours.
+    known = [i for i, e in enumerate(ends) if e is not None]
+    for i, e in enumerate(ends):
+        if e is None:
+            before = max((k for k in known if k < i), default=None)
+            after = min((k for k in known if k > i), default=None)
+            if before is None and after is None:
+                ends[i] = 0.0
+            elif before is None:
+                ends[i] = ends[after]
+            elif after is None:
+                ends[i] = ends[before]
+            else:
+                ends[i] = ends[before] + (ends[after] - ends[before]) * (i - before) / (after - before)
+    return list(zip(ref, ends)), matched
+
+
+# -- latency -------------------------------------------------------------------------------------
+
+
+def first_seen(changes: list[tuple[float, str]], reference: list[str]) -> dict[int, float]:
+    """For each reference word index, the first time (s) it was part of the shown text."""
+    seen: dict[int, float] = {}
+    for when, text in changes:
+        shown = [speech.normalize(w) for w in text.split() if speech.normalize(w)]
+        matcher = difflib.SequenceMatcher(a=reference, b=shown, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for i in range(block.a, block.a + block.size):
+                seen.setdefault(i, when)
+    return seen
+
+
+def latencies(changes, word_ends) -> list[float]:
+    seen = first_seen(changes, [w for w, _ in word_ends])
+    return [seen[i] - end for i, (_, end) in enumerate(word_ends) if i in seen]
+
+
+def pct(values: list[float], q: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+# -- the policies (each in its own process) --------------------------------------------------------
+
+
+def run_live(item: dict) -> dict:
+    from live_transcriber import LiveTranscriber
+
+    data = Path(item["webm"]).read_bytes()
+    duration = container_duration(item["webm"])
+    step = max(1, int(round(len(data) / duration * CHUNK_S)))  # bytes_per_second * 0.25 s
+    chunks = [data[i : i + step] for i in range(0, len(data), step)]
+
+    from live_transcriber.streaming import PolicyOptions
+
+    options = dict(item.get("engine_options", {}))
+    if item.get("policy_options"):
+        options["policy"] = PolicyOptions(**item["policy_options"])
+    w = LiveTranscriber(engine="local", **options)
+    w.engine.load()  # the model is loaded before the clock starts, as after a first recording
+    lock = threading.Lock()
+    finals: list[str] = []
+    state = {"interim": "", "t0": None}
+    visible: list[tuple[float, str]] = []
+    final_changes: list[tuple[float, str]] = []
+    events = []
+
+    def on_result(r) -> None:
+        now = time.monotonic()
+        with lock:
+            t = now - state["t0"]
+            if r.is_final:
+                if r.text:
+                    finals.append(r.text)
+                state["interim"] = ""
+                final_changes.append((t, " ".join(finals)))
+            else:
+                state["interim"] = r.text
+            visible.append((t, " ".join([*finals, state["interim"]])))
+            events.append({"t": round(t, 3), "final": r.is_final, "speech_final": r.speech_final, "text": r.text})
+
+    w.on_result(on_result)
+    cpu0 = time.process_time()
+    t0 = time.monotonic()
+    state["t0"] = t0
+    for i, chunk in enumerate(chunks):
+        time.sleep(max(0.0, t0 + i * CHUNK_S - time.monotonic()))
+        w.feed(chunk, MIME)
+    time.sleep(max(0.0, t0 + len(chunks) * CHUNK_S - time.monotonic()))  # the last slice is "spoken"
+    w.end_feed()
+    ok = w.wait(timeout=120)
+    wall = time.monotonic() - t0
+    cpu = time.process_time() - cpu0
+    assert ok, "the live pipeline did not finish within 120 s"
+    assert not w.error, w.error
+    transcript = w.transcript
+    w.close()
+    return {
+        "hypothesis": transcript,
+        "visible": visible,
+        "final": final_changes,
+        "cpu_s": cpu,
+        "wall_s": wall,
+        "chunks": len(chunks),
+        "chunk_bytes": step,
+        "events": events,
+    }
+
+
+def run_batch(item: dict) -> dict:
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    engine = LocalEngine()
+    model = engine.load()
+    audio = decode_audio(item["webm"])  # what the live pipeline hears: the Opus-coded audio
+    cpu0, t0 = time.process_time(), time.monotonic()
+    words = engine.transcribe(model, audio, "")
+    return {"hypothesis": " ".join(w.text for w in words), "cpu_s": time.process_time() - cpu0, "wall_s": time.monotonic() - t0}
+
+
+def run_naive(item: dict) -> dict:
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    engine = LocalEngine()
+    model = engine.load()
+    audio = decode_audio(item["webm"])
+    sr = 16000
+    n = int(NAIVE_S * sr)
+    texts: list[str] = []
+    changes: list[tuple[float, str]] = []
+    cpu0 = time.process_time()
+    t0 = time.monotonic()
+    for k, start in enumerate(range(0, len(audio), n)):
+        piece = audio[start : start + n]
+        # This piece is complete once its last sample has been spoken.
+        time.sleep(max(0.0, t0 + (start + len(piece)) / sr - time.monotonic()))
+        words = engine.transcribe(model, piece, "")
+        if words:
+            texts.append(" ".join(w.text for w in words))
+        changes.append((time.monotonic() - t0, " ".join(texts)))
+    return {
+        "hypothesis": " ".join(texts),
+        "visible": changes,
+        "final": changes,
+        "cpu_s": time.process_time() - cpu0,
+        "wall_s": time.monotonic() - t0,
+    }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size. ru_maxrss is not used: Linux carries it over from the
+    parent through fork and exec, so a child would report the parent's peak if that was higher."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def worker(policy: str, item_json: str) -> None:
+    item = json.loads(item_json)
+    run = {"live": run_live, "batch": run_batch, "naive-2s": run_naive}[policy]
+    out = run(item)
+    out["peak_rss_mb"] = peak_rss_mb()
+    sys.stdout.write("\n@@RESULT@@" + json.dumps(out) + "\n")
+
+
+def run_in_subprocess(policy: str, item: dict) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", policy, json.dumps(item)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0 or "@@RESULT@@" not in proc.stdout:
+        raise RuntimeError(f"{policy} on {item['name']} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.rsplit("@@RESULT@@", 1)[1])
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def fmt(x, spec=".2f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one short file (about 15 s)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "results.json"))
+    parser.add_argument("--files", nargs="+", help="only these files (names from the table)")
+    parser.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES))
+    parser.add_argument("--policy-options", type=json.loads, default={}, help='JSON for PolicyOptions, e.g. \'{"max_window": 8}\'')
+    parser.add_argument("--engine-options", type=json.loads, default={}, help='JSON for LocalEngine, e.g. \'{"beam_size": 5}\'')
+    parser.add_argument("--worker", nargs=2, metavar=("POLICY", "ITEM_JSON"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+
+    started = time.monotonic()
+    out_path = Path(args.out)
+    workdir = out_path.parent / "audio"
+    corpus = QUICK if args.quick else PARAGRAPHS
+    rows = []
+    header = (
+        f"{'file':<9} {'voice':<11} {'dur s':>6} {'policy':<9} {'vis p50':>7} {'vis p90':>7} "
+        f"{'fin p50':>7} {'fin p90':>7} {'WER':>6} {'batchWER':>8} {'RTF':>6} {'RSS MB':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, (voice, text) in corpus.items():
+        if args.files and name not in args.files:
+            continue
+        wav = speech.synthesize(text, workdir / f"{name}.wav", voice=voice)
+        webm = speech.encode(wav, workdir / f"{name}.webm", "webm")
+        item = {"name": name, "voice": voice, "text": text, "wav": str(wav), "webm": str(webm),
+                "policy_options": args.policy_options, "engine_options": args.engine_options}
+        duration = wav_duration(str(wav))
+        word_ends, matched = reference_word_ends(text, str(wav))
+        policies = [p for p in POLICIES if p in args.policies]
+        # The batch run gives every row its WER floor, so it always runs.
+        results = {p: run_in_subprocess(p, item) for p in POLICIES if p in policies or p == "batch"}
+        batch_wer = speech.wer(text, results["batch"]["hypothesis"])
+        for policy in policies:
+            r = results[policy]
+            vis = latencies(r["visible"], word_ends) if "visible" in r else []
+            fin = latencies(r["final"], word_ends) if "final" in r else []
+            row = {
+                "file": name,
+                "voice": voice,
+                "duration_s": round(duration, 2),
+                "webm_bytes": Path(webm).stat().st_size,
+                "reference_words": len(word_ends),
+                "aligned_words": matched,
+                "policy": policy,
+                "visible_latency_p50": pct(vis, 50),
+                "visible_latency_p90": pct(vis, 90),
+                "visible_latency_max": max(vis) if vis else None,
+                "visible_words": len(vis),
+                "final_latency_p50": pct(fin, 50),
+                "final_latency_p90": pct(fin, 90),
+                "final_latency_max": max(fin) if fin else None,
+                "final_words": len(fin),
+                "wer": speech.wer(text, r["hypothesis"]),
+                "batch_wer": batch_wer,
+                "rtf": r["cpu_s"] / duration,
+                "cpu_s": r["cpu_s"],
+                "wall_s": r["wall_s"],
+                "peak_rss_mb": r["peak_rss_mb"],
+                "hypothesis": r["hypothesis"],
+                "reference": text,
+            }
+            if policy == "live":
+                row["events"] = r["events"]
+                row["chunks"] = r["chunks"]
+                row["chunk_bytes"] = r["chunk_bytes"]
+            rows.append(row)
+            print(
+                f"{name:<9} {voice:<11} {duration:>6.1f} {policy:<9} {fmt(row['visible_latency_p50']):>7} "
+                f"{fmt(row['visible_latency_p90']):>7} {fmt(row['final_latency_p50']):>7} "
+                f"{fmt(row['final_latency_p90']):>7} {row['wer']:>6.3f} {batch_wer:>8.3f} "
+                f"{row['rtf']:>6.3f} {row['peak_rss_mb']:>7.0f}",
+                flush=True,
+            )
+    elapsed = time.monotonic() - started
+    print("-" * len(header))
+    print(
+        "latency: seconds from a word's end in the audio to its first appearance (vis: interim or final;"
+        " fin: final), time zero = first chunk fed;\nRTF: process CPU s / audio s (2 cores: >1 possible);"
+        f" RSS: peak of the policy's process. Total run time {elapsed:.0f} s."
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "quick": args.quick,
+        "elapsed_s": elapsed,
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "chunk_s": CHUNK_S,
+        "naive_chunk_s": NAIVE_S,
+        "mime_type": MIME,
+    }
+    out_path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    print(f"wrote {out_path}")
+
+
+if __name__ == "__main__":
+    main()
