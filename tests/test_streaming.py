@@ -162,3 +162,24 @@ def test_a_repeated_word_at_the_window_edge_is_not_finalised_twice():
         policy.add_audio(tone(0.5))
         policy.step(recogniser)
     assert [w.word for w in policy.final_words] == ["hello", "world", "again"]
+
+
+def test_words_are_never_lost_when_runs_never_agree():
+    """A recogniser whose runs always differ at the start (nothing ever agrees): once the window is
+    full, the settled words are finalised and reported, not silently dropped with the audio."""
+    script = [(f"w{i}", i * 0.5, i * 0.5 + 0.4) for i in range(40)]
+    policy = StreamingPolicy(PolicyOptions(max_window=6.0, endpoint_silence=5.0))
+    rec = ScriptedRecogniser(policy, script)
+    runs = {"n": 0}
+
+    def unsteady(audio, prompt):
+        runs["n"] += 1
+        words = rec(audio, prompt)
+        t = words[0].start if words else 0.0
+        return [Word(f"noise{runs['n']}", t, t + 0.01, 0.1), *words]
+
+    events = run(policy, unsteady, [tone(20.0)])
+    events += policy.finish(unsteady)
+    final_words = [w.word for r in finals(events) for w in r.words if not w.word.startswith("noise")]
+    assert final_words == [w for w, _, _ in script]
+    assert max(end - start for start, end, _ in rec.calls) <= 6.0 + 1.5

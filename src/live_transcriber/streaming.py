@@ -99,7 +99,7 @@ class StreamingPolicy:
             events.append(self._finalise(hypothesis[:agreed], speech_final=False))
         self._pending = hypothesis[agreed:]
         events += self._endpoint(self._pending)
-        self._trim_if_long()
+        events += self._trim_if_long()
         return events
 
     def finish(self, transcribe: Transcribe) -> list[Event]:
@@ -170,17 +170,24 @@ class StreamingPolicy:
 
     # -- the window -------------------------------------------------------------------------
 
-    def _trim_if_long(self) -> None:
+    def _trim_if_long(self) -> list[Event]:
+        """Keep the window short: cut it behind the final words, finalising settled ones if needed."""
         if self.window_end - self.window_start <= self.options.max_window:
-            return
+            return []
+        events: list[Event] = []
+        if self.final_end <= self.window_start:
+            # Nothing agreed for a whole window (unsteady speech, or runs rejected as loops): the
+            # latest run's words that ended a second ago are as settled as they will get.
+            settled = [w for w in self._pending if w.end <= self.window_end - 1.0]
+            if settled:
+                events.append(self._finalise(settled, speech_final=False))
+                self._pending = self._pending[len(settled) :]
         if self.final_end > self.window_start:
             self._drop_until(self.final_end)
-        else:
-            # Nothing agreed for a whole window (e.g. unsteady noise): finalise what is there
-            # rather than let the cost of each run grow without bound.
-            self._finalise(self._pending, speech_final=False)
-            self._pending = []
-            self._drop_until(max(self.final_end, self.window_end - self.options.max_window / 2))
+        elif self.window_end - self.window_start > 2 * self.options.max_window:
+            # No words at all in two windows of sound: noise, not speech. Bound the cost.
+            self._drop_until(self.window_end - self.options.max_window)
+        return events
 
     def _drop_until(self, t: float) -> None:
         n = int(round((t - self.window_start) * self.options.sample_rate))
