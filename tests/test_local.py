@@ -148,3 +148,36 @@ def test_a_new_recording_before_the_old_one_ended_replaces_it_cleanly(widget, re
     assert widget.transcript.endswith(widget.results[-1]["text"])
     second = " ".join(widget.transcript.split()[-len(speech.PARAGRAPH.split()) :])
     assert speech.wer(speech.PARAGRAPH, second) <= WER_BOUND
+
+
+@pytest.mark.timeout(120)
+def test_exports_and_audio_of_a_recording(widget, recordings, tmp_path):
+    with pytest.raises(ValueError, match="Nothing recorded yet"):
+        widget.save_audio(tmp_path / "none.webm")
+    widget.transcribe_file(recordings["webm"], timeout=90)
+    assert widget.save_audio(tmp_path / "a.webm").read_bytes() == recordings["webm"].read_bytes()
+    assert widget.recordings[-1].mime_type == "audio/webm"
+    srt = widget.export(tmp_path / "t.srt").read_text()
+    assert srt == widget.to_srt() and srt.startswith("1\n00:00:00,")
+    assert widget.to_vtt().startswith("WEBVTT\n\n")
+    assert widget.to_text().split() == widget.transcript.split()
+    with pytest.raises(ValueError, match="use a .txt, .srt, .vtt or .json"):
+        widget.export(tmp_path / "t.docx")
+    # A second recording continues the timeline after the first one's last word.
+    first_end = widget.results[-1]["end"]
+    widget.feed(recordings["webm"].read_bytes(), "audio/webm")
+    widget.end_feed()
+    assert widget.wait(90)
+    second = [r for r in widget.results if r["start"] > first_end]
+    assert second and second[0]["words"][0]["start"] >= first_end + 1.0
+    assert widget.recordings[-1].offset == pytest.approx(first_end + 1.0)
+    assert len(widget.recordings) == 2
+
+
+def test_keep_audio_false_keeps_nothing(tmp_path):
+    w = LiveTranscriber(engine="local", keep_audio=False)
+    w.feed(b"\x1a\x45\xdf\xa3", "audio/webm")
+    assert w.recordings == []
+    with pytest.raises(ValueError, match="keep_audio=False"):
+        w.save_audio(tmp_path / "x.webm")
+    w.close()

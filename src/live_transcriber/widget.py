@@ -140,11 +140,12 @@ class LiveTranscriber(anywidget.AnyWidget):
             self._transcript.clear()
             self._sync_transcript()
 
-    def to_text(self, *, timestamps: bool = False) -> str:
-        """The final transcript, one line per utterance (``[mm:ss]`` first with ``timestamps=True``)."""
+    def to_text(self, *, timestamps: bool = False, speakers: bool = True) -> str:
+        """The final transcript, one line per utterance (``[mm:ss]`` first with ``timestamps=True``,
+        ``Speaker 1:`` when the engine tells speakers apart)."""
         from .exports import to_text
 
-        return to_text(self._transcript.finals, timestamps=timestamps)
+        return to_text(self._transcript.finals, timestamps=timestamps, speakers=speakers)
 
     def to_srt(self) -> str:
         """The final transcript as SubRip subtitles, timed by its words."""
@@ -172,7 +173,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         fmt = path.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
             raise ValueError(f"Cannot export to {path.name!r}: use a .txt, .srt, .vtt or .json file name.")
-        path.write_text(FORMATS[fmt][0](self._transcript.finals), encoding="utf-8")
+        path.write_text(FORMATS[fmt][0](self._transcript.finals), encoding="utf-8", newline="")
         return path
 
     def save_audio(self, path: str | Path, recording: int = -1) -> Path:

@@ -1,0 +1,441 @@
+"""The final results of a session as the files people use: plain text, SRT, WebVTT and JSON.
+
+Pure functions from a sequence of final :class:`~live_transcriber.results.Result` (a
+``Transcript.finals``) to a string; nothing here does I/O. Subtitle cues are timed by the words;
+a result that carries text but no words has its words spread over its ``[start, end]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from .results import Result, Word
+
+__all__ = ["FORMATS", "Utterance", "from_json", "to_json", "to_srt", "to_text", "to_vtt", "utterances"]
+
+JSON_VERSION = 1
+UTTERANCE_GAP = 2.0
+"""Seconds of silence between two words that end an utterance."""
+
+_SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
+_CLAUSE_END = (",", ";", ":", "，", "、", "；", "：", "—")
+_CLOSERS = "\"'”’)]}»」』"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Words said in one go by one speaker: ended by ``speech_final``, a new speaker or a pause."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+    speaker: int | None = None
+
+
+def utterances(results: Sequence[Result]) -> list[Utterance]:
+    """Group final results into utterances.
+
+    An utterance ends after a result with ``speech_final=True``, before a word whose ``speaker``
+    differs, and before a word that starts more than 2 s after the previous one ended. A result with
+    text but no words gets words spread over its ``[start, end]`` (confidence 0).
+    """
+    return [
+        Utterance(words[0].start, max(w.end for w in words), " ".join(_clean(w.text) for w in words), tuple(words), words[0].speaker)
+        for words in _utterance_words(results)
+    ]
+
+
+def _utterance_words(results: Sequence[Result]) -> Iterator[list[Word]]:
+    current: list[Word] = []
+    for result in results:
+        for word in _timed_words(result):
+            if current and (word.speaker != current[-1].speaker or word.start - current[-1].end > UTTERANCE_GAP):
+                yield current
+                current = []
+            current.append(word)
+        if result.speech_final and current:
+            yield current
+            current = []
+    if current:
+        yield current
+
+
+def to_text(results: Sequence[Result], *, timestamps: bool = False, speakers: bool = True) -> str:
+    """One line per utterance, e.g. ``[01:05] Speaker 1: Hello there.``
+
+    ``timestamps=True`` starts each line with its start time, ``[mm:ss]`` or ``[h:mm:ss]`` from one
+    hour on. ``speakers=True`` names the speaker when the engine told them apart (Deepgram's
+    ``diarize``): speaker 0 is "Speaker 1".
+    """
+    lines = []
+    for utterance in utterances(results):
+        prefix = ""
+        if timestamps:
+            seconds = _ms(utterance.start) // 1000
+            hours, minutes, seconds = seconds // 3600, seconds // 60 % 60, seconds % 60
+            prefix = f"[{hours}:{minutes:02d}:{seconds:02d}] " if hours else f"[{minutes:02d}:{seconds:02d}] "
+        if speakers and utterance.speaker is not None:
+            prefix += f"{_speaker_name(utterance.speaker)}: "
+        lines.append(prefix + utterance.text + "\n")
+    return "".join(lines)
+
+
+def to_srt(results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0) -> str:
+    """SubRip subtitles, numbered from 1, timed by the words (``HH:MM:SS,mmm``).
+
+    A cue has at most two lines of ``max_chars // 2`` characters, speaker label included, and lasts
+    at most ``max_duration`` seconds; see :func:`to_vtt`. An empty session gives ``""``.
+    """
+    blocks = []
+    for number, cue in enumerate(_cues(results, max_chars, max_duration, _srt_label), start=1):
+        text = "\n".join(cue.lines)
+        blocks.append(f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0) -> str:
+    """WebVTT subtitles, timed by the words (``HH:MM:SS.mmm``), speakers as ``<v Speaker 1>``.
+
+    Cues never span two utterances, prefer to end at a sentence (or clause) end, never split a word,
+    have at most two lines of ``max_chars // 2`` characters (a longer word gets a line of its own)
+    and last at most ``max_duration`` seconds. They are in order and never overlap: a cue whose
+    words overlap the next cue's ends where the next one starts.
+    """
+    blocks = ["WEBVTT\n"]
+    for cue in _cues(results, max_chars, max_duration, lambda speaker: ""):
+        text = "\n".join(_vtt_escape(line) for line in cue.lines)
+        if cue.speaker is not None:
+            text = f"<v {_speaker_name(cue.speaker)}>{text}"
+        blocks.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n{text}\n")
+    return "\n".join(blocks) + ("" if len(blocks) > 1 else "\n")
+
+
+def to_json(results: Sequence[Result]) -> str:
+    """Every result with its words, exactly (no rounding), as a JSON document :func:`from_json` reads.
+
+    ``{"version": 1, "transcript": "...", "results": [...], "words": [...]}``: ``results`` has the
+    shape of the widget's ``results`` trait plus ``from_finalize``; ``words`` is every result's words
+    in order, for convenience.
+    """
+    document = {
+        "version": JSON_VERSION,
+        "transcript": " ".join(r.text for r in results if r.text),
+        "results": [_result_dict(r) for r in results],
+        "words": [_word_dict(w) for r in results for w in r.words],
+    }
+    try:
+        return json.dumps(document, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError(f"Cannot export to JSON: a time or confidence is not a finite number ({error}).") from None
+
+
+def from_json(text: str) -> list[Result]:
+    """The results of a :func:`to_json` document. Raises ``ValueError`` saying what is wrong and where.
+
+    Only ``version`` and ``results`` are read (``transcript`` and ``words`` follow from them), so
+    ``{"version": 1, "results": w.results}`` works too: a missing ``from_finalize`` is false.
+    """
+    try:
+        document = json.loads(text)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"Not a live-transcriber JSON export: it is not valid JSON ({error}).") from None
+    if not isinstance(document, dict) or "results" not in document:
+        raise ValueError('Not a live-transcriber JSON export: expected an object with "version" and "results".')
+    version = document.get("version")
+    if version != JSON_VERSION:
+        raise ValueError(f"Unsupported JSON export version {version!r}: this live-transcriber reads version {JSON_VERSION}.")
+    results = _field(document, "results", list, "")
+    return [_result_from(item, f"results[{i}]") for i, item in enumerate(results)]
+
+
+Writer = Callable[[Sequence[Result]], str]
+
+FORMATS: dict[str, tuple[Writer, str]] = {
+    "txt": (to_text, "text/plain"),
+    "srt": (to_srt, "application/x-subrip"),
+    "vtt": (to_vtt, "text/vtt"),
+    "json": (to_json, "application/json"),
+}
+"""File suffix → (writer, MIME type)."""
+
+
+# --- words and times ---------------------------------------------------------------------------
+
+
+def _timed_words(result: Result) -> Iterator[Word]:
+    """The result's words with text; for a result without words, its text spread over its span."""
+    if result.words:
+        yield from (w for w in result.words if w.text.strip())
+        return
+    tokens = result.text.split()
+    total = sum(len(t) for t in tokens)
+    span = max(result.end - result.start, 0.0)
+    done = 0
+    for token in tokens:
+        start = result.start + span * done / total
+        done += len(token)
+        yield Word(word=token, start=start, end=result.start + span * done / total, confidence=0.0)
+
+
+def _clean(text: str) -> str:
+    """A word's text on one line (a word may hold spaces, e.g. Deepgram's smart_format "10:00 AM")."""
+    return " ".join(text.split())
+
+
+_HALF = Decimal(1)
+
+
+def _ms(seconds: float) -> int:
+    """Seconds to whole milliseconds, half up as written (0.9995 → 1000); negative → 0.
+
+    One monotonic function for every time, so rounding never puts an end before its start.
+    """
+    if not math.isfinite(seconds):
+        raise ValueError(f"Cannot export a word time of {seconds!r} seconds: times must be finite numbers.")
+    if seconds <= 0:
+        return 0
+    scaled = seconds * 1000
+    if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+        return math.floor(scaled + 0.5)
+    # Near a tie the binary float may sit just under it (0.9995 is 0.99949999…): round the decimal
+    # the number prints as, which is what the user wrote and expects.
+    return int((Decimal(repr(seconds)) * 1000).quantize(_HALF, rounding=ROUND_HALF_UP))
+
+
+def _timestamp(ms: int, separator: str) -> str:
+    seconds, ms = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{ms:03d}"
+
+
+def _speaker_name(speaker: int) -> str:
+    return f"Speaker {speaker + 1}"
+
+
+def _srt_label(speaker: int | None) -> str:
+    return "" if speaker is None else f"{_speaker_name(speaker)}: "
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- cues --------------------------------------------------------------------------------------
+
+
+class _Token(NamedTuple):
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Cue:
+    start: int
+    end: int
+    lines: list[str]
+    speaker: int | None
+
+
+def _cues(results: Sequence[Result], max_chars: int, max_duration: float, label: Callable[[int | None], str]) -> list[_Cue]:
+    """Subtitle cues, in milliseconds, in order and not overlapping. ``label(speaker)`` starts line 1."""
+    if max_chars < 2:
+        raise ValueError(f"max_chars must be at least 2 (two lines of max_chars // 2 characters), not {max_chars!r}.")
+    if not max_duration > 0:
+        raise ValueError(f"max_duration must be a positive number of seconds, not {max_duration!r}.")
+    line_max = max_chars // 2
+    duration_max = max(_ms(max_duration), 1)
+    cues: list[_Cue] = []
+    previous_start = 0
+    for words in _utterance_words(results):
+        tokens = []
+        for word in words:
+            # Starts never go back, so cues come out in order even when word timings overlap.
+            start = max(_ms(word.start), previous_start)
+            tokens.append(_Token(_clean(word.text), start, max(_ms(word.end), start)))
+            previous_start = start
+        speaker = words[0].speaker
+        prefix = label(speaker)
+        for piece in _split(tokens, len(prefix), line_max, duration_max):
+            start, end = piece[0].start, max(t.end for t in piece)
+            lines = _lines([t.text for t in piece], prefix, line_max)
+            cues.append(_Cue(start, min(end, start + duration_max), lines, speaker))
+    for cue, following in pairwise(cues):
+        cue.end = min(cue.end, following.start)
+    return cues
+
+
+def _split(tokens: list[_Token], prefix: int, line_max: int, duration_max: int) -> Iterator[list[_Token]]:
+    """Cut one utterance's tokens into cues that fit: two lines, ``duration_max`` ms at most."""
+    first = 0
+    while first < len(tokens):
+        stop = first + 1
+        line, length = 1, prefix + len(tokens[first].text)
+        end = tokens[first].end
+        # Greedy filling puts the most words on line 1, so it fits whenever any two-line layout fits.
+        while stop < len(tokens):
+            token = tokens[stop]
+            if token.end > end:
+                if token.end - tokens[first].start > duration_max:
+                    break
+                end = token.end
+            if length + 1 + len(token.text) <= line_max:
+                length += 1 + len(token.text)
+            elif line == 1 and len(token.text) <= line_max:
+                line, length = 2, len(token.text)
+            else:
+                break
+            stop += 1
+        if stop < len(tokens):
+            stop = _better_stop(tokens, first, stop, prefix, line_max)
+        yield tokens[first:stop]
+        first = stop
+
+
+def _better_stop(tokens: list[_Token], first: int, stop: int, prefix: int, line_max: int) -> int:
+    """Where to end a full cue: after its last sentence end, else its last clause end, if not too early.
+
+    "Too early" leaves less than a quarter of the cue's room for a sentence, a third for a clause.
+    """
+    full = prefix + sum(len(t.text) + 1 for t in tokens[first:stop]) - 1
+    for endings, least in ((_SENTENCE_END, line_max // 2), (_CLAUSE_END, 2 * line_max // 3)):
+        length = full
+        for index in range(stop, first, -1):
+            if length < least:
+                break
+            if _ends_with(tokens[index - 1].text, endings):
+                return index
+            length -= len(tokens[index - 1].text) + 1
+    return stop
+
+
+def _ends_with(text: str, endings: tuple[str, ...]) -> bool:
+    return text.rstrip(_CLOSERS).endswith(endings)
+
+
+def _lines(texts: list[str], prefix: str, line_max: int) -> list[str]:
+    """One line if it fits, else two: the most even break that fits, after a sentence end if one does."""
+    whole = prefix + " ".join(texts)
+    if len(whole) <= line_max or len(texts) == 1:
+        return [whole]
+    total = len(whole)
+    best: tuple[bool, int, int] | None = None
+    length = len(prefix) - 1
+    for index in range(1, len(texts)):
+        length += len(texts[index - 1]) + 1
+        rest = total - length - 1
+        if length <= line_max and rest <= line_max:
+            candidate = (not _ends_with(texts[index - 1], _SENTENCE_END), abs(length - rest), index)
+            best = candidate if best is None else min(best, candidate)
+    if best is None:
+        # No even break fits (an over-long word): break where greedy filling did.
+        index, length = 1, len(prefix) + len(texts[0])
+        while index < len(texts) and length + 1 + len(texts[index]) <= line_max:
+            length += 1 + len(texts[index])
+            index += 1
+    else:
+        index = best[2]
+    return [prefix + " ".join(texts[:index]), " ".join(texts[index:])]
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _result_dict(result: Result) -> dict[str, Any]:
+    return {
+        "text": result.text,
+        "start": result.start,
+        "end": result.end,
+        "is_final": result.is_final,
+        "speech_final": result.speech_final,
+        "from_finalize": result.from_finalize,
+        "words": [_word_dict(w) for w in result.words],
+    }
+
+
+def _word_dict(word: Word) -> dict[str, Any]:
+    """``Word.to_dict()``, without ``dataclasses.asdict``'s deep copies (10× faster on long sessions)."""
+    entry: dict[str, Any] = {"word": word.word, "start": word.start, "end": word.end, "confidence": word.confidence}
+    if word.punctuated_word is not None:
+        entry["punctuated_word"] = word.punctuated_word
+    if word.speaker is not None:
+        entry["speaker"] = word.speaker
+    return entry
+
+
+def _result_from(item: Any, where: str) -> Result:
+    if not isinstance(item, dict):
+        raise ValueError(f"Bad JSON export: {where} must be an object, not {_kind(item)}.")
+    words = _field(item, "words", list, where, default=[])
+    return Result(
+        text=_field(item, "text", str, where),
+        start=_number(item, "start", where),
+        end=_number(item, "end", where),
+        words=tuple(_word_from(w, f"{where}.words[{i}]") for i, w in enumerate(words)),
+        is_final=_field(item, "is_final", bool, where, default=True),
+        speech_final=_field(item, "speech_final", bool, where, default=False),
+        from_finalize=_field(item, "from_finalize", bool, where, default=False),
+    )
+
+
+def _word_from(item: Any, where: str) -> Word:
+    if not isinstance(item, dict):
+        raise ValueError(f"Bad JSON export: {where} must be an object, not {_kind(item)}.")
+    speaker = item.get("speaker")
+    if speaker is not None and (not isinstance(speaker, int) or isinstance(speaker, bool)):
+        raise ValueError(f"Bad JSON export: {where}.speaker must be an integer, not {_kind(speaker)}.")
+    return Word(
+        word=_field(item, "word", str, where),
+        start=_number(item, "start", where),
+        end=_number(item, "end", where),
+        confidence=_number(item, "confidence", where),
+        punctuated_word=_field(item, "punctuated_word", str, where, default=None),
+        speaker=speaker,
+    )
+
+
+_MISSING = object()
+
+
+def _field(item: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
+    name = f"{where}.{key}" if where else key
+    if key not in item or (item[key] is None and default is None):
+        if default is _MISSING:
+            raise ValueError(f"Bad JSON export: {name} is missing.")
+        return default
+    value = item[key]
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ValueError(f"Bad JSON export: {name} must be {_kind_name(kind)}, not {_kind(value)}.")
+    return value
+
+
+def _number(item: dict[str, Any], key: str, where: str) -> float:
+    value = float(_field(item, key, (int, float), where))
+    if not math.isfinite(value):
+        raise ValueError(f"Bad JSON export: {where}.{key} must be a finite number, not {value!r}.")
+    return value
+
+
+def _kind_name(kind: Any) -> str:
+    names = {str: "a string", bool: "true or false", list: "a list", dict: "an object"}
+    return names.get(kind, "a number")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return "a list" if isinstance(value, list) else "an object"
