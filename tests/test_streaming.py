@@ -183,3 +183,23 @@ def test_words_are_never_lost_when_runs_never_agree():
     final_words = [w.word for r in finals(events) for w in r.words if not w.word.startswith("noise")]
     assert final_words == [w for w, _, _ in script]
     assert max(end - start for start, end, _ in rec.calls) <= 6.0 + 1.5
+
+
+def test_three_run_agreement_waits_one_run_longer_and_loses_nothing():
+    def first_final_run(runs):
+        policy = StreamingPolicy(PolicyOptions(endpoint_silence=5.0, agreement_runs=runs))
+        rec = ScriptedRecogniser(policy, SCRIPT, unstable={"three"})
+        events = []
+        for i in range(8):
+            policy.add_audio(tone(0.25))
+            if policy.ready():
+                events += policy.step(rec)
+                if finals(events) and "first" not in locals():
+                    first = len(rec.calls)
+        events += policy.finish(rec)
+        assert [w.word for r in finals(events) for w in r.words] == ["one", "two", "three", "four"]
+        return first
+
+    assert first_final_run(3) == first_final_run(2) + 1
+    with pytest.raises(ValueError, match="agreement_runs must be 2 or more"):
+        PolicyOptions(agreement_runs=1)

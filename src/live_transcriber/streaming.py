@@ -49,6 +49,17 @@ class PolicyOptions:
     silence_rms: float = 0.005
     #: Words of finalised text given to the recogniser as context.
     prompt_words: int = 40
+    #: Cut the window at the end of the latest final sentence rather than the latest final word,
+    #: so each run hears whole sentences (Whisper is much less accurate on sentence fragments).
+    trim_at_sentences: bool = True
+    #: How many consecutive runs must agree on a word before it is final (LocalAgreement-n).
+    agreement_runs: int = 2
+
+    def __post_init__(self) -> None:
+        if self.agreement_runs < 2:
+            raise ValueError(f"agreement_runs must be 2 or more, not {self.agreement_runs}")
+        if not 0 < self.min_step <= self.max_window:
+            raise ValueError(f"min_step must be positive and at most max_window, not {self.min_step}")
 
 
 def normalize(word: str) -> str:
@@ -64,10 +75,15 @@ class StreamingPolicy:
         self.window_start = 0.0  # seconds from the start of the recording
         self.final_words: list[Word] = []
         self.final_end = 0.0
-        self._pending: list[Word] = []  # the previous run's words after the final ones
+        self._history: list[list[Word]] = []  # the last runs' words after the final ones, oldest first
         self._interim_text = ""
         self._samples_seen = 0  # samples in the window at the last run
         self._in_utterance = False  # words were finalised since the last utterance end
+
+    @property
+    def _pending(self) -> list[Word]:
+        """The latest run's words after the final ones: the interim text."""
+        return self._history[-1] if self._history else []
 
     # -- audio in ---------------------------------------------------------------------------
 
@@ -94,10 +110,12 @@ class StreamingPolicy:
         events: list[Event] = []
         if not self._pending and not self._in_utterance and hypothesis:
             events.append(SpeechStarted(hypothesis[0].start))
-        agreed = _common_prefix(self._pending, hypothesis)
+        agreed = self._agreement(hypothesis)
         if agreed:
             events.append(self._finalise(hypothesis[:agreed], speech_final=False))
-        self._pending = hypothesis[agreed:]
+        # Earlier runs agreed on those words too: what is left of each lines up with the new run.
+        self._history = [*(h[agreed:] for h in self._history), hypothesis[agreed:]]
+        self._history = self._history[-(self.options.agreement_runs - 1) :]
         events += self._endpoint(self._pending)
         events += self._trim_if_long()
         return events
@@ -109,10 +127,16 @@ class StreamingPolicy:
         if hypothesis or self._in_utterance:
             events.append(self._finalise(hypothesis, speech_final=True, from_finalize=True))
             events.append(UtteranceEnd(self.final_end))
-        self._pending = []
+        self._history = []
         self._in_utterance = False
         self._drop_until(self.window_end)
         return events
+
+    def _agreement(self, hypothesis: list[Word]) -> int:
+        """How many leading words of ``hypothesis`` the previous ``agreement_runs - 1`` runs also gave."""
+        if len(self._history) < self.options.agreement_runs - 1:
+            return 0
+        return min(_common_prefix(h, hypothesis) for h in self._history)
 
     def _recognise(self, transcribe: Transcribe) -> list[Word]:
         # Context is only the final text whose audio has left the window: a prompt repeating words
@@ -156,7 +180,7 @@ class StreamingPolicy:
         quiet_from = max(last_word_end, self._speech_end())
         if (pending or self._in_utterance) and self.window_end - quiet_from >= self.options.endpoint_silence:
             result = self._finalise(pending, speech_final=True)
-            self._pending = []
+            self._history = []
             # Cut in the middle of the silence: the next utterance starts clean, with no context lost.
             self._drop_until((quiet_from + self.window_end) / 2)
             return [result, UtteranceEnd(self.final_end)]
@@ -181,13 +205,23 @@ class StreamingPolicy:
             settled = [w for w in self._pending if w.end <= self.window_end - 1.0]
             if settled:
                 events.append(self._finalise(settled, speech_final=False))
-                self._pending = self._pending[len(settled) :]
+                self._history = [self._pending[len(settled) :]]
         if self.final_end > self.window_start:
-            self._drop_until(self.final_end)
+            self._drop_until(self._cut_point())
         elif self.window_end - self.window_start > 2 * self.options.max_window:
             # No words at all in two windows of sound: noise, not speech. Bound the cost.
             self._drop_until(self.window_end - self.options.max_window)
         return events
+
+    def _cut_point(self) -> float:
+        """Where to cut the window: after the latest final sentence, else after the latest final word."""
+        if self.options.trim_at_sentences:
+            for word in reversed(self.final_words):
+                if word.end <= self.window_start:
+                    break
+                if word.text.endswith((".", "?", "!")):
+                    return word.end
+        return self.final_end
 
     def _drop_until(self, t: float) -> None:
         n = int(round((t - self.window_start) * self.options.sample_rate))
