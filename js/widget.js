@@ -6,10 +6,17 @@
  * Browser → kernel (custom messages):
  *   {type: "start", stream, mime_type}          recorder created, before recorder.start()
  *   {type: "chunk", stream, seq, size} + [buf]  every non-empty 250 ms blob, in recording order
+ *   {type: "pause"} / {type: "resume"}          the recorder was paused / resumed (same stream)
  *   {type: "stop", stream, chunks}              after the recorder's last blob has been sent
  *   {type: "client_error", kind, message}       a browser-side failure (also shown at once)
- * Kernel → browser: {type: "stop_recording", reason} asks for a normal stop.
- * Kernel → browser (traits): status, error, transcript, interim, engine_label.
+ *   {type: "clear"}                             forget the transcript
+ *   {type: "history"}                           send every final result (a new or reloaded view)
+ *   {type: "export", format}                    send the transcript as txt, srt, vtt or json
+ * Kernel → browser (custom messages): {type: "stop_recording", reason} asks for a normal stop;
+ *   {type: "history", results} answers "history"; {type: "export", filename, mime_type, content}
+ *   answers "export" and becomes a download.
+ * Kernel → browser (traits): status, error, transcript, interim, engine_label, and results (the
+ *   latest final results, each with its `index`: views append only the ones they have not shown).
  *
  * The recorder belongs to the model, not to a view, so a widget displayed twice records once.
  */
@@ -20,6 +27,11 @@ const PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "aud
 const AUDIO_CONSTRAINTS = { channelCount: 1, echoCancellation: true, noiseSuppression: true };
 /** Browsers fire the recorder's "stop" event promptly; this only guards against a stuck button. */
 const STOP_TIMEOUT_MS = 5000;
+/** How often the level meter and the elapsed time are refreshed while recording. */
+const TICK_MS = 100;
+/** Where the chosen microphone is remembered, per browser and Jupyter origin. */
+const DEVICE_KEY = "live-transcriber:microphone";
+const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 const STYLE_ID = "lt-styles";
 
 /**
@@ -34,6 +46,19 @@ const STYLE_ID = "lt-styles";
 /** @typedef {"off" | "requesting" | "recording" | "stopping"} Phase */
 /** @typedef {"permission" | "no-device" | "insecure" | "unsupported" | "recorder" | "other"} ErrorKind */
 /** @typedef {{kind: ErrorKind, message: string}} ClientError */
+/** What changed: views repaint their controls on "state", only meter and clock on "tick". */
+/** @typedef {"state" | "tick" | "devices" | "results"} Change */
+
+/**
+ * A final result as the kernel sends it.
+ * @typedef {object} FinalResult
+ * @property {number} index
+ * @property {string} text
+ * @property {number} start
+ * @property {number} end
+ * @property {boolean} [speech_final]
+ * @property {{start: number, speaker?: number}[]} [words]
+ */
 
 /**
  * One recording, from "start" to "stop".
@@ -49,6 +74,52 @@ const STYLE_ID = "lt-styles";
  * @property {ReturnType<typeof setTimeout> | undefined} stopTimer
  */
 
+/**
+ * The final results this browser knows, contiguous from index `base`. The kernel syncs only the
+ * latest few; the full list comes once, in answer to "history".
+ */
+class ResultStore {
+  constructor() {
+    /** @type {FinalResult[]} */
+    this.items = [];
+    this.base = 0;
+    /** Bumped whenever views must rebuild instead of append. */
+    this.generation = 0;
+  }
+
+  get end() {
+    return this.base + this.items.length;
+  }
+
+  /** @param {FinalResult[]} results */
+  reset(results) {
+    this.items = results.filter((r) => typeof r?.index === "number");
+    this.base = this.items.length ? this.items[0].index : 0;
+    this.generation += 1;
+  }
+
+  /**
+   * Takes in the synced tail.
+   * @param {FinalResult[]} tail
+   * @returns {boolean} true when earlier results are missing, so the history is needed
+   */
+  merge(tail) {
+    if (!tail.length) {
+      if (this.end > 0) this.reset([]);
+      return false;
+    }
+    const first = tail[0].index;
+    const last = tail[tail.length - 1].index;
+    // A tail that ends before what is shown follows a clear; one that starts after it, a gap.
+    if (last < this.end - 1 || first > this.end) {
+      this.reset(tail);
+      return first > 0;
+    }
+    for (const result of tail) if (result.index === this.end) this.items.push(result);
+    return false;
+  }
+}
+
 /** Microphone and recorder state shared by every view of one model. */
 class MicSession {
   /** @param {Model} model */
@@ -56,6 +127,7 @@ class MicSession {
     this.model = model;
     /** @type {Phase} */
     this.phase = "off";
+    this.paused = false;
     /** Browser-side error or kernel stop reason, shown next to the `error` trait. */
     this.localError = "";
     /** @type {Take | null} */
@@ -64,17 +136,46 @@ class MicSession {
     this.disposed = false;
     /** Bumped to discard a getUserMedia answer that arrives after a cancel or dispose. */
     this.attempt = 0;
-    /** @type {Set<() => void>} */
+    /** @type {{id: string, label: string}[]} */
+    this.devices = [];
+    /** The chosen microphone's deviceId, "" for the browser's default. */
+    this.deviceId = readStored(DEVICE_KEY);
+    this.showTimes = false;
+    /** Recording time of the current (or last) take, paused time excluded. */
+    this.elapsedMs = 0;
+    this.runningSince = 0;
+    /** Input level, 0 to 1, while recording. */
+    this.level = 0;
+    /** @type {{context: AudioContext, analyser: AnalyserNode, samples: Float32Array} | null} */
+    this.meter = null;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.ticker = undefined;
+    this.results = new ResultStore();
+    this.results.merge(model.get("results") ?? []);
+    this.historyAsked = false;
+    /** @type {Set<(change: Change) => void>} */
     this.listeners = new Set();
     /** @param {any} msg */
     this.onMessage = (msg) => {
       if (msg?.type === "stop_recording") this.stop(msg.reason ? String(msg.reason) : "");
+      else if (msg?.type === "history" && Array.isArray(msg.results)) {
+        this.results.reset(msg.results);
+        this.changed("results");
+      } else if (msg?.type === "export") download(msg);
     };
+    this.onResults = () => {
+      if (this.results.merge(model.get("results") ?? [])) this.send({ type: "history" });
+      this.changed("results");
+    };
+    this.onDeviceChange = () => void this.refreshDevices();
     model.on("msg:custom", this.onMessage);
+    model.on("change:results", this.onResults);
+    navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
+    void this.refreshDevices();
   }
 
   /**
-   * @param {() => void} listener called after every change of phase or localError
+   * @param {(change: Change) => void} listener called after every change
    * @returns {() => void} unsubscribe
    */
   subscribe(listener) {
@@ -82,12 +183,18 @@ class MicSession {
     return () => this.listeners.delete(listener);
   }
 
-  changed() {
-    for (const listener of this.listeners) listener();
+  /** @param {Change} [change] */
+  changed(change = "state") {
+    for (const listener of this.listeners) listener(change);
   }
 
   attachView() {
     this.views += 1;
+    // A view that comes late (or after a reload) shows the whole transcript, not just the tail.
+    if (!this.historyAsked) {
+      this.historyAsked = true;
+      this.send({ type: "history" });
+    }
   }
 
   /** Nobody can see or stop a recording without a view, so the last view leaving stops it. */
@@ -99,6 +206,45 @@ class MicSession {
   toggle() {
     if (this.phase === "off") void this.start();
     else this.stop();
+  }
+
+  togglePause() {
+    if (this.paused) this.resume();
+    else this.pause();
+  }
+
+  /** @param {string} id a deviceId, or "" for the default microphone */
+  chooseDevice(id) {
+    this.deviceId = id;
+    writeStored(DEVICE_KEY, id);
+    this.changed("devices");
+  }
+
+  /** @param {boolean} show */
+  setShowTimes(show) {
+    this.showTimes = show;
+    this.changed();
+  }
+
+  /** Device labels are empty until the page may use the microphone: call again after that. */
+  async refreshDevices() {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    /** @type {MediaDeviceInfo[]} */
+    let all;
+    try {
+      all = await navigator.mediaDevices.enumerateDevices();
+    } catch {
+      return;
+    }
+    if (this.disposed) return;
+    this.devices = all
+      .filter((d) => d.kind === "audioinput" && d.deviceId)
+      .map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` }));
+    this.changed("devices");
+  }
+
+  elapsed() {
+    return this.elapsedMs + (this.runningSince ? performance.now() - this.runningSince : 0);
   }
 
   async start() {
@@ -115,7 +261,7 @@ class MicSession {
     /** @type {MediaStream} */
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
+      stream = await this.openMicrophone();
     } catch (err) {
       if (attempt !== this.attempt) return;
       this.phase = "off";
@@ -127,6 +273,25 @@ class MicSession {
       return;
     }
     this.record(stream);
+    void this.refreshDevices();
+  }
+
+  /** The chosen microphone, or the default one (saying so) when the chosen one is gone. */
+  async openMicrophone() {
+    const wanted = this.deviceId;
+    if (!wanted) return navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
+    try {
+      return await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: wanted } } });
+    } catch (err) {
+      const name = /** @type {any} */ (err)?.name;
+      if (name !== "OverconstrainedError" && name !== "NotFoundError") throw err;
+    }
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
+    const label = this.devices.find((d) => d.id === wanted)?.label;
+    this.localError =
+      `The chosen microphone${label ? ` (${label})` : ""} is not available: recording from the ` +
+      "default microphone instead. Pick another one in the list to change it.";
+    return stream;
   }
 
   /** @param {MediaStream} stream */
@@ -192,7 +357,93 @@ class MicSession {
       return;
     }
     this.phase = "recording";
+    this.paused = false;
+    this.elapsedMs = 0;
+    this.runningSince = performance.now();
+    this.startMeter(stream);
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.changed();
+  }
+
+  /** The recorder pauses; the same container stream goes on after resume, so nothing restarts. */
+  pause() {
+    const take = this.take;
+    if (this.phase !== "recording" || !take || this.paused || take.recorder.state !== "recording") return;
+    try {
+      take.recorder.pause();
+    } catch (err) {
+      console.warn("[live-transcriber] recorder.pause() failed", err);
+      return;
+    }
+    this.paused = true;
+    this.freezeClock();
+    // Through the chunk queue, so the kernel hears it after the chunks recorded before it.
+    this.sendInOrder(take, { type: "pause" });
+    this.tick();
+    this.changed();
+  }
+
+  resume() {
+    const take = this.take;
+    if (this.phase !== "recording" || !take || !this.paused || take.recorder.state !== "paused") return;
+    try {
+      take.recorder.resume();
+    } catch (err) {
+      console.warn("[live-transcriber] recorder.resume() failed", err);
+      return;
+    }
+    this.paused = false;
+    this.runningSince = performance.now();
+    this.sendInOrder(take, { type: "resume" });
+    this.changed();
+  }
+
+  freezeClock() {
+    if (this.runningSince) this.elapsedMs += performance.now() - this.runningSince;
+    this.runningSince = 0;
+  }
+
+  /** @param {MediaStream} stream */
+  startMeter(stream) {
+    const AudioContextClass = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext;
+    if (!AudioContextClass) return;
+    try {
+      /** @type {AudioContext} */
+      const context = new AudioContextClass();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 1024;
+      context.createMediaStreamSource(stream).connect(analyser);
+      void context.resume().catch(() => {});
+      this.meter = { context, analyser, samples: new Float32Array(analyser.fftSize) };
+    } catch (err) {
+      console.warn("[live-transcriber] no level meter", err);
+    }
+  }
+
+  stopMeter() {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    const meter = this.meter;
+    this.meter = null;
+    if (meter) void meter.context.close().catch(() => {});
+    this.level = 0;
+  }
+
+  /** Level as loudness: -60 dBFS (or silence) is 0, full scale is 1. */
+  tick() {
+    let level = 0;
+    if (this.meter && !this.paused) {
+      const { analyser, samples } = this.meter;
+      analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (const x of samples) sum += x * x;
+      const rms = Math.sqrt(sum / samples.length);
+      level = rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
+    }
+    // Falls back gently while sound goes on, at once when the recorder pauses.
+    this.level = this.paused ? 0 : Math.max(level, this.level * 0.6);
+    if (this.level < 0.01) this.level = 0;
+    this.changed("tick");
   }
 
   /**
@@ -209,6 +460,14 @@ class MicSession {
         take.sent += 1;
       })
       .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
+  }
+
+  /**
+   * @param {Take} take
+   * @param {object} content
+   */
+  sendInOrder(take, content) {
+    take.queue = take.queue.then(() => this.send(content));
   }
 
   /**
@@ -230,7 +489,13 @@ class MicSession {
   stopTake(take) {
     if (take.stopping || take.finished) return;
     take.stopping = true;
-    if (this.take === take) this.phase = "stopping";
+    if (this.take === take) {
+      this.phase = "stopping";
+      this.paused = false;
+      this.freezeClock();
+      this.stopMeter();
+      this.changed("tick");
+    }
     this.changed();
     if (take.recorder.state !== "inactive") {
       try {
@@ -264,12 +529,18 @@ class MicSession {
     take.finished = true;
     clearTimeout(take.stopTimer);
     stopTracks(take.stream);
+    if (this.take === take) {
+      this.freezeClock();
+      this.stopMeter();
+    }
     void take.queue.then(() => {
       this.send({ type: "stop", stream: take.id, chunks: take.sent });
       if (take.failure) this.send({ type: "client_error", ...take.failure });
       if (this.take === take) {
         this.take = null;
         this.phase = "off";
+        this.paused = false;
+        this.changed("tick");
         this.changed();
       }
     });
@@ -303,13 +574,56 @@ class MicSession {
     this.disposed = true;
     this.attempt += 1;
     this.model.off("msg:custom", this.onMessage);
+    this.model.off("change:results", this.onResults);
+    navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
     this.listeners.clear();
+    this.stopMeter();
     const take = this.take;
     if (take) {
       this.stopTake(take);
       clearTimeout(take.stopTimer);
       stopTracks(take.stream);
     }
+  }
+}
+
+/**
+ * The kernel's answer to "export": saved by the browser as a file.
+ * @param {{format?: string, filename?: string, mime_type?: string, content?: string}} msg
+ */
+function download(msg) {
+  const blob = new Blob([String(msg.content ?? "")], { type: msg.mime_type || "text/plain" });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = msg.filename || `transcript.${msg.format || "txt"}`;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has started by then; revoking at once can cancel it in some browsers.
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}
+
+/** @param {string} key */
+function readStored(key) {
+  try {
+    return localStorage.getItem(key) ?? "";
+  } catch {
+    return ""; // storage blocked (sandboxed frame, privacy settings): nothing remembered
+  }
+}
+
+/**
+ * @param {string} key
+ * @param {string} value "" removes the key
+ */
+function writeStored(key, value) {
+  try {
+    if (value) localStorage.setItem(key, value);
+    else localStorage.removeItem(key);
+  } catch {
+    // storage blocked: the choice lasts until the page is reloaded
   }
 }
 
@@ -439,8 +753,19 @@ function randomId() {
  * @typedef {object} ViewElements
  * @property {HTMLDivElement} root
  * @property {HTMLButtonElement} toggle
+ * @property {HTMLButtonElement} pause
+ * @property {HTMLSpanElement} elapsed
+ * @property {HTMLDivElement} meter
+ * @property {HTMLDivElement} meterFill
  * @property {HTMLSpanElement} statusText
  * @property {HTMLSpanElement} engine
+ * @property {HTMLDivElement} progress
+ * @property {HTMLSelectElement} device
+ * @property {HTMLInputElement} times
+ * @property {HTMLButtonElement} clear
+ * @property {HTMLButtonElement} copy
+ * @property {HTMLDetailsElement} exportMenu
+ * @property {HTMLButtonElement[]} exportButtons
  * @property {HTMLDivElement} error
  * @property {HTMLDivElement} transcript
  * @property {HTMLSpanElement} final
@@ -455,12 +780,14 @@ function randomId() {
  * @param {K} tag
  * @param {string} className
  * @param {Record<string, string>} [attributes]
+ * @param {string} [text]
  * @returns {HTMLElementTagNameMap[K]}
  */
-function element(doc, tag, className, attributes = {}) {
+function element(doc, tag, className, attributes = {}, text = "") {
   const node = doc.createElement(tag);
   node.className = className;
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
   return node;
 }
 
@@ -470,14 +797,50 @@ function element(doc, tag, className, attributes = {}) {
  */
 function buildView(doc) {
   const root = element(doc, "div", "lt-root");
+
   const bar = element(doc, "div", "lt-bar");
   const toggle = element(doc, "button", "lt-toggle", { type: "button", "aria-pressed": "false" });
+  const pause = element(doc, "button", "lt-button lt-pause", { type: "button", title: "Pause the recording" }, "Pause");
+  const elapsed = element(doc, "span", "lt-elapsed", { role: "timer", "aria-label": "Recording time", title: "Recording time, pauses excluded" }, "00:00");
+  const meter = element(doc, "div", "lt-meter", {
+    role: "meter",
+    "aria-label": "Microphone level",
+    "aria-valuemin": "0",
+    "aria-valuemax": "100",
+    "aria-valuenow": "0",
+    "data-level": "0",
+    title: "Microphone level",
+  });
+  const meterFill = element(doc, "div", "lt-meter-fill");
+  meter.append(meterFill);
   const status = element(doc, "div", "lt-status", { role: "status" });
   const dot = element(doc, "span", "lt-dot", { "aria-hidden": "true" });
   const statusText = element(doc, "span", "lt-status-text");
   const engine = element(doc, "span", "lt-engine");
   status.append(dot, statusText, engine);
-  bar.append(toggle, status);
+  const progress = element(doc, "div", "lt-progress", { role: "progressbar", "aria-label": "Loading the speech model" });
+  progress.append(element(doc, "span", "lt-progress-bar"));
+  bar.append(toggle, pause, elapsed, meter, status, progress);
+
+  const tools = element(doc, "div", "lt-tools");
+  const device = element(doc, "select", "lt-device", { "aria-label": "Microphone", title: "Microphone (used from the next Start)" });
+  const timesLabel = element(doc, "label", "lt-check", { title: "Show when each utterance began" });
+  const times = element(doc, "input", "lt-times", { type: "checkbox" });
+  timesLabel.append(times, doc.createTextNode("Timestamps"));
+  const spacer = element(doc, "span", "lt-spacer");
+  const clear = element(doc, "button", "lt-button lt-clear", { type: "button", title: "Forget the transcript" }, "Clear");
+  const copy = element(doc, "button", "lt-button lt-copy", { type: "button", title: "Copy the transcript to the clipboard" }, "Copy");
+  const exportMenu = element(doc, "details", "lt-export");
+  const summary = element(doc, "summary", "lt-button", { title: "Download the transcript" }, "Export");
+  // A strip beside the button rather than a list below it: output areas clip what overflows them.
+  const menu = element(doc, "div", "lt-export-menu", { role: "group", "aria-label": "Export formats" });
+  const exportButtons = EXPORT_FORMATS.map((format) => {
+    const name = format.toUpperCase();
+    return element(doc, "button", "lt-export-item", { type: "button", "data-format": format, "aria-label": `Download ${name}`, title: `Download transcript.${format}` }, name);
+  });
+  menu.append(element(doc, "span", "lt-export-label", { "aria-hidden": "true" }, "Download"), ...exportButtons);
+  exportMenu.append(summary, menu);
+  tools.append(device, timesLabel, spacer, clear, copy, exportMenu);
 
   const error = element(doc, "div", "lt-error", { role: "alert" });
 
@@ -497,31 +860,115 @@ function buildView(doc) {
   const hint = element(doc, "p", "lt-hint");
   body.append(transcript, hint);
 
-  root.append(bar, error, body);
-  return { root, toggle, statusText, engine, error, transcript, final, gap, interim, hint };
+  root.append(bar, tools, error, body);
+  return {
+    root, toggle, pause, elapsed, meter, meterFill, statusText, engine, progress, device, times, clear,
+    copy, exportMenu, exportButtons, error, transcript, final, gap, interim, hint,
+  };
 }
 
 /**
- * @param {Phase} phase
+ * @param {MicSession} session
  * @param {string} status the kernel's status trait
  */
-function statusLabel(phase, status) {
-  if (phase === "requesting") return "waiting for microphone";
+function statusLabel(session, status) {
+  if (session.phase === "requesting") return "waiting for microphone";
+  if (session.phase === "recording" && session.paused) return "paused";
   // The kernel handles messages only when idle, so its status can lag behind the recorder.
-  if (phase === "recording" && status === "idle") return "recording";
+  if (session.phase === "recording" && (status === "idle" || status === "paused")) return "recording";
   return status || "idle";
 }
 
+/** @param {number} seconds */
+function clock(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  const hours = Math.floor(whole / 3600);
+  const mmss = `${String(Math.floor(whole / 60) % 60).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+  return hours ? `${hours}:${mmss}` : mmss;
+}
+
 /**
- * Appends when the final text only grew, so screen readers announce just the new words.
- * @param {HTMLElement} span
- * @param {string} text
+ * Final results as utterances: one `.lt-utt` per utterance (a new one after a result with
+ * `speech_final`, or when the speaker changes), each result's words in a `.lt-text` span. Only
+ * results not shown yet are appended, so a long session never re-renders its text.
  */
-function setFinalText(span, text) {
-  const shown = span.textContent ?? "";
-  if (text === shown) return;
-  if (shown && text.startsWith(shown)) span.append(text.slice(shown.length));
-  else span.textContent = text;
+class FinalText {
+  /** @param {HTMLSpanElement} container */
+  constructor(container) {
+    this.container = container;
+    this.generation = -1;
+    this.shown = 0;
+    /** @type {HTMLSpanElement | null} */
+    this.open = null;
+    /** @type {number | undefined} */
+    this.speaker = undefined;
+    this.ended = true;
+  }
+
+  /** @param {ResultStore} store */
+  update(store) {
+    if (store.generation !== this.generation) {
+      this.container.replaceChildren();
+      this.generation = store.generation;
+      this.shown = 0;
+      this.open = null;
+      this.ended = true;
+    }
+    const doc = this.container.ownerDocument;
+    for (; this.shown < store.items.length; this.shown += 1) this.append(doc, store.items[this.shown]);
+  }
+
+  /**
+   * @param {Document} doc
+   * @param {FinalResult} result
+   */
+  append(doc, result) {
+    if (!result.text) return;
+    const first = result.words?.[0];
+    const speaker = typeof first?.speaker === "number" ? first.speaker : undefined;
+    if (!this.open || this.ended || speaker !== this.speaker) {
+      if (this.open) this.container.append("\n");
+      const utterance = element(doc, "span", "lt-utt", { "data-time": `[${clock(first?.start ?? result.start ?? 0)}]` });
+      if (speaker !== undefined) utterance.append(element(doc, "span", "lt-meta lt-speaker", {}, `Speaker ${speaker + 1}: `));
+      this.container.append(utterance);
+      this.open = utterance;
+      this.speaker = speaker;
+    } else {
+      this.open.append(" ");
+    }
+    this.open.append(element(doc, "span", "lt-text", {}, result.text));
+    this.ended = Boolean(result.speech_final);
+  }
+}
+
+/**
+ * The clipboard API needs a secure context and permission; the old way works in more places.
+ * @param {string} text
+ * @param {Document} doc
+ */
+async function copyText(text, doc) {
+  if (navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // denied or insecure: fall through
+    }
+  }
+  const focused = /** @type {HTMLElement | null} */ (doc.activeElement);
+  const area = element(doc, "textarea", "lt-offscreen", { readonly: "", "aria-hidden": "true" });
+  area.value = text;
+  doc.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = doc.execCommand("copy");
+  } catch {
+    copied = false;
+  }
+  area.remove();
+  focused?.focus();
+  return copied;
 }
 
 /**
@@ -535,23 +982,70 @@ function paintView(ui, session, model) {
   const interimText = String(model.get("interim") ?? "");
   const engineLabel = String(model.get("engine_label") ?? "");
   const active = session.phase !== "off";
+  const recording = session.phase === "recording";
 
   ui.root.dataset.phase = session.phase;
   ui.root.dataset.status = status;
-  ui.toggle.textContent = active ? "Stop" : "Start";
+  ui.root.dataset.paused = String(session.paused);
+  ui.root.classList.toggle("lt-show-times", session.showTimes);
+  setText(ui.toggle, active ? "Stop" : "Start");
   ui.toggle.setAttribute("aria-pressed", String(active));
   ui.toggle.disabled = session.phase === "stopping" || (!active && status === "finishing");
-  ui.statusText.textContent = statusLabel(session.phase, status);
-  ui.engine.textContent = engineLabel;
+  setText(ui.pause, session.paused ? "Resume" : "Pause");
+  ui.pause.title = session.paused ? "Go on recording" : "Pause the recording";
+  ui.pause.disabled = !recording;
+  setText(ui.statusText, statusLabel(session, status));
+  setText(ui.engine, engineLabel);
+  ui.progress.hidden = status !== "loading model";
+  ui.device.disabled = active;
+  ui.times.checked = session.showTimes;
+  ui.clear.disabled = !finalText && !interimText;
+  ui.copy.disabled = !finalText;
 
   const errors = [...new Set([String(model.get("error") ?? ""), session.localError])].filter(Boolean);
-  ui.error.textContent = errors.join("\n");
+  setText(ui.error, errors.join("\n"));
 
-  setFinalText(ui.final, finalText);
-  ui.gap.data = finalText && interimText ? " " : "";
-  ui.interim.textContent = interimText;
-  ui.hint.textContent = active ? "Listening…" : "Press Start and speak";
+  // Interim words go on the current utterance's line, or start a new one after a speech end.
+  ui.gap.data = ui.final.firstChild && interimText ? (ui.final.dataset.ended === "true" ? "\n" : " ") : "";
+  setText(ui.interim, interimText);
+  setText(ui.hint, active ? "Listening…" : "Press Start and speak");
   ui.hint.hidden = Boolean(finalText || interimText);
+}
+
+/**
+ * Live regions (status, alert) may announce any rewrite, even of the same text: write only changes.
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/**
+ * @param {ViewElements} ui
+ * @param {MicSession} session
+ */
+function paintTick(ui, session) {
+  const level = session.phase === "recording" ? session.level : 0;
+  ui.meter.dataset.level = level.toFixed(2);
+  ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
+  ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
+  setText(ui.elapsed, clock(session.elapsed() / 1000));
+}
+
+/**
+ * @param {ViewElements} ui
+ * @param {MicSession} session
+ */
+function paintDevices(ui, session) {
+  const doc = ui.device.ownerDocument;
+  const options = [element(doc, "option", "", { value: "" }, "Default microphone")];
+  for (const device of session.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
+  if (session.deviceId && !session.devices.some((d) => d.id === session.deviceId)) {
+    options.push(element(doc, "option", "", { value: session.deviceId }, "Chosen microphone (not found)"));
+  }
+  ui.device.replaceChildren(...options);
+  ui.device.value = session.deviceId;
 }
 
 /** @param {HTMLElement} box */
@@ -566,30 +1060,98 @@ function isNearBottom(box) {
  * @returns {() => void} cleanup
  */
 function renderView(session, model, el) {
-  ensureStyles(el.ownerDocument);
-  const ui = buildView(el.ownerDocument);
+  const doc = el.ownerDocument;
+  ensureStyles(doc);
+  const ui = buildView(doc);
+  const finals = new FinalText(ui.final);
   el.append(ui.root);
 
+  // Follows new text unless the reader scrolled up; scrolling back to the bottom follows again.
   let followTail = true;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let copyTimer;
   const onScroll = () => {
     followTail = isNearBottom(ui.transcript);
   };
-  const paint = () => {
-    paintView(ui, session, model);
+  const scroll = () => {
     if (followTail) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   };
+  const paint = () => {
+    paintView(ui, session, model);
+    scroll();
+  };
+  const paintResults = () => {
+    finals.update(session.results);
+    ui.final.dataset.ended = String(finals.ended);
+    paint();
+  };
+  /** @param {Change} change */
+  const onChange = (change) => {
+    if (change === "tick") paintTick(ui, session);
+    else if (change === "devices") paintDevices(ui, session);
+    else if (change === "results") paintResults();
+    else paint();
+  };
   const onToggle = () => session.toggle();
+  const onPause = () => session.togglePause();
+  const onDevice = () => session.chooseDevice(ui.device.value);
+  const onTimes = () => session.setShowTimes(ui.times.checked);
+  const onClear = () => session.send({ type: "clear" });
+  const onCopy = async () => {
+    const copied = await copyText(String(model.get("transcript") ?? ""), doc);
+    ui.copy.textContent = copied ? "Copied" : "Copy failed";
+    clearTimeout(copyTimer);
+    copyTimer = setTimeout(() => {
+      ui.copy.textContent = "Copy";
+    }, 1500);
+  };
+  /** @param {Event} event */
+  const onExport = (event) => {
+    const format = /** @type {HTMLElement} */ (event.currentTarget).dataset.format;
+    ui.exportMenu.open = false;
+    session.send({ type: "export", format });
+  };
+  /** @param {KeyboardEvent} event */
+  const onMenuKey = (event) => {
+    if (event.key === "Escape" && ui.exportMenu.open) {
+      ui.exportMenu.open = false;
+      /** @type {HTMLElement | null} */ (ui.exportMenu.querySelector("summary"))?.focus();
+    }
+  };
+  /** @param {MouseEvent} event */
+  const onDocumentClick = (event) => {
+    if (ui.exportMenu.open && !ui.exportMenu.contains(/** @type {Node} */ (event.target))) ui.exportMenu.open = false;
+  };
   const traitEvents = ["status", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
 
   ui.toggle.addEventListener("click", onToggle);
+  ui.pause.addEventListener("click", onPause);
+  ui.device.addEventListener("change", onDevice);
+  ui.times.addEventListener("change", onTimes);
+  ui.clear.addEventListener("click", onClear);
+  ui.copy.addEventListener("click", onCopy);
+  for (const button of ui.exportButtons) button.addEventListener("click", onExport);
+  ui.exportMenu.addEventListener("keydown", onMenuKey);
+  doc.addEventListener("click", onDocumentClick, true);
   ui.transcript.addEventListener("scroll", onScroll, { passive: true });
   for (const event of traitEvents) model.on(event, paint);
-  const unsubscribe = session.subscribe(paint);
+  const unsubscribe = session.subscribe(onChange);
   session.attachView();
-  paint();
+  paintDevices(ui, session);
+  paintTick(ui, session);
+  paintResults();
 
   return () => {
+    clearTimeout(copyTimer);
     ui.toggle.removeEventListener("click", onToggle);
+    ui.pause.removeEventListener("click", onPause);
+    ui.device.removeEventListener("change", onDevice);
+    ui.times.removeEventListener("change", onTimes);
+    ui.clear.removeEventListener("click", onClear);
+    ui.copy.removeEventListener("click", onCopy);
+    for (const button of ui.exportButtons) button.removeEventListener("click", onExport);
+    ui.exportMenu.removeEventListener("keydown", onMenuKey);
+    doc.removeEventListener("click", onDocumentClick, true);
     ui.transcript.removeEventListener("scroll", onScroll);
     for (const event of traitEvents) model.off(event, paint);
     unsubscribe();
@@ -609,9 +1171,12 @@ const CSS = `
   --lt-muted: var(--jp-ui-font-color2, color-mix(in srgb, currentColor 62%, transparent));
   --lt-border: var(--jp-border-color1, color-mix(in srgb, currentColor 28%, transparent));
   --lt-surface: var(--jp-layout-color2, color-mix(in srgb, currentColor 7%, transparent));
+  --lt-popup: var(--jp-layout-color1, Canvas);
   --lt-accent: var(--jp-brand-color1, #0969da);
   --lt-danger: var(--jp-error-color1, #cf222e);
   --lt-warn: var(--jp-warn-color1, #bf8700);
+  --lt-ok: var(--jp-success-color1, #1a7f37);
+  --lt-radius: var(--jp-border-radius, 4px);
   color: var(--lt-fg);
   font-family: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
   font-size: var(--jp-ui-font-size1, 13px);
@@ -623,40 +1188,130 @@ const CSS = `
     --lt-accent: var(--jp-brand-color1, #4493f8);
     --lt-danger: var(--jp-error-color1, #f85149);
     --lt-warn: var(--jp-warn-color1, #d29922);
+    --lt-ok: var(--jp-success-color1, #3fb950);
   }
 }
-.lt-bar {
+.lt-bar, .lt-tools {
   display: flex;
   align-items: center;
   gap: 0.6em;
   min-height: 2em;
   margin-bottom: 0.4em;
 }
-.lt-toggle {
-  min-width: 5.5em;
-  padding: 0.3em 0.9em;
+.lt-tools { flex-wrap: wrap; row-gap: 0.3em; }
+.lt-toggle, .lt-button, .lt-device, .lt-export-item {
+  box-sizing: border-box;
+  height: 2em;
+  padding: 0 0.8em;
   border: 1px solid var(--lt-border);
-  border-radius: var(--jp-border-radius, 4px);
+  border-radius: var(--lt-radius);
   background: var(--lt-surface);
   color: var(--lt-fg);
   font: inherit;
+  line-height: 1;
   cursor: pointer;
 }
+.lt-toggle { min-width: 5.5em; }
+.lt-pause { min-width: 5.8em; }
 .lt-toggle[aria-pressed="true"] {
   background: var(--lt-danger);
   border-color: var(--lt-danger);
   color: #fff;
 }
-.lt-toggle:focus-visible {
+.lt-root[data-paused="true"] .lt-pause {
+  border-color: var(--lt-warn);
+  box-shadow: inset 0 0 0 1px var(--lt-warn);
+}
+.lt-root :is(button, select, summary, input, .lt-transcript):focus-visible {
   outline: 2px solid var(--lt-accent);
   outline-offset: 2px;
 }
-.lt-toggle:disabled {
-  opacity: 0.55;
+.lt-root :is(button, select):disabled {
+  opacity: 0.5;
   cursor: default;
+}
+.lt-device {
+  flex: 0 1 18em;
+  min-width: 8em;
+  padding: 0 0.4em;
+  text-overflow: ellipsis;
+}
+.lt-device option { background: var(--lt-popup); color: var(--lt-fg); }
+.lt-check {
+  display: inline-flex;
+  align-items: center;
+  gap: 0.3em;
+  color: var(--lt-muted);
+  cursor: pointer;
+  user-select: none;
+}
+.lt-check input { margin: 0; accent-color: var(--lt-accent); }
+.lt-spacer { flex: 1 1 0; }
+.lt-export { position: relative; }
+.lt-export > summary {
+  display: inline-flex;
+  align-items: center;
+  list-style: none;
+}
+.lt-export > summary::-webkit-details-marker { display: none; }
+.lt-export > summary::after {
+  content: "▾";
+  margin-left: 0.4em;
+  font-size: 0.85em;
+}
+.lt-export-menu {
+  position: absolute;
+  right: calc(100% + 4px);
+  top: 50%;
+  transform: translateY(-50%);
+  z-index: 10;
+  display: flex;
+  align-items: center;
+  gap: 2px;
+  padding: 2px 2px 2px 0.6em;
+  border: 1px solid var(--lt-border);
+  border-radius: var(--lt-radius);
+  background: var(--lt-popup);
+  box-shadow: 0 1px 6px rgb(0 0 0 / 0.2);
+  white-space: nowrap;
+}
+.lt-export-label {
+  margin-right: 0.3em;
+  color: var(--lt-muted);
+}
+.lt-export-item {
+  height: 1.8em;
+  padding: 0 0.6em;
+  border-color: transparent;
+  background: transparent;
+}
+.lt-export-item:hover { background: var(--lt-surface); border-color: var(--lt-border); }
+.lt-export[open] > summary { background: var(--lt-popup); border-color: var(--lt-accent); }
+.lt-elapsed {
+  min-width: 3.2em;
+  font-variant-numeric: tabular-nums;
+  color: var(--lt-muted);
+}
+.lt-root[data-phase="recording"] .lt-elapsed { color: var(--lt-fg); }
+.lt-meter {
+  flex: none;
+  width: 5em;
+  height: 0.5em;
+  overflow: hidden;
+  border-radius: 0.25em;
+  background: color-mix(in srgb, var(--lt-border) 60%, transparent);
+}
+.lt-meter-fill {
+  width: 100%;
+  height: 100%;
+  background: var(--lt-ok);
+  transform: scaleX(0);
+  transform-origin: left;
+  transition: transform 90ms linear;
 }
 .lt-status {
   display: flex;
+  flex: 1 1 auto;
   align-items: center;
   gap: 0.45em;
   min-width: 0;
@@ -674,15 +1329,41 @@ const CSS = `
   background: var(--lt-danger);
   animation: lt-pulse 1.2s ease-in-out infinite;
 }
+.lt-root[data-paused="true"] .lt-dot,
 .lt-root[data-phase="requesting"] .lt-dot,
-.lt-root[data-phase="stopping"] .lt-dot {
+.lt-root[data-phase="stopping"] .lt-dot,
+.lt-root[data-status="loading model"] .lt-dot {
   background: var(--lt-warn);
+  animation: none;
 }
 @keyframes lt-pulse {
   50% { opacity: 0.35; }
 }
+.lt-progress {
+  flex: none;
+  position: relative;
+  width: 6em;
+  height: 0.3em;
+  overflow: hidden;
+  border-radius: 0.15em;
+  background: color-mix(in srgb, var(--lt-accent) 20%, transparent);
+}
+/* Hidden but keeping its place, so nothing moves when the model starts or stops loading. */
+.lt-progress[hidden] { display: block; visibility: hidden; }
+.lt-progress-bar {
+  position: absolute;
+  inset: 0 auto 0 0;
+  width: 40%;
+  background: var(--lt-accent);
+  animation: lt-slide 1.1s ease-in-out infinite;
+}
+@keyframes lt-slide {
+  from { transform: translateX(-100%); }
+  to { transform: translateX(250%); }
+}
 @media (prefers-reduced-motion: reduce) {
-  .lt-root .lt-dot { animation: none; }
+  .lt-root .lt-dot, .lt-root .lt-progress-bar { animation: none; }
+  .lt-root .lt-meter-fill { transition: none; }
 }
 .lt-engine {
   overflow: hidden;
@@ -717,16 +1398,23 @@ const CSS = `
   overscroll-behavior: contain;
   padding: 0.5em 0.7em;
   border: 1px solid var(--lt-border);
-  border-radius: var(--jp-border-radius, 4px);
+  border-radius: var(--lt-radius);
+  background: var(--jp-layout-color0, transparent);
   font-family: var(--jp-content-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
   font-size: var(--jp-content-font-size1, 14px);
   line-height: 1.5;
   white-space: pre-wrap;
   overflow-wrap: anywhere;
 }
-.lt-transcript:focus-visible {
-  outline: 2px solid var(--lt-accent);
-  outline-offset: 1px;
+.lt-show-times .lt-utt::before {
+  content: attr(data-time) " ";
+  color: var(--lt-muted);
+  font-family: var(--jp-code-font-family, ui-monospace, monospace);
+  font-size: 0.85em;
+}
+.lt-speaker {
+  color: var(--lt-accent);
+  font-weight: 600;
 }
 .lt-interim {
   color: var(--lt-muted);
@@ -743,6 +1431,12 @@ const CSS = `
   pointer-events: none;
 }
 .lt-hint[hidden] { display: none; }
+.lt-offscreen {
+  position: fixed;
+  top: 0;
+  left: -9999px;
+  opacity: 0;
+}
 `;
 
 /** @param {Document} doc */

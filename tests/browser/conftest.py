@@ -7,12 +7,15 @@ How the pieces fit:
   manager are off). ``window.jupyterapp`` is exposed so the tests drive the app's own commands.
 - ``fake_mic`` (session): the WAV Chromium plays as the microphone (``speech.PARAGRAPH`` spoken
   by espeak-ng, then silence; Chromium loops the file). Test modules here can ``import speech``.
+- ``alignment`` / ``word_ends`` (session): when each word of ``fake_mic`` is spoken (Whisper's
+  word timestamps on the whole file); ``alignment`` also scripts the Deepgram test server.
 - ``browser`` (session): Debian's Chromium under Playwright, fake microphone flags on.
 - ``page`` (function): a fresh browser context with the microphone granted to the server's
   origin. On failure a screenshot, the browser console and the server log (kernel stderr
   included) go to ``tests/.artifacts/``.
 - ``open_notebook`` (function): writes a notebook with the given cells into the server's root,
-  opens it in ``page`` and waits until its kernel is idle; returns a ``Notebook``.
+  opens it in ``page`` (JupyterLab, or Notebook 7 with ``ui="notebook"``) and waits until its
+  kernel is idle; returns a ``Notebook``.
 
 Example::
 
@@ -111,6 +114,10 @@ class JupyterLab:
         prefix = f"/lab/workspaces/{workspace}" if workspace else "/lab"
         return f"{self.origin}{prefix}/tree/{path}?token={self.token}"
 
+    def notebook_url(self, path: str) -> str:
+        """URL that opens ``path`` in Jupyter Notebook 7, which the same server serves."""
+        return f"{self.origin}/notebooks/{path}?token={self.token}"
+
     def api(self, method: str, path: str, body: Any = None, timeout: float = 10.0) -> Any:
         """Call the server's REST API (``path`` like ``/api/sessions``); returns the decoded JSON."""
         request = urllib.request.Request(
@@ -205,6 +212,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
                 "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
                 "--LabApp.extension_manager=readonly",
                 "--LabApp.expose_app_in_browser=True",
+                "--JupyterNotebookApp.expose_app_in_browser=True",
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -283,6 +291,27 @@ def browser(fake_mic: FakeMic) -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def alignment(fake_mic: FakeMic) -> list[tuple[str, float, float]]:
+    """Where each spoken word lies in the fake microphone's audio: Whisper's word timestamps on
+    the whole file (the same model, run in batch, serves as the forced alignment). Also the
+    script of the Deepgram test server, so it answers with exactly these words."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    engine = LocalEngine()
+    words = engine.transcribe(engine.load(), decode_audio(str(fake_mic.wav)), "")
+    return [(w.word, w.start, w.end) for w in words]
+
+
+@pytest.fixture(scope="session")
+def word_ends(alignment: list[tuple[str, float, float]]) -> list[tuple[str, float]]:
+    """Each spoken word and when it ends in the fake microphone's audio (seconds)."""
+    return [(word, end) for word, _, end in alignment]
 
 
 _save_artifacts = pytest.StashKey[Callable[[], None]]()
@@ -431,7 +460,8 @@ class Kernel:
 
 # --- notebooks -----------------------------------------------------------------------------
 
-# JavaScript run in the page. window.jupyterapp is there thanks to --LabApp.expose_app_in_browser.
+# JavaScript run in the page. window.jupyterapp is there thanks to --LabApp.expose_app_in_browser
+# (and --JupyterNotebookApp.expose_app_in_browser in Notebook 7, whose shell has the same API).
 _KERNEL_IDLE = """
 (path) => {
   const app = window.jupyterapp;
@@ -535,20 +565,21 @@ def _write_notebook(path: Path, cells: tuple[str, ...]) -> None:
 
 @pytest.fixture
 def open_notebook(jupyter_lab: JupyterLab, page: Page, request: pytest.FixtureRequest) -> Iterator[Callable[..., Notebook]]:
-    """``open_notebook(*cells, name=None) -> Notebook``: write, open, wait for an idle kernel.
+    """``open_notebook(*cells, name=None, ui="lab") -> Notebook``: write, open, wait for an idle kernel.
 
-    Nothing runs until the test calls ``run_cell``/``run_all``. Teardown closes the page, then
+    ``ui="notebook"`` opens it in Jupyter Notebook 7 instead of JupyterLab. Nothing runs until the test calls ``run_cell``/``run_all``. Teardown closes the page, then
     deletes the notebook's session, which shuts its kernel down.
     """
     opened: list[Notebook] = []
 
-    def _open(*cells: str, name: str | None = None) -> Notebook:
+    def _open(*cells: str, name: str | None = None, ui: str = "lab") -> Notebook:
         unique = uuid.uuid4().hex[:6]
         path = f"{name or _artifact_name(request.node)}-{unique}.ipynb"
         _write_notebook(jupyter_lab.root_dir / path, cells)
         # A workspace of its own, so JupyterLab does not reopen (and restart kernels for) the
         # notebooks of earlier tests.
-        page.goto(jupyter_lab.lab_url(path, workspace=f"test-{unique}"), wait_until="domcontentloaded")
+        url = jupyter_lab.notebook_url(path) if ui == "notebook" else jupyter_lab.lab_url(path, workspace=f"test-{unique}")
+        page.goto(url, wait_until="domcontentloaded")
         page.wait_for_function(_KERNEL_IDLE, arg=path, timeout=60_000, polling=200)
         sessions = [s for s in jupyter_lab.api("GET", "/api/sessions") if s["path"] == path]
         assert sessions, f"JupyterLab opened {path} but the server has no session for it"
