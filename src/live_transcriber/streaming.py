@@ -42,7 +42,7 @@ class PolicyOptions:
     #: Seconds of new audio that make a new recognition run worthwhile.
     min_step: float = 0.5
     #: Longest window passed to the recogniser before finalised audio is cut off.
-    max_window: float = 6.0
+    max_window: float = 10.0
     #: Quiet after the last word that ends an utterance.
     endpoint_silence: float = 0.7
     #: RMS (full scale 1.0) below which a 30 ms frame counts as silence (about -46 dBFS).

@@ -77,7 +77,7 @@ class LocalEngine(Engine):
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 0,
-        beam_size: int = 1,
+        beam_size: int = 5,
         policy: PolicyOptions | None = None,
     ) -> None:
         self.model = model
