@@ -150,20 +150,8 @@ def reference_word_ends(text: str, wav: str) -> tuple[list[tuple[str, float]], i
 # -- latency -------------------------------------------------------------------------------------
 
 
-def first_seen(changes: list[tuple[float, str]], reference: list[str]) -> dict[int, float]:
-    """For each reference word index, the first time (s) it was part of the shown text."""
-    seen: dict[int, float] = {}
-    for when, text in changes:
-        shown = [speech.normalize(w) for w in text.split() if speech.normalize(w)]
-        matcher = difflib.SequenceMatcher(a=reference, b=shown, autojunk=False)
-        for block in matcher.get_matching_blocks():
-            for i in range(block.a, block.a + block.size):
-                seen.setdefault(i, when)
-    return seen
-
-
 def latencies(changes, word_ends) -> list[float]:
-    seen = first_seen(changes, [w for w, _ in word_ends])
+    seen = speech.first_seen(changes, [w for w, _ in word_ends])
     return [seen[i] - end for i, (_, end) in enumerate(word_ends) if i in seen]
 
 

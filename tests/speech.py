@@ -7,6 +7,7 @@ same names). Import it as ``speech`` with ``tests/`` on ``sys.path``.
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 import subprocess
@@ -98,3 +99,19 @@ def wer(reference: str, hypothesis: str) -> float:
     if not reference:
         return 0.0 if not hypothesis else 1.0
     return jiwer.wer(reference, hypothesis)
+
+
+def first_seen(changes: list[tuple[float, str]], reference: list[str]) -> dict[int, float]:
+    """For each word of ``reference`` (normalised words), the first time it was part of a shown text.
+
+    ``changes`` is a list of ``(time, text shown)``; words are matched in order with difflib, so
+    recognition errors elsewhere in the text do not shift the match.
+    """
+    seen: dict[int, float] = {}
+    for when, text in changes:
+        shown = [normalize(w) for w in text.split() if normalize(w)]
+        matcher = difflib.SequenceMatcher(a=reference, b=shown, autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for i in range(block.a, block.a + block.size):
+                seen.setdefault(i, when)
+    return seen

@@ -7,7 +7,6 @@ The visible latency of every word is measured and printed.
 
 from __future__ import annotations
 
-import difflib
 import json
 import statistics
 import time
@@ -52,15 +51,8 @@ def speech_seconds(word_ends) -> float:
 
 def visible_latencies(changes, clicked_ms, word_ends) -> list[float]:
     """Seconds from the end of each spoken word to the first time it was on screen."""
-    reference = [w for w, _ in word_ends]
-    first_seen: dict[int, float] = {}
-    for when_ms, text in changes:
-        shown = [speech.normalize(w) for w in text.split() if speech.normalize(w)]
-        matcher = difflib.SequenceMatcher(a=reference, b=shown, autojunk=False)
-        for block in matcher.get_matching_blocks():
-            for i in range(block.a, block.a + block.size):
-                first_seen.setdefault(i, (when_ms - clicked_ms) / 1000)
-    return [first_seen[i] - end for i, (_, end) in enumerate(word_ends) if i in first_seen]
+    seen = speech.first_seen([((when - clicked_ms) / 1000, text) for when, text in changes], [w for w, _ in word_ends])
+    return [seen[i] - end for i, (_, end) in enumerate(word_ends) if i in seen]
 
 
 def start_recording(nb, run_all=False):
