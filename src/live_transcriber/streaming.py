@@ -76,6 +76,8 @@ class StreamingPolicy:
         self.final_words: list[Word] = []
         self.final_end = 0.0
         self._history: list[list[Word]] = []  # the last runs' words after the final ones, oldest first
+        self._loud_key: tuple[float, int] | None = None
+        self._loud_mask = np.zeros(0, dtype=bool)
         self._interim_text = ""
         self._samples_seen = 0  # samples in the window at the last run
         self._in_utterance = False  # words were finalised since the last utterance end
@@ -104,7 +106,7 @@ class StreamingPolicy:
     def step(self, transcribe: Transcribe) -> list[Event]:
         """Run the recogniser on the window and return the events the new hypothesis gives."""
         self._samples_seen = len(self.window)
-        if not self._has_speech(self.window):
+        if not self._has_speech():
             return self._endpoint(self._pending)
         hypothesis = self._recognise(transcribe)
         events: list[Event] = []
@@ -123,7 +125,7 @@ class StreamingPolicy:
     def finish(self, transcribe: Transcribe) -> list[Event]:
         """The stream ended: finalise everything still pending in one last run."""
         events: list[Event] = []
-        hypothesis = self._recognise(transcribe) if self._has_speech(self.window) else []
+        hypothesis = self._recognise(transcribe) if self._has_speech() else []
         if hypothesis or self._in_utterance:
             events.append(self._finalise(hypothesis, speech_final=True, from_finalize=True))
             events.append(UtteranceEnd(self.final_end))
@@ -230,29 +232,32 @@ class StreamingPolicy:
         self.window_start += n / self.options.sample_rate
         self._samples_seen = max(0, self._samples_seen - n)
 
-    def _frame_rms(self, audio: np.ndarray) -> np.ndarray:
-        frame = int(self.options.sample_rate * _FRAME_S)
-        n = len(audio) // frame
-        if n == 0:
-            return np.zeros(0, dtype=np.float32)
-        frames = audio[: n * frame].reshape(n, frame)
-        return np.sqrt(np.mean(frames * frames, axis=1))
+    def _loud(self) -> np.ndarray:
+        """Which 30 ms frames of the window are louder than silence; computed once per window state."""
+        key = (self.window_start, len(self.window))
+        if self._loud_key != key:
+            frame = int(self.options.sample_rate * _FRAME_S)
+            n = len(self.window) // frame
+            frames = self.window[: n * frame].reshape(n, frame)
+            self._loud_mask = np.sqrt(np.mean(frames * frames, axis=1)) >= self.options.silence_rms
+            self._loud_key = key
+        return self._loud_mask
 
-    def _has_speech(self, audio: np.ndarray) -> bool:
-        return bool(np.any(self._frame_rms(audio) >= self.options.silence_rms))
+    def _has_speech(self) -> bool:
+        return bool(self._loud().any())
 
     def _loud_between(self, start: float, end: float) -> bool:
         first = max(0, int((start - self.window_start) / _FRAME_S))
         last = max(first + 1, int(np.ceil((end - self.window_start) / _FRAME_S)))
-        return bool(np.any(self._frame_rms(self.window)[first:last] >= self.options.silence_rms))
+        return bool(self._loud()[first:last].any())
 
     def _speech_start(self) -> float:
-        loud = np.flatnonzero(self._frame_rms(self.window) >= self.options.silence_rms)
+        loud = np.flatnonzero(self._loud())
         return self.window_start + (float(loud[0]) * _FRAME_S if len(loud) else 0.0)
 
     def _speech_end(self) -> float:
         """Where the last loud frame of the window ends (the window start if there is none)."""
-        loud = np.flatnonzero(self._frame_rms(self.window) >= self.options.silence_rms)
+        loud = np.flatnonzero(self._loud())
         if not len(loud):
             return self.window_start
         return self.window_start + float(loud[-1] + 1) * _FRAME_S
