@@ -1124,16 +1124,19 @@ function renderView(session, model, el) {
   };
   const traitEvents = ["status", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
 
-  ui.toggle.addEventListener("click", onToggle);
-  ui.pause.addEventListener("click", onPause);
-  ui.device.addEventListener("change", onDevice);
-  ui.times.addEventListener("change", onTimes);
-  ui.clear.addEventListener("click", onClear);
-  ui.copy.addEventListener("click", onCopy);
-  for (const button of ui.exportButtons) button.addEventListener("click", onExport);
-  ui.exportMenu.addEventListener("keydown", onMenuKey);
-  doc.addEventListener("click", onDocumentClick, true);
-  ui.transcript.addEventListener("scroll", onScroll, { passive: true });
+  // One signal removes every DOM listener of this view at cleanup.
+  const listening = new AbortController();
+  const { signal } = listening;
+  ui.toggle.addEventListener("click", onToggle, { signal });
+  ui.pause.addEventListener("click", onPause, { signal });
+  ui.device.addEventListener("change", onDevice, { signal });
+  ui.times.addEventListener("change", onTimes, { signal });
+  ui.clear.addEventListener("click", onClear, { signal });
+  ui.copy.addEventListener("click", onCopy, { signal });
+  for (const button of ui.exportButtons) button.addEventListener("click", onExport, { signal });
+  ui.exportMenu.addEventListener("keydown", onMenuKey, { signal });
+  doc.addEventListener("click", onDocumentClick, { capture: true, signal });
+  ui.transcript.addEventListener("scroll", onScroll, { passive: true, signal });
   for (const event of traitEvents) model.on(event, paint);
   const unsubscribe = session.subscribe(onChange);
   session.attachView();
@@ -1143,16 +1146,7 @@ function renderView(session, model, el) {
 
   return () => {
     clearTimeout(copyTimer);
-    ui.toggle.removeEventListener("click", onToggle);
-    ui.pause.removeEventListener("click", onPause);
-    ui.device.removeEventListener("change", onDevice);
-    ui.times.removeEventListener("change", onTimes);
-    ui.clear.removeEventListener("click", onClear);
-    ui.copy.removeEventListener("click", onCopy);
-    for (const button of ui.exportButtons) button.removeEventListener("click", onExport);
-    ui.exportMenu.removeEventListener("keydown", onMenuKey);
-    doc.removeEventListener("click", onDocumentClick, true);
-    ui.transcript.removeEventListener("scroll", onScroll);
+    listening.abort();
     for (const event of traitEvents) model.off(event, paint);
     unsubscribe();
     ui.root.remove();
