@@ -4,10 +4,10 @@
  * audio to the kernel as binary custom messages; renders the transcript the kernel syncs back.
  *
  * Browser → kernel (custom messages):
- *   {type: "start", stream, mime_type}          recorder created, before recorder.start()
- *   {type: "chunk", stream, seq, size} + [buf]  every non-empty 250 ms blob, in recording order
- *   {type: "pause"} / {type: "resume"}          the recorder was paused / resumed (same stream)
- *   {type: "stop", stream, chunks}              after the recorder's last blob has been sent
+ *   {type: "start", recording, mime_type}       recorder created, before recorder.start()
+ *   {type: "chunk", recording, seq, size} + [buf]  every non-empty 250 ms blob, in recording order
+ *   {type: "pause"} / {type: "resume"}          the recorder was paused / resumed (same recording)
+ *   {type: "stop", recording, chunks}           after the recorder's last blob has been sent
  *   {type: "client_error", kind, message}       a browser-side failure (also shown at once)
  *   {type: "clear"}                             forget the transcript
  *   {type: "history"}                           send every final result (a new or reloaded view)
@@ -57,13 +57,15 @@ const STYLE_ID = "lt-styles";
  * @property {number} start
  * @property {number} end
  * @property {boolean} [speech_final]
+ * @property {number} [utterance]     results with the same number form one utterance (the kernel decides)
+ * @property {number | null} [speaker]  the utterance's speaker, when the engine tells them apart
  * @property {{start: number, speaker?: number}[]} [words]
  */
 
 /**
  * One recording, from "start" to "stop".
  * @typedef {object} Take
- * @property {string} id             the `stream` field of every message about this recording
+ * @property {string} id             the `recording` field of every message about this recording
  * @property {MediaStream} stream
  * @property {MediaRecorder} recorder
  * @property {number} sent           chunks sent so far, which is also the next chunk's seq
@@ -343,7 +345,7 @@ class MicSession {
       );
     }
 
-    const announce = () => this.send({ type: "start", stream: take.id, mime_type: recorder.mimeType || mimeType });
+    const announce = () => this.send({ type: "start", recording: take.id, mime_type: recorder.mimeType || mimeType });
     // A recorder left to choose its own type may name it only once it has started; its "start"
     // event still comes before the first chunk.
     if (recorder.mimeType || mimeType) announce();
@@ -456,7 +458,7 @@ class MicSession {
     take.queue = take.queue
       .then(async () => {
         const buffer = await blob.arrayBuffer();
-        this.send({ type: "chunk", stream: take.id, seq: take.sent, size: buffer.byteLength }, [buffer]);
+        this.send({ type: "chunk", recording: take.id, seq: take.sent, size: buffer.byteLength }, [buffer]);
         take.sent += 1;
       })
       .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
@@ -534,7 +536,7 @@ class MicSession {
       this.stopMeter();
     }
     void take.queue.then(() => {
-      this.send({ type: "stop", stream: take.id, chunks: take.sent });
+      this.send({ type: "stop", recording: take.id, chunks: take.sent });
       if (take.failure) this.send({ type: "client_error", ...take.failure });
       if (this.take === take) {
         this.take = null;
@@ -888,9 +890,9 @@ function clock(seconds) {
 }
 
 /**
- * Final results as utterances: one `.lt-utt` per utterance (a new one after a result with
- * `speech_final`, or when the speaker changes), each result's words in a `.lt-text` span. Only
- * results not shown yet are appended, so a long session never re-renders its text.
+ * Final results as utterances: one `.lt-utt` per utterance (the kernel numbers them: results with
+ * the same `utterance` form one), each result's words in a `.lt-text` span. Only results not shown
+ * yet are appended, so a long recording never re-renders its text.
  */
 class FinalText {
   /** @param {HTMLSpanElement} container */
@@ -901,7 +903,8 @@ class FinalText {
     /** @type {HTMLSpanElement | null} */
     this.open = null;
     /** @type {number | undefined} */
-    this.speaker = undefined;
+    this.utterance = undefined;
+    /** Whether the last result shown ended its utterance: interim words then go on a new line. */
     this.ended = true;
   }
 
@@ -912,6 +915,7 @@ class FinalText {
       this.generation = store.generation;
       this.shown = 0;
       this.open = null;
+      this.utterance = undefined;
       this.ended = true;
     }
     const doc = this.container.ownerDocument;
@@ -924,15 +928,15 @@ class FinalText {
    */
   append(doc, result) {
     if (!result.text) return;
-    const first = result.words?.[0];
-    const speaker = typeof first?.speaker === "number" ? first.speaker : undefined;
-    if (!this.open || this.ended || speaker !== this.speaker) {
+    if (!this.open || result.utterance !== this.utterance) {
       if (this.open) this.container.append("\n");
+      const first = result.words?.[0];
       const utterance = element(doc, "span", "lt-utt", { "data-time": `[${clock(first?.start ?? result.start ?? 0)}]` });
-      if (speaker !== undefined) utterance.append(element(doc, "span", "lt-meta lt-speaker", {}, `Speaker ${speaker + 1}: `));
+      const speaker = result.speaker;
+      if (typeof speaker === "number") utterance.append(element(doc, "span", "lt-meta lt-speaker", {}, `Speaker ${speaker + 1}: `));
       this.container.append(utterance);
       this.open = utterance;
-      this.speaker = speaker;
+      this.utterance = result.utterance;
     } else {
       this.open.append(" ");
     }

@@ -25,7 +25,7 @@ from live_transcriber.results import (
     Metadata,
     Result,
     SpeechStarted,
-    Status,
+    EngineStatus,
     StreamClosed,
     Transcript,
     UtteranceEnd,
@@ -391,7 +391,7 @@ def test_reconnects_without_losing_or_repeating_words(make_deepgram_server, engi
     assert audio_gaps(server.connections, webm.duration) < 0.03
     assert not collector.of(EngineError)
     assert len(server.connections) == 1 + reconnects
-    assert [s.status for s in collector.of(Status)].count("reconnecting") == reconnects
+    assert [s.phase for s in collector.of(EngineStatus)].count("reconnecting") == reconnects
 
 
 @pytest.mark.timeout(30)
@@ -470,7 +470,7 @@ def test_unreachable_endpoint_is_a_clear_error(engines, webm):
 
     [error] = collector.of(EngineError)
     assert error.message == f"Could not connect to Deepgram at ws://127.0.0.1:{port}: connection refused."
-    assert [s.status for s in collector.of(Status)] == ["connecting"]
+    assert [s.phase for s in collector.of(EngineStatus)] == ["connecting"]
 
 
 @pytest.mark.timeout(20)

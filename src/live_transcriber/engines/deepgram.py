@@ -16,13 +16,14 @@ import warnings
 import weakref
 from typing import Any
 
+from ..media import BROWSER, Source
 from ..results import (
     EngineError,
+    EngineStatus,
     Event,
     Metadata,
     Result,
     SpeechStarted,
-    Status,
     StreamClosed,
     UtteranceEnd,
     Word,
@@ -132,7 +133,7 @@ class DeepgramEngine(Engine):
     def __repr__(self) -> str:
         return f"DeepgramEngine(model={self.model!r}, base_url={self.base_url!r})"
 
-    def open(self, mime_type: str, emit: EventSink) -> EngineStream:
+    def open(self, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream:
         stream = _DeepgramStream(self, mime_type, emit, self._event_loop())
         self._streams.add(stream)
         return stream
@@ -280,7 +281,7 @@ class _DeepgramStream(EngineStream):
                 raise _Fatal(f"Could not connect to Deepgram at {engine.base_url}: {reason}.")
             delay = min(engine.reconnect_delay * 2 ** (failures - 1), engine.max_reconnect_delay)
             phase = "reconnecting" if self._connected_once else "connecting"
-            self._emit(Status(phase, f"{reason}; attempt {failures} of {engine.reconnect_attempts} in {delay:.1f} s"))
+            self._emit(EngineStatus(phase, f"{reason}; attempt {failures} of {engine.reconnect_attempts} in {delay:.1f} s"))
             log.info("Deepgram %s: %s (attempt %d in %.1f s)", phase, reason, failures, delay)
             await asyncio.sleep(delay)
 
@@ -316,7 +317,7 @@ class _DeepgramStream(EngineStream):
         conn.on(EventType.ERROR, errors.append)
         listener = asyncio.create_task(conn.start_listening())
         self._connected_once = True
-        self._emit(Status("connected", engine.label))
+        self._emit(EngineStatus("ready"))
         log.debug("Connected; replaying %d bytes from %.2f s", len(replay), shift)
         try:
             sent = self._replay.end
