@@ -527,19 +527,29 @@ def test_missing_key_fails_at_construction(no_key_anywhere):
 
 
 @pytest.mark.timeout(20)
-def test_key_and_url_come_from_the_environment_or_a_dotenv_file(no_key_anywhere, monkeypatch, server, webm):
+def test_key_and_url_come_from_the_environment_or_a_dotenv_file(
+    no_key_anywhere, monkeypatch, make_deepgram_server, server, webm
+):
+    def connect_once() -> None:
+        engine = DeepgramEngine()
+        s = engine.open(webm.mime_type, Collector())
+        s.end()
+        assert s.wait(10)
+        engine.close()
+
     (no_key_anywhere / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.url}\n")
-    engine = DeepgramEngine()
-    assert engine.base_url == server.url
+    assert DeepgramEngine().base_url == server.url
+    connect_once()
     assert "DEEPGRAM_API_KEY" not in os.environ
-    s = engine.open(webm.mime_type, Collector())
-    s.end()
-    assert s.wait(10)
-    engine.close()
     assert [c.status for c in server.connections] == [101]
 
+    # The environment wins over the .env file.
+    env_server = make_deepgram_server("from-env")
     monkeypatch.setenv("DEEPGRAM_API_KEY", "from-env")
-    assert DeepgramEngine()._key == "from-env"
+    monkeypatch.setenv("DEEPGRAM_BASE_URL", env_server.url)
+    connect_once()
+    assert [c.status for c in env_server.connections] == [101]
+    assert len(server.connections) == 1
 
 
 @pytest.mark.timeout(30)
