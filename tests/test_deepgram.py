@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from deepgram_server import ConnectionLog, DeepgramServer, Fault, ScriptWord
 from live_transcriber.engines.deepgram import DeepgramEngine
 from live_transcriber.results import (
     EngineError,
@@ -30,6 +29,7 @@ from live_transcriber.results import (
     Transcript,
     UtteranceEnd,
 )
+from live_transcriber.testing.deepgram_server import ConnectionLog, DeepgramServer, Fault, ScriptWord
 
 KEY = "test-key"
 SENTENCES = ["please call stella", "ask her to bring these things", "with her from the store"]
@@ -138,7 +138,7 @@ def engines() -> Iterator[Callable[..., DeepgramEngine]]:
     def make(server: DeepgramServer | None = None, **kwargs: object) -> DeepgramEngine:
         kwargs.setdefault("api_key", KEY)
         if server is not None:
-            kwargs.setdefault("base_url", server.url)
+            kwargs.setdefault("base_url", server.base_url)
         engine = DeepgramEngine(**kwargs)  # type: ignore[arg-type]
         engine.reconnect_delay = 0.05
         engine.keepalive_interval = 0.3
@@ -333,7 +333,7 @@ def test_keepalive_holds_the_connection_while_no_audio_flows(server, engines, we
 @pytest.mark.timeout(20)
 def test_without_keepalive_the_server_closes_idle_connections(server, webm):
     # The server-side rule the KeepAlive test relies on: 1011 with NET-0001 after the timeout.
-    engine = DeepgramEngine(KEY, base_url=server.url, reconnect_attempts=0)
+    engine = DeepgramEngine(KEY, base_url=server.base_url, reconnect_attempts=0)
     engine.keepalive_interval = 60
     collector = Collector()
     s = engine.open(webm.mime_type, collector)
@@ -439,6 +439,8 @@ def test_gives_up_after_the_bound_and_keeps_the_transcript(server, engines, webm
     collector = stream(engines(server, reconnect_attempts=2), webm)
 
     assert len(server.connections) == 3
+    reconnecting = [s.detail for s in collector.of(Status) if s.status == "reconnecting"]
+    assert reconnecting == ["attempt 1 of 2", "attempt 2 of 2"]
     [error] = collector.of(EngineError)
     assert error.fatal
     assert "could not reconnect" in error.message and "2 attempts" in error.message
@@ -537,8 +539,8 @@ def test_key_and_url_come_from_the_environment_or_a_dotenv_file(
         assert s.wait(10)
         engine.close()
 
-    (no_key_anywhere / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.url}\n")
-    assert DeepgramEngine().base_url == server.url
+    (no_key_anywhere / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.base_url}\n")
+    assert DeepgramEngine().base_url == server.base_url
     connect_once()
     assert "DEEPGRAM_API_KEY" not in os.environ
     assert [c.status for c in server.connections] == [101]
@@ -546,7 +548,7 @@ def test_key_and_url_come_from_the_environment_or_a_dotenv_file(
     # The environment wins over the .env file.
     env_server = make_deepgram_server("from-env")
     monkeypatch.setenv("DEEPGRAM_API_KEY", "from-env")
-    monkeypatch.setenv("DEEPGRAM_BASE_URL", env_server.url)
+    monkeypatch.setenv("DEEPGRAM_BASE_URL", env_server.base_url)
     connect_once()
     assert [c.status for c in env_server.connections] == [101]
     assert len(server.connections) == 1
@@ -586,7 +588,7 @@ def widget_for(server: DeepgramServer | None, **options: object):
     from live_transcriber import LiveTranscriber
 
     if server is not None:
-        options.setdefault("base_url", server.url)
+        options.setdefault("base_url", server.base_url)
     return LiveTranscriber(engine="deepgram", **options)
 
 
@@ -615,7 +617,7 @@ def test_the_widget_relays_to_deepgram_and_fills_its_traits(server, webm):
 def test_auto_picks_deepgram_when_a_key_is_in_a_dotenv_file(server, webm, tmp_path, monkeypatch):
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.url}\n")
+    (tmp_path / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.base_url}\n")
     from live_transcriber import LiveTranscriber
 
     w = LiveTranscriber()
