@@ -511,6 +511,41 @@ def test_error_messages_are_reported_and_the_stream_goes_on(server, engines, web
     assert_transcript_is_script(collector, webm.script)
 
 
+WHISPERLIVEKIT_FINALIZE = (
+    "Finalize is not supported by WhisperLiveKit because its ASR flush is terminal. Send CloseStream to flush and close."
+)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("code", [4400, None], ids=["error-then-close", "error-then-carry-on"])
+def test_a_server_that_refuses_finalize_gets_closestream_and_loses_no_word(make_deepgram_server, engines, webm, code):
+    # WhisperLiveKit answers Finalize with an Error and closes 4400 (code=None: a server that carries
+    # on). Without endpointing, the last words become final only when flushed.
+    server = make_deepgram_server(KEY, webm.script, timeout=1.5, max_final_span=60)
+    refuse = Fault.refuse("Finalize", description=WHISPERLIVEKIT_FINALIZE, code=code, reason="Finalize is unsupported")
+    server.faults.extend([refuse] * 10)  # on every connection: the server never supports it
+    engine = engines(server, endpointing=False)
+    engine.finalize_timeout = 60  # the refusal, not a timeout, must end the wait
+
+    collector = stream(engine, webm)
+
+    assert_transcript_is_script(collector, webm.script)
+    assert not collector.of(EngineError)
+    assert collector.of(Status)[-1].status == "connected"
+    connections = list(closed_connections(server))
+    assert len(connections) == (2 if code else 1)
+    assert connections[0].controls == (["Finalize"] if code else ["Finalize", "CloseStream"])
+    assert connections[-1].controls[-1] == "CloseStream" and connections[-1].close_code == 1000
+    assert [e.duration for e in collector.of(Metadata)] == [pytest.approx(webm.duration, abs=0.05)]
+
+    # The engine remembers: the next recording ends with CloseStream alone, on one connection.
+    collector = stream(engine, webm)
+    assert_transcript_is_script(collector, webm.script)
+    assert not collector.of(EngineError)
+    later = closed_connections(server)[len(connections) :]
+    assert [[c for c in connection.controls if c != "KeepAlive"] for connection in later] == [["CloseStream"]]
+
+
 # --- the key -------------------------------------------------------------------------------
 
 

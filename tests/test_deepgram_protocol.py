@@ -89,6 +89,7 @@ class Case:
 
     connections: list[list[ServerMessage | None]]
     reply: Reply
+    finalize_on: int | None = None  # Finalize was sent at the start of this connection (its index)
     shift: float = 0.0  # where the last connection's time 0 is in the recording
     replayed_from: int | None = None  # offset in RECORDING of the media the last connection was sent (first cluster)
     scrub: dict[str, str] = field(default_factory=dict)
@@ -189,6 +190,21 @@ CASES = {
         [[ListenV1Error.construct(type="Error", message="Internal error.")]],
         Reply(events=(EngineError("Deepgram reported an error: Internal error.", fatal=False),)),
     ),
+    "an Error while Finalize is unanswered refuses it (WhisperLiveKit)": Case(
+        [[ListenV1Error.construct(type="Error", description="Finalize is not supported by WhisperLiveKit.")]],
+        Reply(finalize_refused=True),
+        finalize_on=0,
+    ),
+    "an Error after the answer to Finalize is a notice": Case(
+        [[results([], 0.0, 1.0, from_finalize=True), ListenV1Error.construct(type="Error", description="Oops.")]],
+        Reply(events=(EngineError("Deepgram reported an error: Oops.", fatal=False),)),
+        finalize_on=0,
+    ),
+    "an Error on the next connection after Finalize is a notice": Case(
+        [[], [ListenV1Error.construct(type="Error", description="Oops.")]],
+        Reply(events=(EngineError("Deepgram reported an error: Oops.", fatal=False),)),
+        finalize_on=0,
+    ),
     "a message type the SDK does not know": Case([[None]], Reply()),
     "a message we never ask for": Case([[ListenV1ConfigureSuccess.construct(type="ConfigureSuccess", request_id="r")]], Reply()),
 }
@@ -203,8 +219,10 @@ def replay_connections(case: Case) -> tuple[DeepgramProtocol, bytes, Reply]:
     protocol = DeepgramProtocol(MIME, scrub)
     protocol.feed(RECORDING)
     reply, replay = Reply(), b""
-    for messages in case.connections:
+    for i, messages in enumerate(case.connections):
         reply, replay = Reply(), protocol.connect()
+        if case.finalize_on == i:
+            protocol.finalize_sent()
         for message in messages:
             reply = protocol.receive(message)
     return protocol, replay, reply

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from live_transcriber.testing.deepgram_server import DeepgramServer, Fault, paced_script
@@ -93,3 +93,23 @@ def test_the_command_line_rejects_a_bad_script_file(tmp_path):
     _, stderr = server.communicate(timeout=20)
     assert server.returncode == 2
     assert "script item 0 must be (word, start, end)" in stderr
+
+
+@pytest.mark.parametrize("code", [4400, None])
+def test_a_refused_control_is_answered_with_an_error_as_whisperlivekit_does(code):
+    with DeepgramServer("k") as server:
+        server.faults.append(Fault.refuse("Finalize", code=code))
+        url = f"{server.base_url}/v1/listen"
+        with connect(url, additional_headers={"Authorization": "Token k"}) as ws:
+            ws.send(json.dumps({"type": "Finalize"}))
+            error = json.loads(ws.recv(timeout=5))
+            assert error["type"] == "Error"
+            assert error["description"] == "Finalize is not supported by this server."
+            if code is None:  # the connection goes on; CloseStream still works
+                ws.send(json.dumps({"type": "CloseStream"}))
+                assert json.loads(ws.recv(timeout=5))["type"] == "Metadata"
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=5)
+        [log] = server.connections
+        assert server.wait_for(lambda: log.close_code is not None)
+        assert (log.close_code, log.close_reason) == ((4400, "Finalize is unsupported") if code else (1000, ""))

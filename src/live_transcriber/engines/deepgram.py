@@ -18,7 +18,7 @@ import weakref
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Callable
 
-from ..results import EngineError, Event, Result, Status, StreamClosed
+from ..results import EngineError, Event, Status, StreamClosed
 from ..settings import MissingKeyError, find_api_key, setting
 from .base import Engine, EngineStream, EventSink
 from .deepgram_protocol import DeepgramProtocol, ServerMessage
@@ -74,6 +74,9 @@ class DeepgramEngine(Engine):
     #: First delay before reconnecting; it doubles per failed attempt, up to ``max_reconnect_delay``.
     reconnect_delay: float = 0.5
     max_reconnect_delay: float = 8.0
+    #: Whether a stream ends with Finalize before CloseStream. Set to False by the engine once the
+    #: server answers Finalize with an error (WhisperLiveKit does): CloseStream alone also flushes.
+    finalize_supported: bool = True
 
     def __init__(
         self,
@@ -203,7 +206,7 @@ class _DeepgramStream(EngineStream):
         self._connection = 0  # which connection messages are for: a late one from an old one is dropped
         self._finalized = asyncio.Event()
         self._flushed = asyncio.Event()
-        self._progress = False  # a connection delivered results: its failure starts a new count
+        self._finalize_refused = asyncio.Event()
         self._connected_once = False
         self._task: asyncio.Task[None] | None = None
         self._call(self._start)
@@ -275,11 +278,13 @@ class _DeepgramStream(EngineStream):
         engine = self._engine
         failures = 0
         while True:
+            safe = self._protocol.safe
             try:
                 await self._connect_once()
                 return
             except _Retry as exc:
-                failures = 1 if self._progress else failures + 1
+                # A connection that made words final shortened the replay: count afresh after it.
+                failures = 1 if self._protocol.safe > safe else failures + 1
                 reason = str(exc)
             if failures > engine.reconnect_attempts:
                 if self._connected_once:
@@ -296,7 +301,6 @@ class _DeepgramStream(EngineStream):
 
     async def _connect_once(self) -> None:
         """One connection: replay, stream, and if ending, flush. Raises _Retry or _Fatal."""
-        self._progress = False
         log.debug("Connecting to %s/v1/listen", self._engine.base_url)
         try:
             async with self._connect() as conn:
@@ -321,8 +325,8 @@ class _DeepgramStream(EngineStream):
         self._connection += 1
         connection = self._connection
         errors: list[BaseException] = []
-        self._finalized.clear()
-        self._flushed.clear()
+        for event in (self._finalized, self._flushed, self._finalize_refused):
+            event.clear()
         conn.on(EventType.MESSAGE, lambda message: self._on_message(message, connection))
         conn.on(EventType.ERROR, errors.append)
         listener = asyncio.create_task(conn.start_listening())
@@ -367,10 +371,20 @@ class _DeepgramStream(EngineStream):
     ) -> bool:
         """Finalize, then CloseStream; True once the last words are in, False if the connection broke."""
         engine = self._engine
-        await conn.send_finalize()
-        await _first(listener, self._finalized.wait(), timeout=engine.finalize_timeout)
-        if listener.done() and not self._finalized.is_set():
-            return False
+        if engine.finalize_supported:
+            self._protocol.finalize_sent()
+            await conn.send_finalize()
+            await _first(
+                listener, self._finalized.wait(), self._finalize_refused.wait(), timeout=engine.finalize_timeout
+            )
+            if self._finalize_refused.is_set():
+                # CloseStream flushes too; if the server closed the connection along with its
+                # refusal, the next connection replays what is not final and sends only CloseStream.
+                engine.finalize_supported = False
+                if listener.done():
+                    return False
+            elif listener.done() and not self._finalized.is_set():
+                return False
         await conn.send_close_stream()
         await _first(listener, timeout=engine.close_timeout)
         if self._finalized.is_set() or self._flushed.is_set():
@@ -418,13 +432,13 @@ class _DeepgramStream(EngineStream):
             log.exception("Could not handle a Deepgram message")
             return
         for event in reply.events:
-            if isinstance(event, Result):
-                self._progress = True
             self._emit(event)
         if reply.finalized:
             self._finalized.set()
         if reply.flushed:
             self._flushed.set()
+        if reply.finalize_refused:
+            self._finalize_refused.set()
 
 
 async def _first(task: asyncio.Task[None], *others: Any, timeout: float) -> None:

@@ -50,6 +50,9 @@ class Reply:
     finalized: bool = False
     #: ``Metadata``: the server has flushed everything (Deepgram sends it after CloseStream).
     flushed: bool = False
+    #: An ``Error`` came while Finalize was unanswered: the server refuses Finalize (WhisperLiveKit
+    #: does); CloseStream still flushes.
+    finalize_refused: bool = False
 
 
 def _unchanged(text: str) -> str:
@@ -71,6 +74,7 @@ class DeepgramProtocol:
         self._shift = 0.0  # recording time of the current connection's time 0
         self._safe = 0.0
         self._last_final_word_end = float("-inf")
+        self._finalize_pending = False
 
     @property
     def safe(self) -> float:
@@ -90,6 +94,7 @@ class DeepgramProtocol:
         """A new connection starts: the audio to send it first (header + all audio not yet final)."""
         self._shift, data = self._buffer.replay(self._safe)
         self._sent = self._buffer.end
+        self._finalize_pending = False
         return data
 
     def audio_to_send(self) -> bytes:
@@ -98,6 +103,10 @@ class DeepgramProtocol:
             return b""
         data, self._sent = self._buffer.since(self._sent), self._buffer.end
         return data
+
+    def finalize_sent(self) -> None:
+        """Finalize went out: an Error before its answer means the server refuses it."""
+        self._finalize_pending = True
 
     def receive(self, message: ServerMessage | None) -> Reply:
         """What ``message`` (as the SDK parsed it; None for a type it does not know) means."""
@@ -113,6 +122,10 @@ class DeepgramProtocol:
             return Reply(events=(Metadata(duration=shift + (message.duration or 0.0), details=details),), flushed=True)
         if isinstance(message, ListenV1Error):
             text = self._scrub(message.description or message.message or "no details")
+            if self._finalize_pending:
+                self._finalize_pending = False
+                log.info("The server answered Finalize with an error (%s): flushing with CloseStream", text)
+                return Reply(finalize_refused=True)
             return Reply(events=(EngineError(f"Deepgram reported an error: {text}", fatal=False),))
         log.debug("Skipping a Deepgram message of unknown type %r", getattr(message, "type", None))
         return Reply()
@@ -147,6 +160,8 @@ class DeepgramProtocol:
                 self._last_final_word_end = words[-1].end
             self._safe = max(self._safe, raw_words[-1].end + shift if raw_words else end)
             self._buffer.trim(self._safe)
+        if message.from_finalize:
+            self._finalize_pending = False
         result = Result(
             text=text,
             start=start,

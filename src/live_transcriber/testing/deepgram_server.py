@@ -59,7 +59,7 @@ from websockets.http11 import Request, Response
 #: One word of a script: ``(word, start, end)``, in seconds from the start of the recording.
 ScriptWord = tuple[str, float, float]
 PAUSE = 0.1  # seconds between two script words that make a sentence boundary
-FaultKind = Literal["reject", "drop", "close", "slow", "unknown", "error"]
+FaultKind = Literal["reject", "drop", "close", "slow", "unknown", "error", "refuse"]
 
 NET_0001 = "NET-0001: Deepgram did not receive audio data or a text message within the timeout window."
 DATA_0000 = (
@@ -76,8 +76,9 @@ class Fault:
     after: float = 0.0  # seconds of audio heard on the connection before acting
     on: str | None = None  # act on receiving this control message (e.g. "Finalize") instead
     status: int = 401
-    code: int = 1011
-    reason: str = ""
+    code: int | None = 1011  # close code (None: no close)
+    reason: str = ""  # close reason
+    description: str = ""  # text of an Error message
     delay: float = 0.0
 
     @classmethod
@@ -116,6 +117,27 @@ class Fault:
         """Send a Deepgram ``Error`` message after ``after`` s of audio, then carry on."""
         return cls("error", after=after)
 
+    @classmethod
+    def refuse(
+        cls,
+        control: str = "Finalize",
+        *,
+        description: str | None = None,
+        code: int | None = 4400,
+        reason: str | None = None,
+    ) -> Fault:
+        """Answer every ``control`` message (e.g. "Finalize") with an ``Error`` instead of acting on
+        it, then close with ``code`` (None: carry on, the message ignored). WhisperLiveKit 0.2.26
+        does this with Finalize: ``Fault.refuse("Finalize", description=<its text>,
+        reason="Finalize is unsupported")``."""
+        return cls(
+            "refuse",
+            on=control,
+            description=description or f"{control} is not supported by this server.",
+            code=code,
+            reason=f"{control} is unsupported" if reason is None else reason,
+        )
+
 
 @dataclass
 class ConnectionLog:
@@ -130,10 +152,10 @@ class ConnectionLog:
     first_pts: float | None = None  # recording time of the first audio decoded
     end_pts: float | None = None  # recording time just past the last audio decoded
     decoded_seconds: float = 0.0
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    close_code: int | None = None
+    sent: list[dict[str, Any]] = field(default_factory=list)  # the messages sent, as JSON objects
+    close_code: int | None = None  # set once the websocket has closed
     close_reason: str = ""
-    closed: bool = False
+    closed: bool = False  # the server answers nothing more (set as a closing fault acts, or at the close)
 
     def param(self, name: str) -> str | None:
         """The last value of query parameter ``name``, or None."""
@@ -280,7 +302,10 @@ class _Session:
             kind = "?"
         self.log.controls.append(kind)
         if self.fault is not None and self.fault.on == kind:
-            self._apply_fault(now=True)
+            if self.fault.kind == "refuse":
+                await self._refuse(self.fault)
+            else:
+                self._apply_fault(now=True)
             return
         if kind == "Finalize":
             await self._drain()
@@ -293,6 +318,13 @@ class _Session:
             self.send(self._metadata())
             await self.outbox.join()
             await self.ws.close(1000, "")
+
+    async def _refuse(self, fault: Fault) -> None:
+        self.send({"type": "Error", "description": fault.description, "request_id": self.request_id})
+        if fault.code is not None:
+            self.log.closed = True
+            await self.outbox.join()
+            await self.ws.close(fault.code, fault.reason)
 
     async def _drain(self) -> None:
         """Wait until all audio received so far is decoded."""
@@ -386,6 +418,7 @@ class _Session:
             assert self.ws.transport is not None
             self.ws.transport.abort()
         elif fault.kind == "close":
+            assert fault.code is not None
             log.closed = True
             self.loop.create_task(self.ws.close(fault.code, fault.reason))
         else:
