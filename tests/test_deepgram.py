@@ -450,6 +450,20 @@ def test_gives_up_after_the_bound_and_keeps_the_transcript(server, engines, webm
     assert kept == [w for w, _, _ in webm.script[: len(kept)]]
 
 
+@pytest.mark.timeout(60)
+def test_interim_results_alone_do_not_reset_the_reconnect_bound(make_deepgram_server, engines, webm):
+    # Every connection hears the audio again (interim results) and drops at Finalize before anything
+    # is final: the same replay each time, so the attempts count up to the bound instead of looping.
+    server = make_deepgram_server(KEY, webm.script, timeout=1.5, max_final_span=60)
+    server.faults.extend([Fault.drop(on="Finalize")] * 10)
+    collector = stream(engines(server, endpointing=False, reconnect_attempts=2), webm)
+
+    assert len(server.connections) == 3
+    assert all(any(not m["is_final"] for m in c.sent if m["type"] == "Results") for c in server.connections)
+    [error] = collector.of(EngineError)
+    assert error.fatal and "could not reconnect (2 attempts" in error.message
+
+
 # --- errors --------------------------------------------------------------------------------
 
 

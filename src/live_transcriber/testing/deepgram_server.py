@@ -302,6 +302,7 @@ class _Session:
             kind = "?"
         self.log.controls.append(kind)
         if self.fault is not None and self.fault.on == kind:
+            await self._drain()  # the audio before the control message is heard first, as in order
             if self.fault.kind == "refuse":
                 await self._refuse(self.fault)
             else:
