@@ -41,7 +41,7 @@ _DEFAULT_URL = "wss://api.deepgram.com"
 # A replay of minutes of audio is sent in pieces of this size rather than one huge frame.
 _MAX_MESSAGE = 64 * 1024
 
-Connect = Callable[[], AbstractAsyncContextManager[AsyncV1SocketClient]]
+_Connect = Callable[[], AbstractAsyncContextManager[AsyncV1SocketClient]]
 
 
 def _environment(base_url: str) -> DeepgramClientEnvironment:
@@ -188,7 +188,7 @@ class _DeepgramStream(EngineStream):
         emit: EventSink,
         loop: asyncio.AbstractEventLoop,
         *,
-        connect: Connect,
+        connect: _Connect,
         scrub: Callable[[str], str],
     ) -> None:
         self._engine = engine
