@@ -133,7 +133,7 @@ def test_deepgram_connection_is_kept_alive_while_paused(open_notebook, alignment
     server = make_deepgram_server("k", alignment, timeout=2.0)
     nb = open_notebook(
         "from live_transcriber import LiveTranscriber\n"
-        f"w = LiveTranscriber(engine='deepgram', api_key='k', base_url={server.url!r})\n"
+        f"w = LiveTranscriber(engine='deepgram', api_key='k', base_url={server.base_url!r})\n"
         "w.engine.keepalive_interval = 0.5  # Deepgram waits 10 s, the test server 2 s\n"
         "w"
     )

@@ -157,7 +157,7 @@ def test_the_deepgram_engine_in_the_browser(open_notebook, fake_mic, alignment, 
     server = make_deepgram_server("browser-key", alignment)
     nb = open_notebook(
         "from live_transcriber import LiveTranscriber\n"
-        f"w = LiveTranscriber(engine='deepgram', api_key='browser-key', base_url={server.url!r})\nw"
+        f"w = LiveTranscriber(engine='deepgram', api_key='browser-key', base_url={server.base_url!r})\nw"
     )
     widget = start_recording(nb)
     started = time.monotonic()
