@@ -1,6 +1,6 @@
 """Deepgram's live protocol without I/O: one stream's audio and server messages, across reconnections.
 
-:class:`DeepgramProtocol` keeps the audio a new connection must replay (:mod:`._replay`: the
+:class:`DeepgramProtocol` keeps the audio a new connection must replay (:mod:`..media.replay`: the
 container header and everything not yet final) and turns the server's messages, typed as the SDK
 parses them (``ListenV1Results``, ``ListenV1UtteranceEnd``, …), into :mod:`live_transcriber.results`
 events: a replaying connection's times start at the replay's start, so they are shifted onto the
@@ -25,7 +25,7 @@ from deepgram.listen.v1 import (
 )
 
 from ..results import EngineError, Event, Metadata, Result, SpeechStarted, UtteranceEnd, Word, join_words
-from ._replay import ReplayBuffer
+from ..media.replay import ReplayBuffer
 
 log = logging.getLogger(__name__)
 
