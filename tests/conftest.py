@@ -1,11 +1,19 @@
-"""Shared fixtures: a local Deepgram-protocol server (:mod:`live_transcriber.testing.deepgram_server`)."""
+"""Shared fixtures: a local Deepgram-protocol server (:mod:`live_transcriber.testing.deepgram_server`).
+
+Journals (:mod:`live_transcriber.journal`) go to a temporary folder, never into the checkout: set
+here, before anything makes a transcriber, so kernels started by the tests inherit it too.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+os.environ.setdefault("LIVE_TRANSCRIBER_JOURNAL", tempfile.mkdtemp(prefix="live-transcriber-journal-"))
 
 from live_transcriber.testing.deepgram_server import DeepgramServer
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, Union
 
+from . import journal as J
 from . import protocol as P
 from .engines import Engine, EngineStream
 from .engines.select import make_engine
@@ -92,6 +93,8 @@ class Recording:
     done: bool = False
     #: How its chunks came: received, bytes, duplicates dropped, and lost (never arrived).
     counters: P.Counters = field(default_factory=P.Counters)
+    #: Whether ``offset`` is known.
+    placed: bool = False
 
 
 @dataclass(eq=False)
@@ -109,6 +112,11 @@ class _Run:
     phase: EnginePhase | None = None
     detail: str = ""
     words: int = 0
+    #: Words ending before this time (on the timeline) are already in the transcript: a recording
+    #: transcribed again after a crash gives only what is missing.
+    skip_before: float | None = None
+    #: The page's id for a browser recording (its ``recording`` field), for acknowledgements.
+    browser_id: str | None = None
 
 
 class Transcriber:
@@ -125,12 +133,25 @@ class Transcriber:
         ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep each recording's bytes, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
+    journal:
+        Where to write the journal (every recording's audio and final result, flushed as they
+        come, so a crash loses nothing; see :mod:`live_transcriber.journal`): a folder under which
+        each transcriber gets its own, ``True`` for the default (``./live-transcriber-journal``,
+        or ``$LIVE_TRANSCRIBER_JOURNAL``), ``None`` or ``False`` for none. The folder is made at
+        the first recording; :attr:`journal` says where.
     **options:
         Passed to the engine, e.g. ``model="base.en"`` for the offline engine or
         ``api_key=...``, ``base_url=...``, ``model="nova-3"`` for Deepgram.
     """
 
-    def __init__(self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, **options: Any) -> None:
+    def __init__(
+        self,
+        engine: Union[str, Engine] = "auto",
+        *,
+        keep_audio: bool = True,
+        journal: Union[str, Path, bool, None] = True,
+        **options: Any,
+    ) -> None:
         self._lock = threading.RLock()
         self._front_ends: list[FrontEnd] = []
         self._result_callbacks: list[ResultCallback] = []
@@ -156,6 +177,9 @@ class Transcriber:
         self.keep_audio = keep_audio
         #: Every recording, oldest first (their bytes are empty unless ``keep_audio``).
         self.recordings: list[Recording] = []
+        self._journal_root: Path | None = J.default_root() if journal is True else Path(journal) if journal else None
+        #: The journal being written (made at the first recording), or None.
+        self.journal: J.Journal | None = None
         self._owns_engine = not isinstance(engine, Engine)
         self._engine: Engine | None = None
         notice = ""
@@ -172,6 +196,70 @@ class Transcriber:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(engine={self.engine_label!r}, status={self.status.value!r}, words={len(self._transcript.words)})"
+
+    @classmethod
+    def resume(
+        cls, path: str | Path, engine: Union[str, Engine] = "auto", *, finish: bool = True, keep_audio: bool = True, **options: Any
+    ) -> Transcriber:
+        """Continue the transcriber whose journal is at ``path`` (after a crash, a restart, ...).
+
+        The transcript, recordings and timeline come back as they were; the journal goes on in the
+        same folder. With ``finish=True``, each recording that was interrupted is transcribed again
+        from its saved audio, and the words missing after its last final word are added (in the
+        background: :meth:`wait` for them).
+        """
+        saved = J.load(path)
+        transcriber = cls(engine, keep_audio=keep_audio, journal=None, **options)
+        transcriber._restore(saved)
+        transcriber.journal = J.Journal(saved.folder, append=True)
+        transcriber._journal_root = saved.folder.parent
+        if finish:
+            with transcriber._lock:
+                for item in saved.interrupted:
+                    transcriber._finish_saved(item)
+                transcriber._publish()
+        return transcriber
+
+    def _restore(self, saved: J.Saved) -> None:
+        with self._lock:
+            for item in saved.recordings:
+                recording = Recording(
+                    item.index, item.mime_type, Source(item.source, "check the file in the journal folder"), item.offset,
+                    bytearray(item.data) if self.keep_audio else bytearray(), item.error, done=True, placed=True,
+                )
+                recording.counters = P.Counters(**{k: v for k, v in item.counters.items() if k in vars(P.Counters())})
+                self.recordings.append(recording)
+            for result in saved.results:
+                for final in self._transcript.apply(result):
+                    self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
+                    self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
+            self._results_version += 1
+            for recording in self.recordings:
+                self._timeline_end = max(self._timeline_end, recording.offset)
+            self._publish()
+
+    def _finish_saved(self, saved: J.SavedRecording) -> None:
+        """Transcribe an interrupted recording's saved audio again, keeping only the missing words."""
+        recording = self.recordings[saved.index]
+        if not saved.data or self._engine is None:
+            return
+        last = max((r.end for r in self._transcript.finals if r.recording == recording.index), default=None)
+        recording.done = False
+        run = _Run(recording, skip_before=last)
+        self._runs.append(run)
+        if len(self._runs) > 1:
+            run.held = []  # after the ones before it, in order
+        if self._current is None:
+            self._current = run
+        self._idle.clear()
+        source = Source(f"the saved audio of recording {recording.index}", "the journal's audio file may be damaged")
+        try:
+            run.stream = self._engine.open(recording.mime_type, lambda event: self._on_event(run, event), source=source)
+        except Exception as exc:
+            self._fail(str(exc), run)
+            return
+        run.stream.write(saved.data)
+        self._end(run)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -259,9 +347,11 @@ class Transcriber:
         if isinstance(action, P.Audio):
             if self._browser_run is not None:
                 self._write(self._browser_run, action.data)
+                self._acknowledge(self._browser_run, action.seq + 1)
         elif isinstance(action, P.StartRecording):
             self._browser_run = self._begin(action.mime_type, BROWSER)
             self._browser_run.recording.counters = self._browser.counters  # kept up to date by the protocol
+            self._browser_run.browser_id = self._browser.recording
         elif isinstance(action, P.EndRecording):
             if self._browser_run is not None:
                 self._end(self._browser_run)
@@ -466,6 +556,8 @@ class Transcriber:
                 self._closed_run(run)
             self._publish()
         self._run_callbacks()
+        if self.journal is not None:
+            self.journal.close()
         if self._owns_engine and self._engine is not None:
             self._engine.close()
 
@@ -498,6 +590,7 @@ class Transcriber:
         if self._engine is not None:
             self._error = ""
         self._idle.clear()
+        self._journal_recording(recording)
         if len(self._runs) == 1:
             self._place(run)
         else:
@@ -524,6 +617,9 @@ class Transcriber:
             run.recording.counters.bytes += len(data)
         if self.keep_audio:
             run.recording.data += data
+        if self.journal is not None:
+            self.journal.audio(run.recording.index, data)
+            self._check_journal()
         if run.stream is not None:
             run.stream.write(data)
 
@@ -564,13 +660,46 @@ class Transcriber:
         self._transcript.clear()
         self._result_dicts = []
         self._results_version += 1
+        if self.journal is not None:
+            self.journal.cleared()
         for run in self._runs:
             if run is not self._current or run.ending:
                 run.detached = True
 
     def _place(self, run: _Run) -> None:
         """Put a recording on the timeline, after everything before it."""
-        run.recording.offset = self._timeline_end
+        recording = run.recording
+        if recording.placed:
+            return
+        recording.offset, recording.placed = self._timeline_end, True
+        if self.journal is not None:
+            self.journal.placed(recording.index, recording.offset)
+
+    def _journal_recording(self, recording: Recording) -> None:
+        if self._journal_root is None:
+            return
+        if self.journal is None:
+            try:
+                self.journal = J.Journal.create(self._journal_root, engine=self.engine_label)
+            except OSError as exc:
+                self._error = f"Could not make a journal under {self._journal_root} ({exc}); transcription goes on without it."
+                self._journal_root = None
+                return
+        self.journal.recording(recording.index, recording.mime_type, recording.source, recording.offset)
+        self._check_journal()
+
+    def _check_journal(self) -> None:
+        journal = self.journal
+        if journal is not None and journal.failure:
+            self._error = journal.failure
+            self.journal = None
+
+    def _acknowledge(self, run: _Run, chunks: int, done: bool = False) -> None:
+        """Tell the page which of a recording's chunks are safe, so it may forget them: with a
+        journal, each chunk once it is on disk; the whole recording once it is transcribed."""
+        if run.browser_id is None or not (done or self.journal is not None):
+            return
+        self._send({"type": "ack", "recording": run.browser_id, "chunks": chunks, "done": done})
 
     # -- engine events (engine threads) ----------------------------------------------------------------
 
@@ -590,12 +719,19 @@ class Transcriber:
             if run.detached:
                 return
             event = event.shifted(offset)
+            if run.skip_before is not None:
+                event = _after(event, run.skip_before)
+                if event is None:
+                    return
             if event.is_final:
                 for final in self._transcript.apply(replace(event, recording=run.recording.index)):
                     self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
                     self._results_version += 1
                     run.words += 1
                     self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
+                    if self.journal is not None:
+                        self.journal.final(final)
+                        self._check_journal()
             elif run is self._current:
                 self._transcript.apply(event)
         elif isinstance(event, EngineStatus):
@@ -626,6 +762,10 @@ class Transcriber:
             return
         run.recording.done = True
         run.ending = True
+        if self.journal is not None:
+            self.journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
+        if not run.recording.error:  # else the page keeps the audio, to send again or download
+            self._acknowledge(run, run.recording.counters.chunks, done=True)
         if run in self._runs:
             self._runs.remove(run)
         if run is self._current:
@@ -707,6 +847,16 @@ class Transcriber:
 
 
 _UNSET = object()
+
+
+def _after(result: Result, time: float) -> Result | None:
+    """The part of ``result`` after ``time`` (words ending by then are already transcribed), or None."""
+    if result.end <= time + 0.05:
+        return None
+    if not result.words or result.words[0].end > time + 0.05:
+        return result
+    words = tuple(w for w in result.words if w.end > time + 0.05)
+    return replace(result, text=join_words(words), start=words[0].start, words=words)
 
 
 def _register(callbacks: list, callback: Callable, remove: bool) -> None:

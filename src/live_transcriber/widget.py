@@ -39,9 +39,12 @@ class LiveTranscriber(anywidget.AnyWidget):
         ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep what the browser recorded, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
+    transcriber:
+        Show an existing :class:`~live_transcriber.Transcriber` instead of making one.
     **options:
-        Passed to the engine, e.g. ``model="base.en"`` for the offline engine or
-        ``api_key=...``, ``base_url=...``, ``model="nova-3"`` for Deepgram.
+        ``journal=`` (see :class:`~live_transcriber.Transcriber`), and the engine's, e.g.
+        ``model="base.en"`` for the offline engine or ``api_key=...``, ``base_url=...``,
+        ``model="nova-3"`` for Deepgram.
     """
 
     _esm = _STATIC / "widget.js"
@@ -56,8 +59,12 @@ class LiveTranscriber(anywidget.AnyWidget):
     ).tag(sync=True, to_json=_results_tail)
     engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
 
-    def __init__(self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, **options: Any) -> None:
-        self.transcriber = Transcriber(engine, keep_audio=keep_audio, **options)
+    def __init__(
+        self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
+    ) -> None:
+        if transcriber is not None and (options or engine != "auto"):
+            raise TypeError("Pass either a transcriber or the options to make one, not both.")
+        self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
         super().__init__()
         self.set_trait("engine_label", self.transcriber.engine_label)
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
@@ -65,6 +72,11 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return repr(self.transcriber).replace("Transcriber", type(self).__name__, 1)
+
+    @classmethod
+    def resume(cls, path: str | Path, engine: Union[str, Engine] = "auto", **options: Any) -> LiveTranscriber:
+        """A widget that continues the journal at ``path``: see :meth:`Transcriber.resume`."""
+        return cls(transcriber=Transcriber.resume(path, engine, **options))
 
     # -- the transcriber's state, mirrored (FrontEnd) ------------------------------------------
 
@@ -88,6 +100,11 @@ class LiveTranscriber(anywidget.AnyWidget):
     @property
     def keep_audio(self) -> bool:
         return self.transcriber.keep_audio
+
+    @property
+    def journal(self) -> Any:
+        """The journal being written (``.folder`` says where), or None: see :attr:`Transcriber.journal`."""
+        return self.transcriber.journal
 
     def on_result(self, callback: ResultCallback, remove: bool = False) -> None:
         """See :meth:`Transcriber.on_result`."""

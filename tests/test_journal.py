@@ -1,0 +1,241 @@
+"""The journal: audio and final results on disk as they come, read back, resumed; and the browser's
+acknowledgements. The last test kills a real transcriber with SIGKILL mid-recording."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import speech
+
+from live_transcriber import Transcriber
+from live_transcriber.journal import Journal, load
+from live_transcriber.results import Result, StreamClosed, Word
+from live_transcriber.testing import ScriptedEngine
+
+WEBM = "audio/webm;codecs=opus"
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+
+    def changed(self, changes: dict) -> None:
+        pass
+
+    def send(self, message: dict) -> None:
+        self.messages.append(message)
+
+
+def final(text: str, start: float, end: float, speech_final: bool = True) -> Result:
+    words = tuple(Word(t.lower(), start + i * 0.3, start + i * 0.3 + 0.25, 0.9, t) for i, t in enumerate(text.split()))
+    return Result(text, start, end, words, is_final=True, speech_final=speech_final)
+
+
+def browser(core: Transcriber, *messages: tuple[dict, bytes | None]) -> None:
+    for message, data in messages:
+        core.receive(message, [data] if data is not None else [])
+
+
+def test_audio_and_finals_are_on_disk_as_they_come(tmp_path):
+    engine = ScriptedEngine()
+    core = Transcriber(engine, journal=tmp_path)
+    assert core.journal is None  # made at the first recording
+    browser(core, ({"type": "start", "recording": "r", "mime_type": WEBM}, None), ({"type": "chunk", "recording": "r", "seq": 0}, b"head"))
+    folder = core.journal.folder
+    assert folder.parent == tmp_path
+    saved = load(folder)
+    assert [r.data for r in saved.recordings] == [b"head"] and saved.results == []
+    assert [r.index for r in saved.interrupted] == [0]
+    engine.stream.emit(final("Hello there.", 0.5, 1.0))
+    browser(core, ({"type": "chunk", "recording": "r", "seq": 1}, b"+more"))
+    saved = load(folder)  # read while the transcriber still runs: nothing is waiting in a buffer
+    assert saved.recordings[0].data == b"head+more" and saved.transcript == "Hello there."
+    assert saved.results[0].recording == 0 and saved.results[0].utterance == 0
+    browser(core, ({"type": "stop", "recording": "r", "chunks": 2}, None))
+    engine.stream.emit(StreamClosed())
+    saved = load(folder)
+    assert saved.interrupted == [] and saved.recordings[0].counters["chunks"] == 2
+    core.clear()
+    assert load(folder).results == [] and load(folder).recordings[0].data == b"head+more"
+    core.close()
+
+
+def test_no_journal_with_none_or_the_environment_saying_off(tmp_path, monkeypatch):
+    engine = ScriptedEngine()
+    core = Transcriber(engine, journal=None)
+    core.feed(b"x", WEBM)
+    assert core.journal is None
+    monkeypatch.setenv("LIVE_TRANSCRIBER_JOURNAL", "off")
+    core = Transcriber(engine)
+    core.feed(b"x", WEBM)
+    assert core.journal is None
+    monkeypatch.setenv("LIVE_TRANSCRIBER_JOURNAL", str(tmp_path / "here"))
+    core = Transcriber(engine)
+    core.feed(b"x", WEBM)
+    assert core.journal.folder.parent == tmp_path / "here"
+
+
+def test_a_journal_that_cannot_be_written_is_reported_and_transcription_goes_on(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    engine = ScriptedEngine()
+    core = Transcriber(engine, journal=blocked)
+    core.feed(b"x", WEBM)
+    assert "Could not make a journal" in core.error and core.journal is None
+    engine.stream.emit(final("Still heard.", 0, 1))
+    assert core.transcript == "Still heard."
+
+
+def test_a_line_cut_short_by_a_crash_is_ignored_a_damaged_one_is_not(tmp_path):
+    journal = Journal(tmp_path / "j", engine="scripted")
+    journal.final(final("One.", 0, 1))
+    journal.close()
+    lines = tmp_path / "j" / "journal.jsonl"
+    lines.write_text(lines.read_text() + '{"type": "final", "result": {"te')
+    assert load(tmp_path / "j").transcript == "One."
+    lines.write_text(lines.read_text() + "\n")
+    with pytest.raises(ValueError, match="line 3: not JSON"):
+        load(tmp_path / "j")
+    with pytest.raises(FileNotFoundError, match="not a live-transcriber journal"):
+        load(tmp_path)
+
+
+def test_resume_brings_back_the_transcript_and_timeline_and_goes_on_in_the_same_folder(tmp_path):
+    engine = ScriptedEngine()
+    first = Transcriber(engine, journal=tmp_path)
+    first.feed(b"audio one", WEBM)
+    engine.stream.emit(final("First recording.", 0.0, 2.0))
+    first.end_feed()
+    engine.stream.emit(StreamClosed())
+    folder = first.journal.folder
+    # The kernel dies here: no close().
+
+    engine = ScriptedEngine()
+    again = Transcriber.resume(folder, engine)
+    assert again.transcript == "First recording." and again.results == first.results
+    assert again.recordings[0].data == b"audio one" and again.recordings[0].done
+    again.feed(b"audio two", WEBM)
+    engine.stream.emit(final("Second.", 0.0, 1.0))
+    assert again.recordings[1].offset == pytest.approx(3.0)
+    assert again.results[-1]["start"] == pytest.approx(3.0)
+    again.end_feed()
+    engine.stream.emit(StreamClosed())
+    saved = load(folder)
+    assert saved.transcript == "First recording. Second." and len(saved.recordings) == 2
+
+
+def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_missing_words(tmp_path):
+    engine = ScriptedEngine()
+    first = Transcriber(engine, journal=tmp_path)
+    first.feed(b"all the audio that reached the kernel", WEBM)
+    engine.stream.emit(final("Words before the crash.", 0.0, 1.5))
+    folder = first.journal.folder
+
+    engine = ScriptedEngine()
+    again = Transcriber.resume(folder, engine)
+    stream = engine.stream
+    assert bytes(stream.written) == b"all the audio that reached the kernel" and stream.ended
+    assert stream.source.name == "the saved audio of recording 0"
+    # Transcribed again from the start: the words already final are not added twice.
+    stream.emit(final("Words before the crash.", 0.0, 1.5, speech_final=False), final("And the last ones.", 2.0, 3.0), StreamClosed())
+    assert again.wait(1)
+    assert again.transcript == "Words before the crash. And the last ones."
+    assert load(folder).interrupted == []
+
+
+def test_the_page_is_told_which_chunks_are_safe(tmp_path):
+    for journal, expected in [
+        (tmp_path, [(1, False), (2, False), (2, True)]),  # on disk: each chunk; transcribed: the recording
+        (None, [(2, True)]),  # in memory only: the page keeps everything until the recording is transcribed
+    ]:
+        engine = ScriptedEngine()
+        core = Transcriber(engine, journal=journal)
+        sent = Sent()
+        core.attach(sent)
+        browser(
+            core,
+            ({"type": "start", "recording": "r", "mime_type": WEBM}, None),
+            ({"type": "chunk", "recording": "r", "seq": 0}, b"a"),
+            ({"type": "chunk", "recording": "r", "seq": 1}, b"b"),
+            ({"type": "stop", "recording": "r", "chunks": 2}, None),
+        )
+        engine.stream.emit(StreamClosed())
+        acks = [(m["chunks"], m["done"]) for m in sent.messages if m["type"] == "ack"]
+        assert acks == expected
+        assert all(m["recording"] == "r" for m in sent.messages if m["type"] == "ack")
+
+
+KILLED = textwrap.dedent(
+    """
+    import sys, time
+    from live_transcriber import Transcriber
+    t = Transcriber(engine="local", journal=sys.argv[2])
+    t.on_result(lambda r: r.is_final and print("FINAL", r.text, flush=True))
+    data = open(sys.argv[1], "rb").read()
+    fed = 0
+    for i in range(0, len(data), 1000):  # about three times faster than it plays
+        t.feed(data[i:i + 1000], "audio/webm")
+        fed += len(data[i:i + 1000])
+        print("FED", fed, t.journal.folder, flush=True)
+        time.sleep(0.2)
+    time.sleep(600)
+    """
+)
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_mid_recording_loses_no_audio_and_resume_finishes_the_transcript(tmp_path):
+    wav = speech.synthesize(speech.PARAGRAPH, tmp_path / "paragraph.wav", pad_after=1.0)
+    webm = speech.encode(wav, tmp_path / "paragraph.webm", "webm")
+    data = webm.read_bytes()
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(webm), str(tmp_path / "journals")],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    fed, folder, finals = 0, None, []
+    deadline = time.monotonic() + 240
+    assert process.stdout is not None
+    # Kill it once half of the audio went in and some words were final.
+    while fed < len(data) // 2 or not finals:
+        line = process.stdout.readline()
+        assert line and time.monotonic() < deadline, "the transcriber stopped before it was killed"
+        kind, _, rest = line.rstrip("\n").partition(" ")
+        if kind == "FED":
+            count, _, name = rest.partition(" ")
+            fed, folder = int(count), Path(name)
+        elif kind == "FINAL":
+            finals.append(rest)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    for line in process.stdout:  # finals printed just before the kill
+        if line.startswith("FINAL "):
+            finals.append(line[6:].rstrip("\n"))
+
+    saved = load(folder)
+    audio = saved.recordings[0].data
+    assert fed <= len(audio) < len(data)  # killed mid-recording
+    assert data.startswith(audio)  # everything fed is on disk, nothing else
+    assert [r.text for r in saved.results] == finals  # every final the process saw
+    assert [r.index for r in saved.interrupted] == [0]
+
+    resumed = Transcriber.resume(folder, "local")
+    assert resumed.wait(120)
+    spoken = speech.PARAGRAPH.split()
+    heard = resumed.transcript.split()
+    # The audio that reached the kernel is now fully transcribed: at least as far as it went.
+    part = spoken[: max(1, round(len(spoken) * len(audio) / len(data)) - 3)]
+    assert speech.wer(" ".join(part), " ".join(heard[: len(part)])) <= 0.2, resumed.transcript
+    assert resumed.transcript.startswith(" ".join(finals))
+    assert not load(folder).interrupted
+    print(f"\nkilled after {len(audio)} of {len(data)} bytes; finals before: {len(finals)}; resumed: {resumed.transcript!r}")
+    resumed.close()
