@@ -518,3 +518,13 @@ def test_ten_hours_of_words_export_in_linear_time():
     text = to_text(results, timestamps=True)
     assert text.count("\n") == len(utterances(results))
     assert re.search(r"\n\[10:\d\d:\d\d\] Speaker \d: [^\n]+\n$", text)
+
+
+def test_srt_keeps_markup_in_the_transcript_as_text():
+    import srt
+
+    text = "<b>Bold</b> {\\an8} <font color=red>x</font> & done"
+    document = to_srt([result([word(t, 0.1 * i, 0.1 * i + 0.05) for i, t in enumerate(text.split())])])
+    assert "<b>" not in document and "<font" not in document and "{\\an8}" not in document
+    [cue] = list(srt.parse(document))
+    assert cue.content.replace("\u200b", "").replace("\n", " ") == text

@@ -152,3 +152,29 @@ def test_keep_audio_false_keeps_no_audio(tmp_path):
     with pytest.raises(ValueError, match="keep_audio=False"):
         w.save_audio(tmp_path / "x.webm")
     w.close()
+
+
+@pytest.mark.timeout(300)
+def test_quick_recordings_keep_threads_bounded_and_all_are_transcribed(widget, recordings):
+    import threading
+
+    data = recordings["webm"].read_bytes()[:6_000]  # about 1.5 s of speech each
+    before = threading.active_count()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], threading.active_count())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    for _ in range(12):
+        widget.feed(data, "audio/webm")
+        widget.end_feed()
+    assert widget.wait(280)
+    done.set()
+    sampler.join()
+    assert peak[0] - before <= 8, f"{peak[0] - before} threads more at the peak"
+    assert len(widget.recordings) == 12 and all(r.done for r in widget.recordings)
+    assert {r["recording"] for r in widget.results} == set(range(12))

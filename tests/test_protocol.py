@@ -183,3 +183,12 @@ def test_after_close_the_pages_late_messages_for_that_recording_are_ignored_quie
     assert session.handle(chunk(1), [b"1"]) == []
     assert session.handle({"type": "stop", "recording": "s1", "chunks": 2}) == []
     assert "no recording was open" in problems(session.handle(chunk(0, stream="other"), [b"x"]))[0]
+
+
+def test_a_recording_past_its_size_limit_is_ended_with_what_came_before():
+    s = BrowserProtocol(max_recording_bytes=10)
+    s.handle(START)
+    assert audio(s.handle(chunk(0), [b"12345"])) == [0]
+    out = s.handle(chunk(1), [b"1234567"])
+    assert out[0].fatal and "limit" in out[0].message and out[-1] == EndRecording()
+    assert not s.open and s.counters.bytes == 5

@@ -337,3 +337,22 @@ def test_transcribe_file_without_a_deepgram_key_raises(monkeypatch, tmp_path):
     path.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(10))
     with pytest.raises(TranscriptionError, match="No Deepgram API key"):
         core.transcribe_file(path)
+
+
+def test_quick_start_stop_clicks_never_open_more_than_two_engine_streams(core, engine):
+    for n in range(30):
+        core.receive({"type": "start", "recording": f"r{n}", "mime_type": WEBM})
+        chunk(core, 0, f"audio {n}".encode(), recording=f"r{n}")
+        core.receive({"type": "stop", "recording": f"r{n}", "chunks": 1})
+    assert len(engine.streams) == 2  # the rest wait their turn, their audio kept
+    n = 0
+    while not core.wait(0):
+        stream = engine.streams[n]
+        assert stream.ended and bytes(stream.written) == f"audio {n}".encode()
+        stream.emit(final(f"Recording {n}.", 0, 1, speech_final=True), StreamClosed())
+        assert sum(1 for s in engine.streams if not s.closed) <= 2
+        n += 1
+    assert n == 30 and len(engine.streams) == 30
+    assert core.transcript == " ".join(f"Recording {i}." for i in range(30))
+    starts = [r["start"] for r in core.results]
+    assert starts == sorted(starts)  # each recording after the one before on the timeline

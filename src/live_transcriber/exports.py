@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -78,12 +79,13 @@ def to_text(results: Sequence[Result], *, timestamps: bool = False, speakers: bo
 def to_srt(results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0) -> str:
     """SubRip subtitles, numbered from 1, timed by the words (``HH:MM:SS,mmm``).
 
-    A cue has at most two lines of ``max_chars // 2`` characters, speaker label included, and lasts
+    Text that looks like markup (``<b>``, ``{\\an8}``) stays text. A cue has at most two lines of
+    ``max_chars // 2`` characters, speaker label included, and lasts
     at most ``max_duration`` seconds; see :func:`to_vtt`. An empty transcript gives ``""``.
     """
     blocks = []
     for number, cue in enumerate(_cues(results, max_chars, max_duration, _srt_label), start=1):
-        text = "\n".join(cue.lines)
+        text = "\n".join(_srt_escape(line) for line in cue.lines)
         blocks.append(f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -215,6 +217,16 @@ def _speaker_name(speaker: int) -> str:
 
 def _srt_label(speaker: int | None) -> str:
     return "" if speaker is None else f"{_speaker_name(speaker)}: "
+
+
+_SRT_MARKUP = re.compile(r"([<{])(?=[A-Za-z/!\\])")
+
+
+def _srt_escape(text: str) -> str:
+    """SubRip has no escaping, and players render ``<b>``, ``<font ...>`` and ``{\\an8}`` in it:
+    a zero-width space after a ``<`` or ``{`` that would start a tag keeps the text as text,
+    looking the same (``<3`` is left alone)."""
+    return _SRT_MARKUP.sub("\\1\u200b", text)
 
 
 def _vtt_escape(text: str) -> str:

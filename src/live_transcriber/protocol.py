@@ -8,8 +8,9 @@ its last chunk (the wire format is documented at the top of ``static/widget.js``
 carry out: start a recording, pass audio on, end the recording, report a problem, run a command.
 
 The page is untrusted input. Bad messages become a :class:`Problem`; ``handle`` never raises, and
-every cost is bounded: a chunk holds at most :data:`MAX_CHUNK_BYTES`, at most :data:`MAX_REORDER`
-chunks wait for a missing one, and a sequence number may run at most :data:`MAX_SKIP` ahead.
+every cost is bounded: a chunk holds at most :data:`MAX_CHUNK_BYTES`, a recording at most
+:data:`MAX_RECORDING_BYTES`, at most :data:`MAX_REORDER` chunks wait for a missing one, a sequence
+number may run at most :data:`MAX_SKIP` ahead, and text from the page is cut at :data:`MAX_TEXT`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from .media import DecodeError, container_format
 
 #: The largest audio chunk accepted: a 250 ms MediaRecorder slice is a few kB.
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
+#: The largest recording accepted from the page (WebM/Opus is about 15 MB an hour): past it the
+#: recording is ended, everything before kept.
+MAX_RECORDING_BYTES = 1024**3
 #: How many chunks may wait behind a missing one before it is declared lost.
 MAX_REORDER = 32
 #: How far (in chunks, 250 ms each) a sequence number or a stop's chunk count may run ahead of
@@ -92,8 +96,11 @@ class Counters:
 class BrowserProtocol:
     """Orders the chunks of one recording at a time and checks every message."""
 
-    def __init__(self, max_chunk_bytes: int = MAX_CHUNK_BYTES, max_reorder: int = MAX_REORDER) -> None:
+    def __init__(
+        self, max_chunk_bytes: int = MAX_CHUNK_BYTES, max_reorder: int = MAX_REORDER, max_recording_bytes: int = MAX_RECORDING_BYTES
+    ) -> None:
         self.max_chunk_bytes = max_chunk_bytes
+        self.max_recording_bytes = max_recording_bytes
         self.max_reorder = max_reorder
         #: The id of the open recording (the ``recording`` field of its messages), else None.
         self.recording: str | None = None
@@ -181,6 +188,9 @@ class BrowserProtocol:
         if seq < self._next_seq or seq in self._waiting:
             self.counters.duplicates += 1
             return []
+        if self.counters.bytes + sum(map(len, self._waiting.values())) + len(data) > self.max_recording_bytes:
+            limit = f"{self.max_recording_bytes / 1024**2:.0f} MB"
+            return [Problem(f"The recording reached the {limit} limit and was ended there; everything before is kept.", fatal=True), *self._finish()]
         self._waiting[seq] = data
         return self._release()
 

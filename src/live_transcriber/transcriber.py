@@ -56,6 +56,10 @@ RECORDING_GAP = 1.0
 FILE_PIECE = 4096
 #: Shown as the status detail after a recording in which nothing was recognised.
 NO_SPEECH = "no speech heard"
+#: Engine streams open at once: the recording in progress and one still finishing. Recordings
+#: started and stopped faster than that wait for their turn (their audio is kept meanwhile), so
+#: quick Start/Stop clicks cannot pile up threads and memory.
+MAX_STREAMS = 2
 
 
 class TranscriptionError(RuntimeError):
@@ -117,6 +121,10 @@ class _Run:
     skip_before: float | None = None
     #: The page's id for a browser recording (its ``recording`` field), for acknowledgements.
     browser_id: str | None = None
+    #: While it waits for an engine stream (see :data:`MAX_STREAMS`): its audio so far, and the
+    #: source to open it with.
+    pending: list[bytes] | None = None
+    source: Source = BROWSER
 
 
 class Transcriber:
@@ -252,13 +260,8 @@ class Transcriber:
         if self._current is None:
             self._current = run
         self._idle.clear()
-        source = Source(f"the saved audio of recording {recording.index}", "the journal's audio file may be damaged")
-        try:
-            run.stream = self._engine.open(recording.mime_type, lambda event: self._on_event(run, event), source=source)
-        except Exception as exc:
-            self._fail(str(exc), run)
-            return
-        run.stream.write(saved.data)
+        self._open_stream(run, Source(f"the saved audio of recording {recording.index}", "the journal's audio file may be damaged"))
+        self._write(run, saved.data, keep=False)
         self._end(run)
 
     # -- state -------------------------------------------------------------------------------
@@ -357,7 +360,8 @@ class Transcriber:
                 self._end(self._browser_run)
                 self._browser_run = None
         elif isinstance(action, P.Problem):
-            log.warning("live-transcriber: %s", action.message)
+            if action.message != self._error:  # a page repeating a bad message fills no log
+                log.warning("live-transcriber: %s", action.message)
             self._error = action.message
             if action.fatal:
                 self._fail(action.message)
@@ -598,30 +602,56 @@ class Transcriber:
         if self._engine is None:
             self._fail(self._error, run)
             return run
+        self._open_stream(run, source)
+        return run
+
+    def _open_stream(self, run: _Run, source: Source) -> None:
+        """Open the run's engine stream now, or once a stream closes (:data:`MAX_STREAMS`)."""
+        if sum(1 for r in self._runs if r.stream is not None) >= MAX_STREAMS:
+            run.pending = []
+            run.source = source
+            return
+        assert self._engine is not None
         try:
-            run.stream = self._engine.open(mime_type, lambda event: self._on_event(run, event), source=source)
+            run.stream = self._engine.open(run.recording.mime_type, lambda event: self._on_event(run, event), source=source)
         except Exception as exc:
             log.debug("opening a stream failed", exc_info=True)
             self._fail(str(exc), run)
-        return run
+
+    def _open_waiting(self) -> None:
+        """A stream closed: give the oldest waiting run its turn, with the audio it kept."""
+        waiting = next((r for r in self._runs if r.pending is not None), None)
+        if waiting is None or self._closed:
+            return
+        pending, waiting.pending = waiting.pending, None
+        self._open_stream(waiting, waiting.source)
+        if waiting.stream is not None:
+            for data in pending:
+                waiting.stream.write(data)
+            if waiting.ending:
+                waiting.stream.end()
 
     def _carry_out_all(self, actions: list[P.Action]) -> None:
         for action in actions:
             self._carry_out(action)
 
-    def _write(self, run: _Run, data: bytes) -> None:
+    def _write(self, run: _Run, data: bytes, keep: bool = True) -> None:
+        """Pass audio to the run's stream; ``keep`` it (memory, journal) unless it is kept already."""
         if run.ending or run.recording.done:
             return
-        if run is not self._browser_run:
-            run.recording.counters.chunks += 1
-            run.recording.counters.bytes += len(data)
-        if self.keep_audio:
-            run.recording.data += data
-        if self.journal is not None:
-            self.journal.audio(run.recording.index, data)
-            self._check_journal()
+        if keep:
+            if run is not self._browser_run:
+                run.recording.counters.chunks += 1
+                run.recording.counters.bytes += len(data)
+            if self.keep_audio:
+                run.recording.data += data
+            if self.journal is not None:
+                self.journal.audio(run.recording.index, data)
+                self._check_journal()
         if run.stream is not None:
             run.stream.write(data)
+        elif run.pending is not None:
+            run.pending.append(data)
 
     def _end(self, run: _Run) -> None:
         if run.ending:
@@ -631,13 +661,16 @@ class Transcriber:
             self._paused = False
         if run.stream is not None:
             run.stream.end()
-        elif not run.recording.done:
+        elif run.pending is None and not run.recording.done:
             self._closed_run(run)
 
     def _abort(self, run: _Run) -> None:
         with self._lock:
             run.ending = True
             stream = run.stream
+            if stream is None:
+                run.pending = None
+                self._closed_run(run)
         if stream is not None:
             stream.abort()
 
@@ -788,6 +821,7 @@ class Transcriber:
             self._place(following)
             for event in held:
                 self._apply(following, event)
+        self._open_waiting()
         if not self._runs:
             self._idle.set()
 
