@@ -70,6 +70,7 @@ class LiveTranscriber(anywidget.AnyWidget):
     """
 
     _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
 
     status = traitlets.Unicode(
         "idle", help="idle, loading model, recording, paused, finishing, reconnecting or error"
