@@ -19,7 +19,22 @@
  *   latest final results, each with its `index`: views append only the ones they have not shown).
  *
  * The recorder belongs to the model, not to a view, so a widget displayed twice records once.
+ *
+ * Sections, in order:
+ *   1. Settings and types
+ *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status label, clock
+ *      format, ResultStore, MIME type choice, environment checks and media error descriptions,
+ *      loudness, RecordingClock
+ *   3. LevelMeter: the microphone's level, from Web Audio
+ *   4. SharedRecorder: microphone, MediaRecorder and comm of one model, shared by its views
+ *   5. Browser helpers: storage, downloads, clipboard
+ *   6. View: the DOM of one view, painted from the model and the recorder
+ *   7. anywidget entry point
+ * The styles are in widget.css, which anywidget loads through the widget's `_css`.
  */
+
+// ---------------------------------------------------------------------------------------------
+// 1. Settings and types
 
 const TIMESLICE_MS = 250;
 const PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
@@ -34,21 +49,6 @@ const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 
 /**
- * The part of the anywidget model this file uses.
- * @typedef {object} Model
- * @property {(name: string) => any} get
- * @property {(event: string, callback: (...args: any[]) => void) => void} on
- * @property {(event: string, callback: (...args: any[]) => void) => void} off
- * @property {(content: object, callbacks?: unknown, buffers?: ArrayBuffer[]) => void} send
- */
-
-/** @typedef {"off" | "requesting" | "recording" | "stopping"} Phase */
-/** @typedef {"permission" | "no-device" | "insecure" | "unsupported" | "recorder" | "other"} ErrorKind */
-/** @typedef {{kind: ErrorKind, message: string}} ClientError */
-/** What changed: views repaint their controls on "state", only meter and clock on "tick". */
-/** @typedef {"state" | "tick" | "devices" | "results"} Change */
-
-/**
  * A final result as the kernel sends it.
  * @typedef {object} FinalResult
  * @property {number} index
@@ -56,15 +56,33 @@ const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
  * @property {number} start
  * @property {number} end
  * @property {boolean} [speech_final]
- * @property {{start: number, speaker?: number}[]} [words]
+ * @property {{start: number, speaker?: number | null}[]} [words]
  */
 
 /**
+ * The synced traits this file reads (see widget.py).
+ * @typedef {object} ModelState
+ * @property {string} status
+ * @property {string} error
+ * @property {string} transcript
+ * @property {string} interim
+ * @property {string} engine_label
+ * @property {FinalResult[]} results
+ */
+
+/** @typedef {import("@anywidget/types").AnyModel<ModelState>} Model */
+/** @typedef {"off" | "requesting" | "recording" | "stopping"} Phase */
+/** @typedef {"permission" | "no-device" | "insecure" | "unsupported" | "recorder" | "other"} ErrorKind */
+/** @typedef {{kind: ErrorKind, message: string}} ClientError */
+/** What changed: views repaint their controls on "state", only meter and clock on "tick". */
+/** @typedef {"state" | "tick" | "devices" | "results"} Change */
+
+/**
  * One recording, from "start" to "stop".
- * @typedef {object} Take
+ * @typedef {object} Recording
  * @property {string} id             the `stream` field of every message about this recording
- * @property {MediaStream} stream
- * @property {MediaRecorder} recorder
+ * @property {MediaStream} microphone
+ * @property {MediaRecorder} mediaRecorder
  * @property {number} sent           chunks sent so far, which is also the next chunk's seq
  * @property {Promise<void>} queue   chunk sends, chained so they leave in recording order
  * @property {ClientError | null} failure  reported to the kernel after the "stop" message
@@ -73,11 +91,39 @@ const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
  * @property {ReturnType<typeof setTimeout> | undefined} stopTimer
  */
 
+// ---------------------------------------------------------------------------------------------
+// 2. Pure logic (no DOM, no globals unless passed in): exported for tests/js/widget.test.mjs
+
+/**
+ * The status shown next to the dot: the recorder knows some states before the kernel does.
+ * @param {Phase} phase the shared recorder's phase
+ * @param {boolean} paused
+ * @param {string} status the kernel's status trait
+ */
+export function statusLabel(phase, paused, status) {
+  if (phase === "requesting") return "waiting for microphone";
+  if (phase === "recording" && paused) return "paused";
+  // The kernel handles messages only when idle, so its status can lag behind the recorder.
+  if (phase === "recording" && (status === "idle" || status === "paused")) return "recording";
+  return status || "idle";
+}
+
+/**
+ * @param {number} seconds
+ * @returns {string} "mm:ss", or "h:mm:ss" from an hour on
+ */
+export function formatClock(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  const hours = Math.floor(whole / 3600);
+  const mmss = `${String(Math.floor(whole / 60) % 60).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+  return hours ? `${hours}:${mmss}` : mmss;
+}
+
 /**
  * The final results this browser knows, contiguous from index `base`. The kernel syncs only the
  * latest few; the full list comes once, in answer to "history".
  */
-class ResultStore {
+export class ResultStore {
   constructor() {
     /** @type {FinalResult[]} */
     this.items = [];
@@ -119,8 +165,242 @@ class ResultStore {
   }
 }
 
-/** Microphone and recorder state shared by every view of one model. */
-class MicSession {
+/**
+ * @param {{isTypeSupported?: (type: string) => boolean}} recorderClass `MediaRecorder`
+ * @returns {string} the first preferred type the browser records, or "" to let it choose
+ */
+export function pickMimeType(recorderClass) {
+  if (typeof recorderClass.isTypeSupported !== "function") return "";
+  return PREFERRED_TYPES.find((type) => recorderClass.isTypeSupported?.(type)) ?? "";
+}
+
+/**
+ * The parts of the page `checkEnvironment` looks at (`globalThis` in a browser).
+ * @typedef {object} PageScope
+ * @property {boolean} [isSecureContext]
+ * @property {{origin: string}} location
+ * @property {{mediaDevices?: {getUserMedia?: unknown}}} navigator
+ * @property {unknown} [MediaRecorder]
+ */
+
+/**
+ * @param {PageScope} page
+ * @returns {ClientError | null} why recording cannot even be attempted here
+ */
+export function checkEnvironment(page) {
+  const mediaDevices = page.navigator.mediaDevices;
+  if (page.isSecureContext === false || (!mediaDevices && page.isSecureContext !== true)) {
+    return {
+      kind: "insecure",
+      message:
+        `The microphone is only available on secure pages, and this page (${page.location.origin}) is not one. ` +
+        "Open Jupyter over https, or at http://localhost or http://127.0.0.1 " +
+        "(not a LAN address such as 192.168.x.x, and not 0.0.0.0).",
+    };
+  }
+  if (!mediaDevices?.getUserMedia) {
+    return {
+      kind: "unsupported",
+      message: "This browser does not offer microphone access (navigator.mediaDevices is missing).",
+    };
+  }
+  if (page.MediaRecorder === undefined) {
+    return {
+      kind: "unsupported",
+      message: "This browser cannot record audio (MediaRecorder is missing). Use a current Chrome, Edge, Firefox or Safari.",
+    };
+  }
+  return null;
+}
+
+/**
+ * Where the page runs, as far as error messages care.
+ * @typedef {object} Host
+ * @property {boolean} vscode  a VS Code notebook webview, which never gets the microphone
+ * @property {boolean} inFrame the notebook is inside another page's frame
+ */
+
+/**
+ * @param {unknown} err from getUserMedia
+ * @param {Host} host
+ * @returns {ClientError}
+ */
+export function describeMediaError(err, host) {
+  switch (errorName(err)) {
+    case "NotAllowedError":
+    case "PermissionDeniedError":
+    case "SecurityError":
+      if (host.vscode) {
+        return {
+          kind: "permission",
+          message:
+            "VS Code notebooks cannot use the microphone (microsoft/vscode#119127). " +
+            "Open this notebook in JupyterLab or Jupyter Notebook in a browser.",
+        };
+      }
+      return {
+        kind: "permission",
+        message:
+          "Microphone access was blocked. Allow the microphone for this site (click the icon at the left " +
+          "of the address bar, or open the browser's site settings), then press Start again." +
+          (host.inFrame
+            ? " If the browser never asks, the page around this notebook does not let it use the microphone."
+            : ""),
+      };
+    case "NotFoundError":
+    case "DevicesNotFoundError":
+    case "OverconstrainedError":
+      return {
+        kind: "no-device",
+        message: "No microphone was found. Connect one (and check the system's sound settings), then press Start again.",
+      };
+    case "NotReadableError":
+    case "TrackStartError":
+    case "AbortError":
+      return {
+        kind: "other",
+        message:
+          "The microphone could not be started: it may be in use by another application, or the system " +
+          "blocks the browser from using it. Close the other application or check the system's privacy " +
+          "settings, then press Start again.",
+      };
+    default:
+      return { kind: "other", message: `Could not start the microphone (${errorText(err)}).` };
+  }
+}
+
+/**
+ * @param {unknown} err anything thrown
+ * @returns {string} its `name` ("NotAllowedError", …), or ""
+ */
+function errorName(err) {
+  const name = typeof err === "object" && err !== null && "name" in err ? err.name : "";
+  return typeof name === "string" ? name : "";
+}
+
+/**
+ * @param {unknown} err anything thrown
+ * @returns {string} "Name: message", the message alone for a plain Error, or what there is
+ */
+export function errorText(err) {
+  const name = errorName(err);
+  const message = typeof err === "object" && err !== null && "message" in err ? err.message : "";
+  if (message) return name && name !== "Error" ? `${name}: ${message}` : String(message);
+  return name || String(err);
+}
+
+/**
+ * Input level as loudness: -60 dBFS (or silence) is 0, full scale is 1.
+ * @param {Float32Array} samples
+ */
+export function loudness(samples) {
+  if (!samples.length) return 0;
+  let sum = 0;
+  for (const x of samples) sum += x * x;
+  const rms = Math.sqrt(sum / samples.length);
+  return rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
+}
+
+/**
+ * The meter's next reading: it rises at once and falls back gently while sound goes on.
+ * @param {number} shown the level shown now
+ * @param {number} measured the latest loudness
+ */
+export function nextLevel(shown, measured) {
+  const level = Math.max(measured, shown * 0.6);
+  return level < 0.01 ? 0 : level;
+}
+
+/** Recording time of one recording, paused time excluded. */
+export class RecordingClock {
+  /** @param {() => number} [now] a monotonic time in milliseconds */
+  constructor(now = () => performance.now()) {
+    this.now = now;
+    this.countedMs = 0;
+    /** When counting last (re)started, or null while stopped. @type {number | null} */
+    this.since = null;
+  }
+
+  /** From zero. */
+  start() {
+    this.countedMs = 0;
+    this.since = this.now();
+  }
+
+  /** Stops counting (a pause, or the end): the time so far stays. */
+  stop() {
+    if (this.since !== null) this.countedMs += this.now() - this.since;
+    this.since = null;
+  }
+
+  /** Counts on from the time so far. */
+  resume() {
+    if (this.since === null) this.since = this.now();
+  }
+
+  elapsedMs() {
+    return this.countedMs + (this.since === null ? 0 : this.now() - this.since);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. LevelMeter
+
+/** The microphone's level while recording, read from a Web Audio analyser on its stream. */
+class LevelMeter {
+  /**
+   * @param {MediaStream} microphone
+   * @returns {LevelMeter | null} null where Web Audio is missing or refuses the stream
+   */
+  static open(microphone) {
+    const AudioContextClass = window.AudioContext ?? /** @type {{webkitAudioContext?: typeof AudioContext}} */ (window).webkitAudioContext;
+    if (!AudioContextClass) return null;
+    try {
+      const context = new AudioContextClass();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 1024;
+      context.createMediaStreamSource(microphone).connect(analyser);
+      void context.resume().catch(() => {});
+      return new LevelMeter(context, analyser);
+    } catch (err) {
+      console.warn("[live-transcriber] no level meter", err);
+      return null;
+    }
+  }
+
+  /**
+   * @param {AudioContext} context
+   * @param {AnalyserNode} analyser
+   */
+  constructor(context, analyser) {
+    this.context = context;
+    this.analyser = analyser;
+    this.samples = new Float32Array(analyser.fftSize);
+    /** 0 to 1. */
+    this.level = 0;
+  }
+
+  /** @param {boolean} paused a paused recorder hears nothing: the level drops to 0 at once */
+  update(paused) {
+    if (paused) {
+      this.level = 0;
+      return;
+    }
+    this.analyser.getFloatTimeDomainData(this.samples);
+    this.level = nextLevel(this.level, loudness(this.samples));
+  }
+
+  close() {
+    this.level = 0;
+    void this.context.close().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. SharedRecorder
+
+/** Microphone, recorder and comm of one model: every view of the model shows and drives this. */
+class SharedRecorder {
   /** @param {Model} model */
   constructor(model) {
     this.model = model;
@@ -129,8 +409,8 @@ class MicSession {
     this.paused = false;
     /** Browser-side error or kernel stop reason, shown next to the `error` trait. */
     this.localError = "";
-    /** @type {Take | null} */
-    this.take = null;
+    /** @type {Recording | null} */
+    this.recording = null;
     this.views = 0;
     this.disposed = false;
     /** Bumped to discard a getUserMedia answer that arrives after a cancel or dispose. */
@@ -140,12 +420,9 @@ class MicSession {
     /** The chosen microphone's deviceId, "" for the browser's default. */
     this.deviceId = readStored(DEVICE_KEY);
     this.showTimes = false;
-    /** Recording time of the current (or last) take, paused time excluded. */
-    this.elapsedMs = 0;
-    this.runningSince = 0;
-    /** Input level, 0 to 1, while recording. */
-    this.level = 0;
-    /** @type {{context: AudioContext, analyser: AnalyserNode, samples: Float32Array} | null} */
+    /** The current (or last) recording's time. */
+    this.clock = new RecordingClock();
+    /** @type {LevelMeter | null} */
     this.meter = null;
     /** @type {ReturnType<typeof setInterval> | undefined} */
     this.ticker = undefined;
@@ -154,7 +431,7 @@ class MicSession {
     this.historyAsked = false;
     /** @type {Set<(change: Change) => void>} */
     this.listeners = new Set();
-    /** @param {any} msg */
+    /** @param {any} msg a custom message from the kernel */
     this.onMessage = (msg) => {
       if (msg?.type === "stop_recording") this.stop(msg.reason ? String(msg.reason) : "");
       else if (msg?.type === "history" && Array.isArray(msg.results)) {
@@ -171,6 +448,11 @@ class MicSession {
     model.on("change:results", this.onResults);
     navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
     void this.refreshDevices();
+  }
+
+  /** Input level, 0 to 1, while recording. */
+  get level() {
+    return this.meter?.level ?? 0;
   }
 
   /**
@@ -242,14 +524,10 @@ class MicSession {
     this.changed("devices");
   }
 
-  elapsed() {
-    return this.elapsedMs + (this.runningSince ? performance.now() - this.runningSince : 0);
-  }
-
   async start() {
     if (this.phase !== "off" || this.disposed) return;
     this.localError = "";
-    const unavailable = checkEnvironment();
+    const unavailable = checkEnvironment(globalThis);
     if (unavailable) {
       this.report(unavailable);
       return;
@@ -258,20 +536,20 @@ class MicSession {
     this.phase = "requesting";
     this.changed();
     /** @type {MediaStream} */
-    let stream;
+    let microphone;
     try {
-      stream = await this.openMicrophone();
+      microphone = await this.openMicrophone();
     } catch (err) {
       if (attempt !== this.attempt) return;
       this.phase = "off";
-      this.report(describeMediaError(err));
+      this.report(describeMediaError(err, { vscode: isVSCodeWebview(), inFrame: isInFrame() }));
       return;
     }
     if (attempt !== this.attempt) {
-      stopTracks(stream);
+      stopTracks(microphone);
       return;
     }
-    this.record(stream);
+    this.record(microphone);
     void this.refreshDevices();
   }
 
@@ -282,26 +560,26 @@ class MicSession {
     try {
       return await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: wanted } } });
     } catch (err) {
-      const name = /** @type {any} */ (err)?.name;
+      const name = errorName(err);
       if (name !== "OverconstrainedError" && name !== "NotFoundError") throw err;
     }
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
+    const microphone = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
     const label = this.devices.find((d) => d.id === wanted)?.label;
     this.localError =
       `The chosen microphone${label ? ` (${label})` : ""} is not available: recording from the ` +
       "default microphone instead. Pick another one in the list to change it.";
-    return stream;
+    return microphone;
   }
 
-  /** @param {MediaStream} stream */
-  record(stream) {
-    const mimeType = pickMimeType();
+  /** @param {MediaStream} microphone */
+  record(microphone) {
+    const mimeType = pickMimeType(MediaRecorder);
     /** @type {MediaRecorder} */
-    let recorder;
+    let mediaRecorder;
     try {
-      recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
+      mediaRecorder = new MediaRecorder(microphone, mimeType ? { mimeType } : undefined);
     } catch (err) {
-      stopTracks(stream);
+      stopTracks(microphone);
       this.phase = "off";
       this.report({
         kind: "unsupported",
@@ -309,11 +587,11 @@ class MicSession {
       });
       return;
     }
-    /** @type {Take} */
-    const take = {
+    /** @type {Recording} */
+    const recording = {
       id: randomId(),
-      stream,
-      recorder,
+      microphone,
+      mediaRecorder,
       sent: 0,
       queue: Promise.resolve(),
       failure: null,
@@ -321,152 +599,117 @@ class MicSession {
       finished: false,
       stopTimer: undefined,
     };
-    this.take = take;
-    recorder.addEventListener("dataavailable", (event) => this.enqueueChunk(take, event.data));
-    recorder.addEventListener("stop", () => this.finishTake(take));
-    recorder.addEventListener("error", (event) => {
-      const cause = /** @type {any} */ (event).error;
-      this.failTake(take, {
+    this.recording = recording;
+    mediaRecorder.addEventListener("dataavailable", (event) => this.enqueueChunk(recording, event.data));
+    mediaRecorder.addEventListener("stop", () => this.finishRecording(recording));
+    mediaRecorder.addEventListener("error", (event) => {
+      const cause = "error" in event ? event.error : undefined;
+      this.failRecording(recording, {
         kind: "recorder",
         message: `The browser's recorder failed (${cause ? errorText(cause) : "unknown error"}). Recording stopped.`,
       });
     });
-    for (const track of stream.getAudioTracks()) {
+    for (const track of microphone.getAudioTracks()) {
       // "ended" fires only when the browser ends the track (device unplugged or revoked),
       // never for our own track.stop().
       track.addEventListener("ended", () =>
-        this.failTake(take, {
+        this.failRecording(recording, {
           kind: "no-device",
           message: "The microphone was disconnected or turned off. Recording stopped.",
         }),
       );
     }
 
-    const announce = () => this.send({ type: "start", stream: take.id, mime_type: recorder.mimeType || mimeType });
+    const announce = () =>
+      this.send({ type: "start", stream: recording.id, mime_type: mediaRecorder.mimeType || mimeType });
     // A recorder left to choose its own type may name it only once it has started; its "start"
     // event still comes before the first chunk.
-    if (recorder.mimeType || mimeType) announce();
-    else recorder.addEventListener("start", announce, { once: true });
+    if (mediaRecorder.mimeType || mimeType) announce();
+    else mediaRecorder.addEventListener("start", announce, { once: true });
     try {
-      recorder.start(TIMESLICE_MS);
+      mediaRecorder.start(TIMESLICE_MS);
     } catch (err) {
-      take.failure = { kind: "recorder", message: `The recorder did not start (${errorText(err)}).` };
-      this.localError = take.failure.message;
-      this.finishTake(take);
+      recording.failure = { kind: "recorder", message: `The recorder did not start (${errorText(err)}).` };
+      this.localError = recording.failure.message;
+      this.finishRecording(recording);
       return;
     }
     this.phase = "recording";
     this.paused = false;
-    this.elapsedMs = 0;
-    this.runningSince = performance.now();
-    this.startMeter(stream);
+    this.clock.start();
+    this.meter = LevelMeter.open(microphone);
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.changed();
   }
 
   /** The recorder pauses; the same container stream goes on after resume, so nothing restarts. */
   pause() {
-    const take = this.take;
-    if (this.phase !== "recording" || !take || this.paused || take.recorder.state !== "recording") return;
+    const recording = this.recording;
+    if (this.phase !== "recording" || !recording || this.paused || recording.mediaRecorder.state !== "recording") return;
     try {
-      take.recorder.pause();
+      recording.mediaRecorder.pause();
     } catch (err) {
       console.warn("[live-transcriber] recorder.pause() failed", err);
       return;
     }
     this.paused = true;
-    this.freezeClock();
+    this.clock.stop();
     // Through the chunk queue, so the kernel hears it after the chunks recorded before it.
-    this.sendInOrder(take, { type: "pause" });
+    this.sendInOrder(recording, { type: "pause" });
     this.tick();
     this.changed();
   }
 
   resume() {
-    const take = this.take;
-    if (this.phase !== "recording" || !take || !this.paused || take.recorder.state !== "paused") return;
+    const recording = this.recording;
+    if (this.phase !== "recording" || !recording || !this.paused || recording.mediaRecorder.state !== "paused") return;
     try {
-      take.recorder.resume();
+      recording.mediaRecorder.resume();
     } catch (err) {
       console.warn("[live-transcriber] recorder.resume() failed", err);
       return;
     }
     this.paused = false;
-    this.runningSince = performance.now();
-    this.sendInOrder(take, { type: "resume" });
+    this.clock.resume();
+    this.sendInOrder(recording, { type: "resume" });
     this.changed();
   }
 
-  freezeClock() {
-    if (this.runningSince) this.elapsedMs += performance.now() - this.runningSince;
-    this.runningSince = 0;
+  /** Refreshes the level; views repaint the meter and the clock. */
+  tick() {
+    this.meter?.update(this.paused);
+    this.changed("tick");
   }
 
-  /** @param {MediaStream} stream */
-  startMeter(stream) {
-    const AudioContextClass = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext;
-    if (!AudioContextClass) return;
-    try {
-      /** @type {AudioContext} */
-      const context = new AudioContextClass();
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 1024;
-      context.createMediaStreamSource(stream).connect(analyser);
-      void context.resume().catch(() => {});
-      this.meter = { context, analyser, samples: new Float32Array(analyser.fftSize) };
-    } catch (err) {
-      console.warn("[live-transcriber] no level meter", err);
-    }
-  }
-
-  stopMeter() {
+  stopTicking() {
     clearInterval(this.ticker);
     this.ticker = undefined;
-    const meter = this.meter;
+    this.meter?.close();
     this.meter = null;
-    if (meter) void meter.context.close().catch(() => {});
-    this.level = 0;
-  }
-
-  /** Level as loudness: -60 dBFS (or silence) is 0, full scale is 1. */
-  tick() {
-    let level = 0;
-    if (this.meter && !this.paused) {
-      const { analyser, samples } = this.meter;
-      analyser.getFloatTimeDomainData(samples);
-      let sum = 0;
-      for (const x of samples) sum += x * x;
-      const rms = Math.sqrt(sum / samples.length);
-      level = rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
-    }
-    // Falls back gently while sound goes on, at once when the recorder pauses.
-    this.level = this.paused ? 0 : Math.max(level, this.level * 0.6);
-    if (this.level < 0.01) this.level = 0;
-    this.changed("tick");
   }
 
   /**
    * Reading a Blob is asynchronous, so each send waits for the previous one.
-   * @param {Take} take
+   * @param {Recording} recording
    * @param {Blob} blob
    */
-  enqueueChunk(take, blob) {
-    if (take.finished || !blob || blob.size === 0) return;
-    take.queue = take.queue
+  enqueueChunk(recording, blob) {
+    if (recording.finished || !blob || blob.size === 0) return;
+    recording.queue = recording.queue
       .then(async () => {
         const buffer = await blob.arrayBuffer();
-        this.send({ type: "chunk", stream: take.id, seq: take.sent, size: buffer.byteLength }, [buffer]);
-        take.sent += 1;
+        this.send({ type: "chunk", stream: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
+        recording.sent += 1;
       })
       .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
   }
 
   /**
-   * @param {Take} take
+   * @param {Recording} recording
    * @param {object} content
    */
-  sendInOrder(take, content) {
-    take.queue = take.queue.then(() => this.send(content));
+  sendInOrder(recording, content) {
+    recording.queue = recording.queue.then(() => this.send(content));
   }
 
   /**
@@ -478,65 +721,65 @@ class MicSession {
     if (this.phase === "requesting") {
       this.attempt += 1;
       this.phase = "off";
-    } else if (this.take) {
-      this.stopTake(this.take);
+    } else if (this.recording) {
+      this.stopRecording(this.recording);
     }
     this.changed();
   }
 
-  /** @param {Take} take */
-  stopTake(take) {
-    if (take.stopping || take.finished) return;
-    take.stopping = true;
-    if (this.take === take) {
+  /** @param {Recording} recording */
+  stopRecording(recording) {
+    if (recording.stopping || recording.finished) return;
+    recording.stopping = true;
+    if (this.recording === recording) {
       this.phase = "stopping";
       this.paused = false;
-      this.freezeClock();
-      this.stopMeter();
+      this.clock.stop();
+      this.stopTicking();
       this.changed("tick");
     }
     this.changed();
-    if (take.recorder.state !== "inactive") {
+    if (recording.mediaRecorder.state !== "inactive") {
       try {
-        take.recorder.stop();
+        recording.mediaRecorder.stop();
       } catch (err) {
         console.warn("[live-transcriber] recorder.stop() failed", err);
       }
     }
-    take.stopTimer = setTimeout(() => this.finishTake(take), STOP_TIMEOUT_MS);
+    recording.stopTimer = setTimeout(() => this.finishRecording(recording), STOP_TIMEOUT_MS);
   }
 
   /**
    * A failure during a recording: shown at once, reported after the tail has been sent.
-   * @param {Take} take
+   * @param {Recording} recording
    * @param {ClientError} failure
    */
-  failTake(take, failure) {
-    if (take.finished || take.failure) return;
-    take.failure = failure;
+  failRecording(recording, failure) {
+    if (recording.finished || recording.failure) return;
+    recording.failure = failure;
     this.localError = failure.message;
     this.changed();
-    this.stopTake(take);
+    this.stopRecording(recording);
   }
 
   /**
    * Runs once the recorder has stopped and delivered its last chunk.
-   * @param {Take} take
+   * @param {Recording} recording
    */
-  finishTake(take) {
-    if (take.finished) return;
-    take.finished = true;
-    clearTimeout(take.stopTimer);
-    stopTracks(take.stream);
-    if (this.take === take) {
-      this.freezeClock();
-      this.stopMeter();
+  finishRecording(recording) {
+    if (recording.finished) return;
+    recording.finished = true;
+    clearTimeout(recording.stopTimer);
+    stopTracks(recording.microphone);
+    if (this.recording === recording) {
+      this.clock.stop();
+      this.stopTicking();
     }
-    void take.queue.then(() => {
-      this.send({ type: "stop", stream: take.id, chunks: take.sent });
-      if (take.failure) this.send({ type: "client_error", ...take.failure });
-      if (this.take === take) {
-        this.take = null;
+    void recording.queue.then(() => {
+      this.send({ type: "stop", stream: recording.id, chunks: recording.sent });
+      if (recording.failure) this.send({ type: "client_error", ...recording.failure });
+      if (this.recording === recording) {
+        this.recording = null;
         this.phase = "off";
         this.paused = false;
         this.changed("tick");
@@ -576,32 +819,45 @@ class MicSession {
     this.model.off("change:results", this.onResults);
     navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
     this.listeners.clear();
-    this.stopMeter();
-    const take = this.take;
-    if (take) {
-      this.stopTake(take);
-      clearTimeout(take.stopTimer);
-      stopTracks(take.stream);
+    this.stopTicking();
+    const recording = this.recording;
+    if (recording) {
+      this.stopRecording(recording);
+      clearTimeout(recording.stopTimer);
+      stopTracks(recording.microphone);
     }
   }
 }
 
-/**
- * The kernel's answer to "export": saved by the browser as a file.
- * @param {{format?: string, filename?: string, mime_type?: string, content?: string}} msg
- */
-function download(msg) {
-  const blob = new Blob([String(msg.content ?? "")], { type: msg.mime_type || "text/plain" });
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = msg.filename || `transcript.${msg.format || "txt"}`;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has started by then; revoking at once can cancel it in some browsers.
-  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+// ---------------------------------------------------------------------------------------------
+// 5. Browser helpers
+
+/** @param {MediaStream} microphone */
+function stopTracks(microphone) {
+  for (const track of microphone.getTracks()) track.stop();
+}
+
+function randomId() {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+function isVSCodeWebview() {
+  const userAgent = navigator.userAgent;
+  return (
+    location.protocol === "vscode-webview:" ||
+    location.hostname.endsWith(".vscode-cdn.net") ||
+    typeof (/** @type {{acquireVsCodeApi?: unknown}} */ (globalThis)).acquireVsCodeApi === "function" ||
+    (/\bCode\/\d/.test(userAgent) && /\bElectron\//.test(userAgent))
+  );
+}
+
+function isInFrame() {
+  try {
+    return window.self !== window.top;
+  } catch {
+    return true;
+  }
 }
 
 /** @param {string} key */
@@ -626,127 +882,56 @@ function writeStored(key, value) {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Browser capabilities and error messages
-
-/** @returns {ClientError | null} why recording cannot even be attempted here */
-function checkEnvironment() {
-  if (window.isSecureContext === false || (!navigator.mediaDevices && window.isSecureContext !== true)) {
-    return {
-      kind: "insecure",
-      message:
-        `The microphone is only available on secure pages, and this page (${location.origin}) is not one. ` +
-        "Open Jupyter over https, or at http://localhost or http://127.0.0.1 " +
-        "(not a LAN address such as 192.168.x.x, and not 0.0.0.0).",
-    };
-  }
-  if (!navigator.mediaDevices?.getUserMedia) {
-    return {
-      kind: "unsupported",
-      message: "This browser does not offer microphone access (navigator.mediaDevices is missing).",
-    };
-  }
-  if (typeof MediaRecorder === "undefined") {
-    return {
-      kind: "unsupported",
-      message: "This browser cannot record audio (MediaRecorder is missing). Use a current Chrome, Edge, Firefox or Safari.",
-    };
-  }
-  return null;
-}
-
-/** @returns {string} the first preferred type the browser records, or "" to let it choose */
-function pickMimeType() {
-  if (typeof MediaRecorder.isTypeSupported !== "function") return "";
-  return PREFERRED_TYPES.find((type) => MediaRecorder.isTypeSupported(type)) ?? "";
+/**
+ * The kernel's answer to "export": saved by the browser as a file.
+ * @param {{format?: string, filename?: string, mime_type?: string, content?: string}} msg
+ */
+function download(msg) {
+  const blob = new Blob([String(msg.content ?? "")], { type: msg.mime_type || "text/plain" });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = msg.filename || `transcript.${msg.format || "txt"}`;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has started by then; revoking at once can cancel it in some browsers.
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
 /**
- * @param {unknown} err from getUserMedia
- * @returns {ClientError}
+ * The clipboard API needs a secure context and permission; the old way works in more places.
+ * @param {string} text
+ * @param {Document} doc
  */
-function describeMediaError(err) {
-  const name = /** @type {any} */ (err)?.name ?? "";
-  switch (name) {
-    case "NotAllowedError":
-    case "PermissionDeniedError":
-    case "SecurityError":
-      if (isVSCodeWebview()) {
-        return {
-          kind: "permission",
-          message:
-            "VS Code notebooks cannot use the microphone (microsoft/vscode#119127). " +
-            "Open this notebook in JupyterLab or Jupyter Notebook in a browser.",
-        };
-      }
-      return {
-        kind: "permission",
-        message:
-          "Microphone access was blocked. Allow the microphone for this site (click the icon at the left " +
-          "of the address bar, or open the browser's site settings), then press Start again." +
-          (isInFrame()
-            ? " If the browser never asks, the page around this notebook does not let it use the microphone."
-            : ""),
-      };
-    case "NotFoundError":
-    case "DevicesNotFoundError":
-    case "OverconstrainedError":
-      return {
-        kind: "no-device",
-        message: "No microphone was found. Connect one (and check the system's sound settings), then press Start again.",
-      };
-    case "NotReadableError":
-    case "TrackStartError":
-    case "AbortError":
-      return {
-        kind: "other",
-        message:
-          "The microphone could not be started: it may be in use by another application, or the system " +
-          "blocks the browser from using it. Close the other application or check the system's privacy " +
-          "settings, then press Start again.",
-      };
-    default:
-      return { kind: "other", message: `Could not start the microphone (${errorText(err)}).` };
+async function copyText(text, doc) {
+  if (navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // denied or insecure: fall through
+    }
   }
-}
-
-function isVSCodeWebview() {
-  const userAgent = navigator.userAgent;
-  return (
-    location.protocol === "vscode-webview:" ||
-    location.hostname.endsWith(".vscode-cdn.net") ||
-    typeof (/** @type {any} */ (globalThis).acquireVsCodeApi) === "function" ||
-    (/\bCode\/\d/.test(userAgent) && /\bElectron\//.test(userAgent))
-  );
-}
-
-function isInFrame() {
+  const focused = doc.activeElement instanceof HTMLElement ? doc.activeElement : null;
+  const area = element(doc, "textarea", "lt-offscreen", { readonly: "", "aria-hidden": "true" });
+  area.value = text;
+  doc.body.append(area);
+  area.select();
+  let copied = false;
   try {
-    return window.self !== window.top;
+    copied = doc.execCommand("copy");
   } catch {
-    return true;
+    copied = false;
   }
-}
-
-/** @param {unknown} err */
-function errorText(err) {
-  const { name, message } = /** @type {any} */ (err) ?? {};
-  if (message) return name && name !== "Error" ? `${name}: ${message}` : String(message);
-  return name ? String(name) : String(err);
-}
-
-/** @param {MediaStream} stream */
-function stopTracks(stream) {
-  for (const track of stream.getTracks()) track.stop();
-}
-
-function randomId() {
-  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  area.remove();
+  focused?.focus();
+  return copied;
 }
 
 // ---------------------------------------------------------------------------------------------
-// View
+// 6. View
 
 /**
  * @typedef {object} ViewElements
@@ -867,29 +1052,9 @@ function buildView(doc) {
 }
 
 /**
- * @param {MicSession} session
- * @param {string} status the kernel's status trait
- */
-function statusLabel(session, status) {
-  if (session.phase === "requesting") return "waiting for microphone";
-  if (session.phase === "recording" && session.paused) return "paused";
-  // The kernel handles messages only when idle, so its status can lag behind the recorder.
-  if (session.phase === "recording" && (status === "idle" || status === "paused")) return "recording";
-  return status || "idle";
-}
-
-/** @param {number} seconds */
-function clock(seconds) {
-  const whole = Math.max(0, Math.floor(seconds));
-  const hours = Math.floor(whole / 3600);
-  const mmss = `${String(Math.floor(whole / 60) % 60).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
-  return hours ? `${hours}:${mmss}` : mmss;
-}
-
-/**
  * Final results as utterances: one `.lt-utt` per utterance (a new one after a result with
  * `speech_final`, or when the speaker changes), each result's words in a `.lt-text` span. Only
- * results not shown yet are appended, so a long session never re-renders its text.
+ * results not shown yet are appended, so a long transcript is never re-rendered.
  */
 class FinalText {
   /** @param {HTMLSpanElement} container */
@@ -927,7 +1092,7 @@ class FinalText {
     const speaker = typeof first?.speaker === "number" ? first.speaker : undefined;
     if (!this.open || this.ended || speaker !== this.speaker) {
       if (this.open) this.container.append("\n");
-      const utterance = element(doc, "span", "lt-utt", { "data-time": `[${clock(first?.start ?? result.start ?? 0)}]` });
+      const utterance = element(doc, "span", "lt-utt", { "data-time": `[${formatClock(first?.start ?? result.start ?? 0)}]` });
       if (speaker !== undefined) utterance.append(element(doc, "span", "lt-meta lt-speaker", {}, `Speaker ${speaker + 1}: `));
       this.container.append(utterance);
       this.open = utterance;
@@ -941,67 +1106,37 @@ class FinalText {
 }
 
 /**
- * The clipboard API needs a secure context and permission; the old way works in more places.
- * @param {string} text
- * @param {Document} doc
- */
-async function copyText(text, doc) {
-  if (navigator.clipboard?.writeText) {
-    try {
-      await navigator.clipboard.writeText(text);
-      return true;
-    } catch {
-      // denied or insecure: fall through
-    }
-  }
-  const focused = /** @type {HTMLElement | null} */ (doc.activeElement);
-  const area = element(doc, "textarea", "lt-offscreen", { readonly: "", "aria-hidden": "true" });
-  area.value = text;
-  doc.body.append(area);
-  area.select();
-  let copied = false;
-  try {
-    copied = doc.execCommand("copy");
-  } catch {
-    copied = false;
-  }
-  area.remove();
-  focused?.focus();
-  return copied;
-}
-
-/**
  * @param {ViewElements} ui
- * @param {MicSession} session
+ * @param {SharedRecorder} recorder
  * @param {Model} model
  */
-function paintView(ui, session, model) {
+function paintView(ui, recorder, model) {
   const status = String(model.get("status") ?? "");
   const finalText = String(model.get("transcript") ?? "");
   const interimText = String(model.get("interim") ?? "");
   const engineLabel = String(model.get("engine_label") ?? "");
-  const active = session.phase !== "off";
-  const recording = session.phase === "recording";
+  const active = recorder.phase !== "off";
+  const recording = recorder.phase === "recording";
 
-  ui.root.dataset.phase = session.phase;
+  ui.root.dataset.phase = recorder.phase;
   ui.root.dataset.status = status;
-  ui.root.dataset.paused = String(session.paused);
-  ui.root.classList.toggle("lt-show-times", session.showTimes);
+  ui.root.dataset.paused = String(recorder.paused);
+  ui.root.classList.toggle("lt-show-times", recorder.showTimes);
   setText(ui.toggle, active ? "Stop" : "Start");
   ui.toggle.setAttribute("aria-pressed", String(active));
-  ui.toggle.disabled = session.phase === "stopping" || (!active && status === "finishing");
-  setText(ui.pause, session.paused ? "Resume" : "Pause");
-  ui.pause.title = session.paused ? "Go on recording" : "Pause the recording";
+  ui.toggle.disabled = recorder.phase === "stopping" || (!active && status === "finishing");
+  setText(ui.pause, recorder.paused ? "Resume" : "Pause");
+  ui.pause.title = recorder.paused ? "Go on recording" : "Pause the recording";
   ui.pause.disabled = !recording;
-  setText(ui.statusText, statusLabel(session, status));
+  setText(ui.statusText, statusLabel(recorder.phase, recorder.paused, status));
   setText(ui.engine, engineLabel);
   ui.progress.hidden = status !== "loading model";
   ui.device.disabled = active;
-  ui.times.checked = session.showTimes;
+  ui.times.checked = recorder.showTimes;
   ui.clear.disabled = !finalText && !interimText;
   ui.copy.disabled = !finalText;
 
-  const errors = [...new Set([String(model.get("error") ?? ""), session.localError])].filter(Boolean);
+  const errors = [...new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
   setText(ui.error, errors.join("\n"));
 
   // Interim words go on the current utterance's line, or start a new one after a speech end.
@@ -1022,29 +1157,29 @@ function setText(node, text) {
 
 /**
  * @param {ViewElements} ui
- * @param {MicSession} session
+ * @param {SharedRecorder} recorder
  */
-function paintTick(ui, session) {
-  const level = session.phase === "recording" ? session.level : 0;
+function paintTick(ui, recorder) {
+  const level = recorder.phase === "recording" ? recorder.level : 0;
   ui.meter.dataset.level = level.toFixed(2);
   ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
   ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
-  setText(ui.elapsed, clock(session.elapsed() / 1000));
+  setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1000));
 }
 
 /**
  * @param {ViewElements} ui
- * @param {MicSession} session
+ * @param {SharedRecorder} recorder
  */
-function paintDevices(ui, session) {
+function paintDevices(ui, recorder) {
   const doc = ui.device.ownerDocument;
   const options = [element(doc, "option", "", { value: "" }, "Default microphone")];
-  for (const device of session.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
-  if (session.deviceId && !session.devices.some((d) => d.id === session.deviceId)) {
-    options.push(element(doc, "option", "", { value: session.deviceId }, "Chosen microphone (not found)"));
+  for (const device of recorder.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
+  if (recorder.deviceId && !recorder.devices.some((d) => d.id === recorder.deviceId)) {
+    options.push(element(doc, "option", "", { value: recorder.deviceId }, "Chosen microphone (not found)"));
   }
   ui.device.replaceChildren(...options);
-  ui.device.value = session.deviceId;
+  ui.device.value = recorder.deviceId;
 }
 
 /** @param {HTMLElement} box */
@@ -1053,12 +1188,12 @@ function isNearBottom(box) {
 }
 
 /**
- * @param {MicSession} session
+ * @param {SharedRecorder} recorder
  * @param {Model} model this view's handle on the model
  * @param {HTMLElement} el
  * @returns {() => void} cleanup
  */
-function renderView(session, model, el) {
+function renderView(recorder, model, el) {
   const doc = el.ownerDocument;
   const ui = buildView(doc);
   const finals = new FinalText(ui.final);
@@ -1075,26 +1210,26 @@ function renderView(session, model, el) {
     if (followTail) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   };
   const paint = () => {
-    paintView(ui, session, model);
+    paintView(ui, recorder, model);
     scroll();
   };
   const paintResults = () => {
-    finals.update(session.results);
+    finals.update(recorder.results);
     ui.final.dataset.ended = String(finals.ended);
     paint();
   };
   /** @param {Change} change */
   const onChange = (change) => {
-    if (change === "tick") paintTick(ui, session);
-    else if (change === "devices") paintDevices(ui, session);
+    if (change === "tick") paintTick(ui, recorder);
+    else if (change === "devices") paintDevices(ui, recorder);
     else if (change === "results") paintResults();
     else paint();
   };
-  const onToggle = () => session.toggle();
-  const onPause = () => session.togglePause();
-  const onDevice = () => session.chooseDevice(ui.device.value);
-  const onTimes = () => session.setShowTimes(ui.times.checked);
-  const onClear = () => session.send({ type: "clear" });
+  const onToggle = () => recorder.toggle();
+  const onPause = () => recorder.togglePause();
+  const onDevice = () => recorder.chooseDevice(ui.device.value);
+  const onTimes = () => recorder.setShowTimes(ui.times.checked);
+  const onClear = () => recorder.send({ type: "clear" });
   const onCopy = async () => {
     const copied = await copyText(String(model.get("transcript") ?? ""), doc);
     ui.copy.textContent = copied ? "Copied" : "Copy failed";
@@ -1105,20 +1240,22 @@ function renderView(session, model, el) {
   };
   /** @param {Event} event */
   const onExport = (event) => {
-    const format = /** @type {HTMLElement} */ (event.currentTarget).dataset.format;
+    const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
     ui.exportMenu.open = false;
-    session.send({ type: "export", format });
+    recorder.send({ type: "export", format: button.dataset.format });
   };
   /** @param {KeyboardEvent} event */
   const onMenuKey = (event) => {
     if (event.key === "Escape" && ui.exportMenu.open) {
       ui.exportMenu.open = false;
-      /** @type {HTMLElement | null} */ (ui.exportMenu.querySelector("summary"))?.focus();
+      ui.exportMenu.querySelector("summary")?.focus();
     }
   };
   /** @param {MouseEvent} event */
   const onDocumentClick = (event) => {
-    if (ui.exportMenu.open && !ui.exportMenu.contains(/** @type {Node} */ (event.target))) ui.exportMenu.open = false;
+    if (ui.exportMenu.open && !(event.target instanceof Node && ui.exportMenu.contains(event.target))) {
+      ui.exportMenu.open = false;
+    }
   };
   const traitEvents = ["status", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
 
@@ -1136,10 +1273,10 @@ function renderView(session, model, el) {
   doc.addEventListener("click", onDocumentClick, { capture: true, signal });
   ui.transcript.addEventListener("scroll", onScroll, { passive: true, signal });
   for (const event of traitEvents) model.on(event, paint);
-  const unsubscribe = session.subscribe(onChange);
-  session.attachView();
-  paintDevices(ui, session);
-  paintTick(ui, session);
+  const unsubscribe = recorder.subscribe(onChange);
+  recorder.attachView();
+  paintDevices(ui, recorder);
+  paintTick(ui, recorder);
   paintResults();
 
   return () => {
@@ -1148,45 +1285,44 @@ function renderView(session, model, el) {
     for (const event of traitEvents) model.off(event, paint);
     unsubscribe();
     ui.root.remove();
-    session.detachView();
+    recorder.detachView();
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// anywidget entry point
+// 7. anywidget entry point
 
 /**
  * anywidget calls this factory once per widget model and gives `initialize` and each `render`
  * different model proxies (anywidget 0.11), so a WeakMap keyed by the model alone cannot connect
  * them; the factory's closure does. The WeakMap still serves hosts that pass one model object to
  * both, even if they share a factory between models.
+ * @type {import("@anywidget/types").AnyWidget<ModelState>}
  */
 export default () => {
-  /** @type {WeakMap<object, MicSession>} */
-  const sessions = new WeakMap();
-  /** @type {MicSession | undefined} */
+  /** @type {WeakMap<object, SharedRecorder>} */
+  const recorders = new WeakMap();
+  /** @type {SharedRecorder | undefined} */
   let latest;
 
   /** @param {Model} model */
-  function createSession(model) {
-    const session = new MicSession(model);
-    sessions.set(model, session);
-    latest = session;
-    return session;
+  function createRecorder(model) {
+    const recorder = new SharedRecorder(model);
+    recorders.set(model, recorder);
+    latest = recorder;
+    return recorder;
   }
 
   return {
-    /** @param {{model: Model}} props */
     initialize({ model }) {
-      const session = createSession(model);
-      return () => session.dispose();
+      const recorder = createRecorder(model);
+      return () => recorder.dispose();
     },
-    /** @param {{model: Model, el: HTMLElement}} props */
     render({ model, el }) {
-      let session = sessions.get(model) ?? latest;
-      // A host that skipped initialize (or a render after it was cleaned up) gets a session here.
-      if (!session || session.disposed) session = createSession(model);
-      return renderView(session, model, el);
+      let recorder = recorders.get(model) ?? latest;
+      // A host that skipped initialize (or a render after it was cleaned up) gets a recorder here.
+      if (!recorder || recorder.disposed) recorder = createRecorder(model);
+      return renderView(recorder, model, el);
     },
   };
 };
