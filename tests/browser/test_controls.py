@@ -8,7 +8,6 @@ kernel's engine callback deliver results (``w._on_event``), which is fast and ex
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -17,8 +16,6 @@ import speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 WIDGET = "from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\nw"
 # Delivers final results as an engine would: `say("some words", start, speaker=None)`.
 SAY = """
@@ -263,7 +260,7 @@ def test_views_append_utterances_and_a_late_view_gets_the_whole_history(open_not
     assert final_text(late) == nb.kernel.eval("w.transcript")
 
 
-def test_export_downloads_what_the_kernel_writes(open_notebook):
+def test_export_downloads_what_the_kernel_writes(open_notebook, screenshot):
     nb, widget = open_widget(open_notebook)
     say_utterances(nb, speakers=(0, 1, 0))
     for fmt, writer in [("txt", "to_text"), ("srt", "to_srt"), ("vtt", "to_vtt"), ("json", "to_json")]:
@@ -271,8 +268,7 @@ def test_export_downloads_what_the_kernel_writes(open_notebook):
         assert "report" in expected, expected
         widget.get_by_text("Export", exact=True).click()
         if fmt == "txt":
-            ARTIFACTS.mkdir(exist_ok=True)
-            nb.page.screenshot(path=str(ARTIFACTS / "widget-export-menu.png"), clip=widget.bounding_box() | {"height": 260})
+            screenshot(nb.page, "widget-export-menu", clip=widget.bounding_box() | {"height": 260})
         with nb.page.expect_download() as info:
             button(widget, f"Download {fmt.upper()}").click()
         download = info.value
@@ -281,22 +277,20 @@ def test_export_downloads_what_the_kernel_writes(open_notebook):
         assert not button(widget, f"Download {fmt.upper()}").is_visible()  # the menu closed
 
 
-def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends):
+def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends, screenshot):
+    """Also the README's images: `bash scripts/docs-images.sh` updates docs/ from this test."""
     nb, widget = open_widget(open_notebook)
-    ARTIFACTS.mkdir(exist_ok=True)
     output = nb.output(0)
     colours = {}
 
-    def shoot(name: str, theme: str) -> Path:
+    def shoot(name: str, theme: str, docs: str | None = None) -> None:
         nb.page.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
         nb.page.wait_for_function(
             "(dark) => document.body.dataset.jpThemeLight === String(!dark)", arg=theme.endswith("Dark")
         )
         nb.page.wait_for_timeout(300)  # the theme's stylesheet applies after the attribute changes
         colours[theme] = widget.locator(".lt-transcript").evaluate("(node) => getComputedStyle(node).color")
-        path = ARTIFACTS / f"widget-{name}.png"
-        output.screenshot(path=str(path))
-        return path
+        screenshot(output, f"widget-{name}", docs=docs)
 
     try:
         button(widget, "Start").click()
@@ -307,14 +301,11 @@ def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends):
         time.sleep(max(0.0, started + word_ends[-1][1] + 2.5 - time.monotonic()))
         assert stop(nb, widget)
         widget.get_by_role("checkbox", name="Timestamps").check()
-        dark = shoot("after-stop-dark", "JupyterLab Dark")
-        light = shoot("after-stop-light", "JupyterLab Light")
+        shoot("after-stop-dark", "JupyterLab Dark", docs="widget-dark.png")
+        shoot("after-stop-light", "JupyterLab Light", docs="widget-light.png")
     finally:
         # The theme is a server-side setting: leave it as the other tests expect it.
         nb.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
-    DOCS.mkdir(exist_ok=True)
-    shutil.copy(light, DOCS / "widget-light.png")
-    shutil.copy(dark, DOCS / "widget-dark.png")
     # The widget follows the theme: its text colour is the theme's.
     assert colours["JupyterLab Light"] != colours["JupyterLab Dark"], colours
 
