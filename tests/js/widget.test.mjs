@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import {
   RecordingClock,
   ResultStore,
+  STATUS,
   checkEnvironment,
   describeMediaError,
   errorText,
@@ -13,7 +14,7 @@ import {
   loudness,
   nextLevel,
   pickMimeType,
-  statusLabel,
+  statusLine,
 } from "../../src/live_transcriber/static/widget.js";
 
 /**
@@ -45,22 +46,29 @@ describe("formatClock", () => {
   });
 });
 
-describe("statusLabel", () => {
-  test("the recorder's own phases come first", () => {
-    assert.equal(statusLabel("requesting", false, "idle"), "waiting for microphone");
-    assert.equal(statusLabel("recording", true, "recording"), "paused");
+describe("statusLine", () => {
+  test("the recorder's own phases come first, without the kernel's detail", () => {
+    assert.deepEqual(statusLine("requesting", false, "idle", "no speech heard"), { label: "waiting for microphone", detail: "" });
+    assert.deepEqual(statusLine("recording", true, "recording", "4 s behind"), { label: "paused", detail: "" });
   });
 
   test("a recording the kernel has not heard of yet shows as recording", () => {
-    assert.equal(statusLabel("recording", false, "idle"), "recording");
-    assert.equal(statusLabel("recording", false, "paused"), "recording"); // resumed, kernel behind
+    assert.equal(statusLine("recording", false, "idle", "").label, "recording");
+    assert.equal(statusLine("recording", false, "paused", "").label, "recording"); // resumed, kernel behind
   });
 
-  test("otherwise the kernel's status", () => {
-    assert.equal(statusLabel("recording", false, "reconnecting"), "reconnecting");
-    assert.equal(statusLabel("off", false, "loading model"), "loading model");
-    assert.equal(statusLabel("stopping", false, "finishing"), "finishing");
-    assert.equal(statusLabel("off", false, ""), "idle");
+  test("otherwise the kernel's status and its detail", () => {
+    assert.deepEqual(statusLine("recording", false, "reconnecting", "attempt 2 of 5"), { label: "reconnecting", detail: "attempt 2 of 5" });
+    assert.deepEqual(statusLine("off", false, "loading model", "tiny.en"), { label: "loading model", detail: "tiny.en" });
+    assert.deepEqual(statusLine("stopping", false, "finishing", ""), { label: "finishing", detail: "" });
+    assert.deepEqual(statusLine("off", false, "idle", "no speech heard"), { label: "idle", detail: "no speech heard" });
+    assert.deepEqual(statusLine("off", false, "", ""), { label: "idle", detail: "" });
+  });
+
+  test("every label the kernel can send is shown as it is", () => {
+    for (const status of Object.values(STATUS)) {
+      assert.deepEqual(statusLine("off", false, status, "why"), { label: status, detail: "why" });
+    }
   });
 });
 

@@ -15,14 +15,15 @@
  * Kernel → browser (custom messages): {type: "stop_recording", reason} asks for a normal stop;
  *   {type: "history", results} answers "history"; {type: "export", filename, mime_type, content}
  *   answers "export" and becomes a download.
- * Kernel → browser (traits): status, error, transcript, interim, engine_label, and results (the
+ * Kernel → browser (traits): status (one of STATUS below) and status_detail (e.g. "attempt 2 of 5",
+ *   shown beside it, may be empty), error, transcript, interim, engine_label, and results (the
  *   latest final results, each with its `index`: views append only the ones they have not shown).
  *
  * The recorder belongs to the model, not to a view, so a widget displayed twice records once.
  *
  * Sections, in order:
  *   1. Settings and types
- *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status label, clock
+ *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status line, clock
  *      format, ResultStore, MIME type choice, environment checks and media error descriptions,
  *      loudness, RecordingClock
  *   3. LevelMeter: the microphone's level, from Web Audio
@@ -48,6 +49,19 @@ const TICK_MS = 100;
 const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 
+/** Every value of the kernel's `status` trait (widget.py has the same list). */
+export const STATUS = Object.freeze({
+  IDLE: "idle",
+  LOADING_MODEL: "loading model",
+  CONNECTING: "connecting",
+  RECORDING: "recording",
+  PAUSED: "paused",
+  RECONNECTING: "reconnecting",
+  FINISHING: "finishing",
+  ERROR: "error",
+});
+/** @typedef {typeof STATUS[keyof typeof STATUS]} Status */
+
 /**
  * A final result as the kernel sends it.
  * @typedef {object} FinalResult
@@ -62,7 +76,8 @@ const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 /**
  * The synced traits this file reads (see widget.py).
  * @typedef {object} ModelState
- * @property {string} status
+ * @property {Status} status
+ * @property {string} status_detail
  * @property {string} error
  * @property {string} transcript
  * @property {string} interim
@@ -95,17 +110,30 @@ const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 // 2. Pure logic (no DOM, no globals unless passed in): exported for tests/js/widget.test.mjs
 
 /**
- * The status shown next to the dot: the recorder knows some states before the kernel does.
+ * The status shown next to the dot, and its detail: the recorder knows some states before the
+ * kernel does, and the kernel's detail belongs to the kernel's status only.
  * @param {Phase} phase the shared recorder's phase
  * @param {boolean} paused
- * @param {string} status the kernel's status trait
+ * @param {string} status the kernel's `status` trait
+ * @param {string} detail the kernel's `status_detail` trait
+ * @returns {{label: string, detail: string}}
  */
-export function statusLabel(phase, paused, status) {
+export function statusLine(phase, paused, status, detail) {
+  const label = statusLabel(phase, paused, status);
+  return { label, detail: label === status ? detail : "" };
+}
+
+/**
+ * @param {Phase} phase
+ * @param {boolean} paused
+ * @param {string} status
+ */
+function statusLabel(phase, paused, status) {
   if (phase === "requesting") return "waiting for microphone";
-  if (phase === "recording" && paused) return "paused";
+  if (phase === "recording" && paused) return STATUS.PAUSED;
   // The kernel handles messages only when idle, so its status can lag behind the recorder.
-  if (phase === "recording" && (status === "idle" || status === "paused")) return "recording";
-  return status || "idle";
+  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
+  return status || STATUS.IDLE;
 }
 
 /**
@@ -942,6 +970,7 @@ async function copyText(text, doc) {
  * @property {HTMLDivElement} meter
  * @property {HTMLDivElement} meterFill
  * @property {HTMLSpanElement} statusText
+ * @property {HTMLSpanElement} statusDetail
  * @property {HTMLSpanElement} engine
  * @property {HTMLDivElement} progress
  * @property {HTMLSelectElement} device
@@ -1000,8 +1029,9 @@ function buildView(doc) {
   const status = element(doc, "div", "lt-status", { role: "status" });
   const dot = element(doc, "span", "lt-dot", { "aria-hidden": "true" });
   const statusText = element(doc, "span", "lt-status-text");
+  const statusDetail = element(doc, "span", "lt-status-detail");
   const engine = element(doc, "span", "lt-engine");
-  status.append(dot, statusText, engine);
+  status.append(dot, statusText, statusDetail, engine);
   const progress = element(doc, "div", "lt-progress", { role: "progressbar", "aria-label": "Loading the speech model" });
   progress.append(element(doc, "span", "lt-progress-bar"));
   bar.append(toggle, pause, elapsed, meter, status, progress);
@@ -1046,8 +1076,8 @@ function buildView(doc) {
 
   root.append(bar, tools, error, body);
   return {
-    root, toggle, pause, elapsed, meter, meterFill, statusText, engine, progress, device, times, clear,
-    copy, exportMenu, exportButtons, error, transcript, final, gap, interim, hint,
+    root, toggle, pause, elapsed, meter, meterFill, statusText, statusDetail, engine, progress, device,
+    times, clear, copy, exportMenu, exportButtons, error, transcript, final, gap, interim, hint,
   };
 }
 
@@ -1124,13 +1154,15 @@ function paintView(ui, recorder, model) {
   ui.root.classList.toggle("lt-show-times", recorder.showTimes);
   setText(ui.toggle, active ? "Stop" : "Start");
   ui.toggle.setAttribute("aria-pressed", String(active));
-  ui.toggle.disabled = recorder.phase === "stopping" || (!active && status === "finishing");
+  ui.toggle.disabled = recorder.phase === "stopping" || (!active && status === STATUS.FINISHING);
   setText(ui.pause, recorder.paused ? "Resume" : "Pause");
   ui.pause.title = recorder.paused ? "Go on recording" : "Pause the recording";
   ui.pause.disabled = !recording;
-  setText(ui.statusText, statusLabel(recorder.phase, recorder.paused, status));
+  const line = statusLine(recorder.phase, recorder.paused, status, String(model.get("status_detail") ?? ""));
+  setText(ui.statusText, line.label);
+  setText(ui.statusDetail, line.detail);
   setText(ui.engine, engineLabel);
-  ui.progress.hidden = status !== "loading model";
+  ui.progress.hidden = status !== STATUS.LOADING_MODEL;
   ui.device.disabled = active;
   ui.times.checked = recorder.showTimes;
   ui.clear.disabled = !finalText && !interimText;
@@ -1257,7 +1289,7 @@ function renderView(recorder, model, el) {
       ui.exportMenu.open = false;
     }
   };
-  const traitEvents = ["status", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
+  const traitEvents = ["status", "status_detail", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
 
   // One signal removes every DOM listener of this view at cleanup.
   const listening = new AbortController();
