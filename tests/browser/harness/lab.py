@@ -91,6 +91,7 @@ def start(base: Path) -> JupyterLab:
         "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
         "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        **_base_prefix_paths(),
     }
     log_path = base / "jupyter-server.log"
     with log_path.open("wb") as log:
@@ -150,6 +151,20 @@ def stop(lab: JupyterLab) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _base_prefix_paths() -> dict[str, str]:
+    """In a virtualenv made with ``--system-site-packages``, the base interpreter's Jupyter data (lab
+    extensions such as anywidget's) and config (server extensions such as Notebook 7) as extra search
+    paths: Jupyter looks under the venv's own prefix only, though the venv imports the base's packages."""
+    if sys.prefix == sys.base_prefix:
+        return {}
+    paths = {}
+    for variable, folder in (("JUPYTER_PATH", "share/jupyter"), ("JUPYTER_CONFIG_PATH", "etc/jupyter")):
+        found = Path(sys.base_prefix) / folder
+        if found.is_dir():
+            paths[variable] = os.pathsep.join(filter(None, [os.environ.get(variable), str(found)]))
+    return paths
 
 
 def _free_port() -> int:
