@@ -11,18 +11,33 @@ import {
   describeMediaError,
   errorText,
   formatClock,
+  interimSeparator,
   loudness,
   nextLevel,
   pickMimeType,
+  startsUtterance,
   statusLine,
+  utteranceHeading,
 } from "../../src/live_transcriber/static/widget.js";
 
+/** @typedef {import("../../src/live_transcriber/static/widget.js").FinalResult} FinalResult */
+
 /**
- * Final results with these indexes, as the kernel syncs them.
+ * Final results with these indexes, as the kernel syncs them (one utterance each).
  * @param {number[]} indexes
  */
 function results(...indexes) {
-  return indexes.map((index) => ({ index, text: `result ${index}.`, start: index, end: index + 0.5 }));
+  return indexes.map((index) => result(index, index));
+}
+
+/**
+ * @param {number} index
+ * @param {number} utterance
+ * @param {Partial<FinalResult>} [fields]
+ * @returns {FinalResult}
+ */
+function result(index, utterance, fields = {}) {
+  return { index, utterance, speaker: null, text: `result ${index}.`, start: index, end: index + 0.5, ...fields };
 }
 
 /** @param {ResultStore} store */
@@ -133,6 +148,33 @@ describe("ResultStore", () => {
     store.reset(/** @type {any[]} */ ([null, { text: "no index" }, ...results(3, 4)]));
     assert.deepEqual(indexes(store), [3, 4]);
     assert.equal(store.base, 3);
+  });
+});
+
+describe("utterance blocks", () => {
+  test("a block starts at the first result and wherever the kernel's utterance number changes", () => {
+    const shown = [result(0, 0), result(1, 0, { speech_final: true }), result(2, 1), result(3, 2), result(4, 2)];
+    const starts = shown.map((r, i) => startsUtterance(i ? shown[i - 1] : null, r));
+    assert.deepEqual(starts, [true, false, true, true, false]);
+  });
+
+  test("the browser does not second-guess the kernel: speech_final or a new speaker alone start nothing", () => {
+    const ended = result(0, 7, { speech_final: true, speaker: 0 });
+    assert.equal(startsUtterance(ended, result(1, 7, { speaker: 1 })), false);
+  });
+
+  test("the heading: the first word's time (else the result's) and the utterance's speaker", () => {
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 65.2, words: [{ start: 65.9 }] })), { time: "[01:05]", speaker: "" });
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 3725, words: [] })), { time: "[1:02:05]", speaker: "" });
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 0, speaker: 1 })), { time: "[00:00]", speaker: "Speaker 2: " });
+    assert.equal(utteranceHeading(result(0, 0, { speaker: 0 })).speaker, "Speaker 1: ");
+  });
+
+  test("interim words follow on the line, or on the next one after the utterance ended", () => {
+    assert.equal(interimSeparator(null, "and then"), "");
+    assert.equal(interimSeparator(result(0, 0), ""), "");
+    assert.equal(interimSeparator(result(0, 0), "and then"), " ");
+    assert.equal(interimSeparator(result(0, 0, { speech_final: true }), "and then"), "\n");
   });
 });
 

@@ -3,29 +3,31 @@
  * Front end of `LiveTranscriber`: records the microphone with MediaRecorder and sends the
  * audio to the kernel as binary custom messages; renders the transcript the kernel syncs back.
  *
- * Browser → kernel (custom messages):
- *   {type: "start", stream, mime_type}          recorder created, before recorder.start()
- *   {type: "chunk", stream, seq, size} + [buf]  every non-empty 250 ms blob, in recording order
- *   {type: "pause"} / {type: "resume"}          the recorder was paused / resumed (same stream)
- *   {type: "stop", stream, chunks}              after the recorder's last blob has been sent
- *   {type: "client_error", kind, message}       a browser-side failure (also shown at once)
- *   {type: "clear"}                             forget the transcript
- *   {type: "history"}                           send every final result (a new or reloaded view)
- *   {type: "export", format}                    send the transcript as txt, srt, vtt or json
+ * Browser → kernel (custom messages; a recording is one Start..Stop, `recording` its random id):
+ *   {type: "start", recording, mime_type}          recorder created, before recorder.start()
+ *   {type: "chunk", recording, seq, size} + [buf]  every non-empty 250 ms blob, in recording order
+ *   {type: "pause"} / {type: "resume"}             the recorder was paused / resumed (same recording)
+ *   {type: "stop", recording, chunks}              after the recorder's last blob has been sent
+ *   {type: "client_error", kind, message}          a browser-side failure (also shown at once)
+ *   {type: "clear"}                                forget the transcript
+ *   {type: "history"}                              send every final result (a new or reloaded view)
+ *   {type: "export", format}                       send the transcript as txt, srt, vtt or json
  * Kernel → browser (custom messages): {type: "stop_recording", reason} asks for a normal stop;
  *   {type: "history", results} answers "history"; {type: "export", filename, mime_type, content}
  *   answers "export" and becomes a download.
  * Kernel → browser (traits): status (one of STATUS below) and status_detail (e.g. "attempt 2 of 5",
- *   shown beside it, may be empty), error, transcript, interim, engine_label, and results (the
- *   latest final results, each with its `index`: views append only the ones they have not shown).
+ *   shown beside it, may be empty), error, transcript, interim, engine_label, and results: the
+ *   latest final results, each with its `index` (views append only the ones they have not shown),
+ *   its `utterance` number (the kernel decides where utterances end: results with the same number
+ *   form one block on screen) and that utterance's `speaker` (a number, or null).
  *
  * The recorder belongs to the model, not to a view, so a widget displayed twice records once.
  *
  * Sections, in order:
  *   1. Settings and types
  *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status line, clock
- *      format, ResultStore, MIME type choice, environment checks and media error descriptions,
- *      loudness, RecordingClock
+ *      format, ResultStore, utterance blocks, MIME type choice, environment checks and media error
+ *      descriptions, loudness, RecordingClock
  *   3. LevelMeter: the microphone's level, from Web Audio
  *   4. SharedRecorder: microphone, MediaRecorder and comm of one model, shared by its views
  *   5. Browser helpers: storage, downloads, clipboard
@@ -63,14 +65,16 @@ export const STATUS = Object.freeze({
 /** @typedef {typeof STATUS[keyof typeof STATUS]} Status */
 
 /**
- * A final result as the kernel sends it.
+ * A final result as the kernel sends it (the fields this file uses).
  * @typedef {object} FinalResult
- * @property {number} index
+ * @property {number} index          its place in the transcript, from 0
  * @property {string} text
  * @property {number} start
  * @property {number} end
- * @property {boolean} [speech_final]
- * @property {{start: number, speaker?: number | null}[]} [words]
+ * @property {boolean} [speech_final] the last result of its utterance
+ * @property {number} utterance      results with the same number form one utterance
+ * @property {number | null} speaker the utterance's speaker (0, 1, …), null when not told apart
+ * @property {{start: number}[]} [words]
  */
 
 /**
@@ -95,7 +99,7 @@ export const STATUS = Object.freeze({
 /**
  * One recording, from "start" to "stop".
  * @typedef {object} Recording
- * @property {string} id             the `stream` field of every message about this recording
+ * @property {string} id             the `recording` field of every message about this recording
  * @property {MediaStream} microphone
  * @property {MediaRecorder} mediaRecorder
  * @property {number} sent           chunks sent so far, which is also the next chunk's seq
@@ -191,6 +195,39 @@ export class ResultStore {
     for (const result of tail) if (result.index === this.end) this.items.push(result);
     return false;
   }
+}
+
+/**
+ * Whether `result` opens a new utterance block: the kernel numbers utterances, and a block starts
+ * wherever the number changes. The browser never decides where an utterance ends.
+ * @param {FinalResult | null} previous the last result shown, null when none is
+ * @param {FinalResult} result
+ */
+export function startsUtterance(previous, result) {
+  return previous === null || result.utterance !== previous.utterance;
+}
+
+/**
+ * The heading of an utterance block: when it began (shown with Timestamps on) and who speaks.
+ * @param {FinalResult} result the block's first result
+ * @returns {{time: string, speaker: string}} e.g. "[01:05]" and "Speaker 2: " ("" when not known)
+ */
+export function utteranceHeading(result) {
+  const start = result.words?.[0]?.start ?? result.start ?? 0;
+  const speaker = typeof result.speaker === "number" ? `Speaker ${result.speaker + 1}: ` : "";
+  return { time: `[${formatClock(start)}]`, speaker };
+}
+
+/**
+ * What goes between the final text and the interim words: nothing when either is missing, else a
+ * space, or a line break once the last final result ended its utterance (the words being
+ * recognised then belong to the next one).
+ * @param {FinalResult | null} last the last result shown
+ * @param {string} interim
+ */
+export function interimSeparator(last, interim) {
+  if (!last || !interim) return "";
+  return last.speech_final ? "\n" : " ";
 }
 
 /**
@@ -649,7 +686,7 @@ class SharedRecorder {
     }
 
     const announce = () =>
-      this.send({ type: "start", stream: recording.id, mime_type: mediaRecorder.mimeType || mimeType });
+      this.send({ type: "start", recording: recording.id, mime_type: mediaRecorder.mimeType || mimeType });
     // A recorder left to choose its own type may name it only once it has started; its "start"
     // event still comes before the first chunk.
     if (mediaRecorder.mimeType || mimeType) announce();
@@ -726,7 +763,7 @@ class SharedRecorder {
     recording.queue = recording.queue
       .then(async () => {
         const buffer = await blob.arrayBuffer();
-        this.send({ type: "chunk", stream: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
+        this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
         recording.sent += 1;
       })
       .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
@@ -804,7 +841,7 @@ class SharedRecorder {
       this.stopTicking();
     }
     void recording.queue.then(() => {
-      this.send({ type: "stop", stream: recording.id, chunks: recording.sent });
+      this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
       if (recording.failure) this.send({ type: "client_error", ...recording.failure });
       if (this.recording === recording) {
         this.recording = null;
@@ -1082,9 +1119,9 @@ function buildView(doc) {
 }
 
 /**
- * Final results as utterances: one `.lt-utt` per utterance (a new one after a result with
- * `speech_final`, or when the speaker changes), each result's words in a `.lt-text` span. Only
- * results not shown yet are appended, so a long transcript is never re-rendered.
+ * Final results as utterance blocks: one `.lt-utt` per utterance (see `startsUtterance`), each
+ * result's words in a `.lt-text` span. Only results not shown yet are appended, so a long
+ * transcript is never re-rendered.
  */
 class FinalText {
   /** @param {HTMLSpanElement} container */
@@ -1092,11 +1129,10 @@ class FinalText {
     this.container = container;
     this.generation = -1;
     this.shown = 0;
-    /** @type {HTMLSpanElement | null} */
+    /** The block results are appended to. @type {HTMLSpanElement | null} */
     this.open = null;
-    /** @type {number | undefined} */
-    this.speaker = undefined;
-    this.ended = true;
+    /** The last result shown. @type {FinalResult | null} */
+    this.last = null;
   }
 
   /** @param {ResultStore} store */
@@ -1106,7 +1142,7 @@ class FinalText {
       this.generation = store.generation;
       this.shown = 0;
       this.open = null;
-      this.ended = true;
+      this.last = null;
     }
     const doc = this.container.ownerDocument;
     for (; this.shown < store.items.length; this.shown += 1) this.append(doc, store.items[this.shown]);
@@ -1118,20 +1154,18 @@ class FinalText {
    */
   append(doc, result) {
     if (!result.text) return;
-    const first = result.words?.[0];
-    const speaker = typeof first?.speaker === "number" ? first.speaker : undefined;
-    if (!this.open || this.ended || speaker !== this.speaker) {
+    if (!this.open || startsUtterance(this.last, result)) {
       if (this.open) this.container.append("\n");
-      const utterance = element(doc, "span", "lt-utt", { "data-time": `[${formatClock(first?.start ?? result.start ?? 0)}]` });
-      if (speaker !== undefined) utterance.append(element(doc, "span", "lt-meta lt-speaker", {}, `Speaker ${speaker + 1}: `));
-      this.container.append(utterance);
-      this.open = utterance;
-      this.speaker = speaker;
+      const heading = utteranceHeading(result);
+      const block = element(doc, "span", "lt-utt", { "data-time": heading.time });
+      if (heading.speaker) block.append(element(doc, "span", "lt-meta lt-speaker", {}, heading.speaker));
+      this.container.append(block);
+      this.open = block;
     } else {
       this.open.append(" ");
     }
     this.open.append(element(doc, "span", "lt-text", {}, result.text));
-    this.ended = Boolean(result.speech_final);
+    this.last = result;
   }
 }
 
@@ -1139,8 +1173,9 @@ class FinalText {
  * @param {ViewElements} ui
  * @param {SharedRecorder} recorder
  * @param {Model} model
+ * @param {FinalResult | null} lastShown the last final result this view shows
  */
-function paintView(ui, recorder, model) {
+function paintView(ui, recorder, model, lastShown) {
   const status = String(model.get("status") ?? "");
   const finalText = String(model.get("transcript") ?? "");
   const interimText = String(model.get("interim") ?? "");
@@ -1171,8 +1206,7 @@ function paintView(ui, recorder, model) {
   const errors = [...new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
   setText(ui.error, errors.join("\n"));
 
-  // Interim words go on the current utterance's line, or start a new one after a speech end.
-  ui.gap.data = ui.final.firstChild && interimText ? (ui.final.dataset.ended === "true" ? "\n" : " ") : "";
+  ui.gap.data = interimSeparator(lastShown, interimText);
   setText(ui.interim, interimText);
   setText(ui.hint, active ? "Listening…" : "Press Start and speak");
   ui.hint.hidden = Boolean(finalText || interimText);
@@ -1242,12 +1276,11 @@ function renderView(recorder, model, el) {
     if (followTail) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   };
   const paint = () => {
-    paintView(ui, recorder, model);
+    paintView(ui, recorder, model, finals.last);
     scroll();
   };
   const paintResults = () => {
     finals.update(recorder.results);
-    ui.final.dataset.ended = String(finals.ended);
     paint();
   };
   /** @param {Change} change */
