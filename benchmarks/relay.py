@@ -2,7 +2,7 @@
 
 N widgets with the Deepgram engine (the real deepgram-sdk) each receive a WebM/Opus recording in
 250 ms chunks at real time, as from N browsers, and relay it to the Deepgram-protocol test server
-(tests/deepgram_server.py) in its cheap mode (it answers each audio message at once, in its own
+(live_transcriber.testing.deepgram_server) in its cheap mode (it answers each audio message at once, in its own
 process so its work is not counted). Measured, per stream count: the kernel process's CPU seconds
 per stream per second of audio (% of one core), and the lag of the last final result after the
 last chunk (a stream keeps real time if results keep up).
@@ -46,7 +46,7 @@ def recording(seconds: float, folder: Path) -> bytes:
 def start_server() -> tuple[subprocess.Popen, str]:
     port = 18000 + os.getpid() % 1000
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "deepgram_server.py"), "--port", str(port), "--key", KEY, "--cheap"],
+        [sys.executable, "-m", "live_transcriber.testing.deepgram_server", "--port", str(port), "--key", KEY, "--cheap"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,4 +1,4 @@
-"""Shared fixtures: a local Deepgram-protocol server (see ``deepgram_server.py``)."""
+"""Shared fixtures: a local Deepgram-protocol server (:mod:`live_transcriber.testing.deepgram_server`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from deepgram_server import DeepgramServer
+from live_transcriber.testing.deepgram_server import DeepgramServer
 
 
 @pytest.fixture

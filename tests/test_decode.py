@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from live_transcriber.decode import DecodeError, StreamDecoder, container_format
+from live_transcriber.media import DecodeError, StreamDecoder, container_format
 
 RATE = 16000
 TOLERANCE = 0.05  # seconds; covers codec priming (AAC in fragmented MP4 keeps ~21 ms)
@@ -219,13 +219,15 @@ def seconds(samples: int | np.ndarray) -> float:
         ("", None),
         ("  ", None),
         ("audio/x-something-new", None),
+        ("video/webm", "webm"),  # a video's audio track
+        ("video/mp4", "mp4"),
     ],
 )
 def test_container_format(mime_type: str, expected: str | None) -> None:
     assert container_format(mime_type) == expected
 
 
-@pytest.mark.parametrize("mime_type", ["video/webm", "text/plain", "application/json", "webm",
+@pytest.mark.parametrize("mime_type", ["video/x-unknown", "text/plain", "application/json", "webm",
                                        "audio/", "audio/web m", "\x00\x01garbage"])
 def test_container_format_rejects_non_audio_and_garbage(mime_type: str) -> None:
     with pytest.raises(DecodeError, match="MIME type"):
@@ -234,7 +236,7 @@ def test_container_format_rejects_non_audio_and_garbage(mime_type: str) -> None:
 
 def test_constructor_rejects_non_audio_type() -> None:
     with pytest.raises(DecodeError, match="not an audio MIME type"):
-        StreamDecoder("video/mp4", lambda samples: None)
+        StreamDecoder("text/plain", lambda samples: None)
 
 
 def test_every_format_name_is_a_pyav_demuxer() -> None:
@@ -406,9 +408,8 @@ def test_garbage_gives_clear_error_without_hanging(mime_type: str, garbage: str)
     assert isinstance(decoder.error, DecodeError)
     assert sink.errors == [decoder.error]
     message = str(decoder.error)
-    assert message.startswith(f"Could not decode the {mime_type or 'audio'} stream: ")
-    if mime_type:
-        assert f"not valid {mime_type.split(';')[0]}" in message
+    assert message.startswith(f"Could not decode the browser's recording ({mime_type or 'audio'}): ")
+    assert message.endswith("check that the recorder's mimeType matches the data it sends.")
     assert decoder.buffered_bytes == 0
 
 
@@ -419,7 +420,7 @@ def test_garbage_is_reported_before_close(mime_type: str) -> None:
     decoder = sink.decoder(mime_type)
     feed(decoder, split(b"This is a text file, not an audio stream.\n" * 2500, seed=9))
     assert wait_for(lambda: decoder.error is not None)
-    assert str(decoder.error).startswith(f"Could not decode the {mime_type} stream: ")
+    assert str(decoder.error).startswith(f"Could not decode the browser's recording ({mime_type}): ")
     decoder.write(b"more" * 10_000)  # dropped, not buffered
     assert decoder.buffered_bytes == 0
     decoder.close()

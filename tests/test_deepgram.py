@@ -17,19 +17,19 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from deepgram_server import ConnectionLog, DeepgramServer, Fault, ScriptWord
 from live_transcriber.engines.deepgram import DeepgramEngine
 from live_transcriber.results import (
     EngineError,
+    EngineStatus,
     Event,
     Metadata,
     Result,
     SpeechStarted,
-    Status,
     StreamClosed,
     Transcript,
     UtteranceEnd,
 )
+from live_transcriber.testing.deepgram_server import ConnectionLog, DeepgramServer, Fault, ScriptWord
 
 KEY = "test-key"
 SENTENCES = ["please call stella", "ask her to bring these things", "with her from the store"]
@@ -138,7 +138,7 @@ def engines() -> Iterator[Callable[..., DeepgramEngine]]:
     def make(server: DeepgramServer | None = None, **kwargs: object) -> DeepgramEngine:
         kwargs.setdefault("api_key", KEY)
         if server is not None:
-            kwargs.setdefault("base_url", server.url)
+            kwargs.setdefault("base_url", server.base_url)
         engine = DeepgramEngine(**kwargs)  # type: ignore[arg-type]
         engine.reconnect_delay = 0.05
         engine.keepalive_interval = 0.3
@@ -333,7 +333,7 @@ def test_keepalive_holds_the_connection_while_no_audio_flows(server, engines, we
 @pytest.mark.timeout(20)
 def test_without_keepalive_the_server_closes_idle_connections(server, webm):
     # The server-side rule the KeepAlive test relies on: 1011 with NET-0001 after the timeout.
-    engine = DeepgramEngine(KEY, base_url=server.url, reconnect_attempts=0)
+    engine = DeepgramEngine(KEY, base_url=server.base_url, reconnect_attempts=0)
     engine.keepalive_interval = 60
     collector = Collector()
     s = engine.open(webm.mime_type, collector)
@@ -391,7 +391,7 @@ def test_reconnects_without_losing_or_repeating_words(make_deepgram_server, engi
     assert audio_gaps(server.connections, webm.duration) < 0.03
     assert not collector.of(EngineError)
     assert len(server.connections) == 1 + reconnects
-    assert [s.status for s in collector.of(Status)].count("reconnecting") == reconnects
+    assert [s.phase for s in collector.of(EngineStatus)].count("reconnecting") == reconnects
 
 
 @pytest.mark.timeout(30)
@@ -439,6 +439,8 @@ def test_gives_up_after_the_bound_and_keeps_the_transcript(server, engines, webm
     collector = stream(engines(server, reconnect_attempts=2), webm)
 
     assert len(server.connections) == 3
+    reconnecting = [s.detail for s in collector.of(EngineStatus) if s.phase == "reconnecting"]
+    assert reconnecting == ["attempt 1 of 2", "attempt 2 of 2"]
     [error] = collector.of(EngineError)
     assert error.fatal
     assert "could not reconnect" in error.message and "2 attempts" in error.message
@@ -446,6 +448,20 @@ def test_gives_up_after_the_bound_and_keeps_the_transcript(server, engines, webm
     kept = [w.word for w in collector.transcript.words]
     assert 3 <= len(kept) < len(webm.script)
     assert kept == [w for w, _, _ in webm.script[: len(kept)]]
+
+
+@pytest.mark.timeout(60)
+def test_interim_results_alone_do_not_reset_the_reconnect_bound(make_deepgram_server, engines, webm):
+    # Every connection hears the audio again (interim results) and drops at Finalize before anything
+    # is final: the same replay each time, so the attempts count up to the bound instead of looping.
+    server = make_deepgram_server(KEY, webm.script, timeout=1.5, max_final_span=60)
+    server.faults.extend([Fault.drop(on="Finalize")] * 10)
+    collector = stream(engines(server, endpointing=False, reconnect_attempts=2), webm)
+
+    assert len(server.connections) == 3
+    assert all(any(not m["is_final"] for m in c.sent if m["type"] == "Results") for c in server.connections)
+    [error] = collector.of(EngineError)
+    assert error.fatal and "could not reconnect (2 attempts" in error.message
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -470,7 +486,7 @@ def test_unreachable_endpoint_is_a_clear_error(engines, webm):
 
     [error] = collector.of(EngineError)
     assert error.message == f"Could not connect to Deepgram at ws://127.0.0.1:{port}: connection refused."
-    assert [s.status for s in collector.of(Status)] == ["connecting"]
+    assert [s.phase for s in collector.of(EngineStatus)] == ["connecting"]
 
 
 @pytest.mark.timeout(20)
@@ -509,6 +525,41 @@ def test_error_messages_are_reported_and_the_stream_goes_on(server, engines, web
     assert_transcript_is_script(collector, webm.script)
 
 
+WHISPERLIVEKIT_FINALIZE = (
+    "Finalize is not supported by WhisperLiveKit because its ASR flush is terminal. Send CloseStream to flush and close."
+)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("code", [4400, None], ids=["error-then-close", "error-then-carry-on"])
+def test_a_server_that_refuses_finalize_gets_closestream_and_loses_no_word(make_deepgram_server, engines, webm, code):
+    # WhisperLiveKit answers Finalize with an Error and closes 4400 (code=None: a server that carries
+    # on). Without endpointing, the last words become final only when flushed.
+    server = make_deepgram_server(KEY, webm.script, timeout=1.5, max_final_span=60)
+    refuse = Fault.refuse("Finalize", description=WHISPERLIVEKIT_FINALIZE, code=code, reason="Finalize is unsupported")
+    server.faults.extend([refuse] * 10)  # on every connection: the server never supports it
+    engine = engines(server, endpointing=False)
+    engine.finalize_timeout = 60  # the refusal, not a timeout, must end the wait
+
+    collector = stream(engine, webm)
+
+    assert_transcript_is_script(collector, webm.script)
+    assert not collector.of(EngineError)
+    assert collector.of(EngineStatus)[-1].phase == "ready"
+    connections = list(closed_connections(server))
+    assert len(connections) == (2 if code else 1)
+    assert connections[0].controls == (["Finalize"] if code else ["Finalize", "CloseStream"])
+    assert connections[-1].controls[-1] == "CloseStream" and connections[-1].close_code == 1000
+    assert [e.duration for e in collector.of(Metadata)] == [pytest.approx(webm.duration, abs=0.05)]
+
+    # The engine remembers: the next recording ends with CloseStream alone, on one connection.
+    collector = stream(engine, webm)
+    assert_transcript_is_script(collector, webm.script)
+    assert not collector.of(EngineError)
+    later = closed_connections(server)[len(connections) :]
+    assert [[c for c in connection.controls if c != "KeepAlive"] for connection in later] == [["CloseStream"]]
+
+
 # --- the key -------------------------------------------------------------------------------
 
 
@@ -527,19 +578,29 @@ def test_missing_key_fails_at_construction(no_key_anywhere):
 
 
 @pytest.mark.timeout(20)
-def test_key_and_url_come_from_the_environment_or_a_dotenv_file(no_key_anywhere, monkeypatch, server, webm):
-    (no_key_anywhere / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.url}\n")
-    engine = DeepgramEngine()
-    assert engine.base_url == server.url
+def test_key_and_url_come_from_the_environment_or_a_dotenv_file(
+    no_key_anywhere, monkeypatch, make_deepgram_server, server, webm
+):
+    def connect_once() -> None:
+        engine = DeepgramEngine()
+        s = engine.open(webm.mime_type, Collector())
+        s.end()
+        assert s.wait(10)
+        engine.close()
+
+    (no_key_anywhere / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.base_url}\n")
+    assert DeepgramEngine().base_url == server.base_url
+    connect_once()
     assert "DEEPGRAM_API_KEY" not in os.environ
-    s = engine.open(webm.mime_type, Collector())
-    s.end()
-    assert s.wait(10)
-    engine.close()
     assert [c.status for c in server.connections] == [101]
 
+    # The environment wins over the .env file.
+    env_server = make_deepgram_server("from-env")
     monkeypatch.setenv("DEEPGRAM_API_KEY", "from-env")
-    assert DeepgramEngine()._key == "from-env"
+    monkeypatch.setenv("DEEPGRAM_BASE_URL", env_server.base_url)
+    connect_once()
+    assert [c.status for c in env_server.connections] == [101]
+    assert len(server.connections) == 1
 
 
 @pytest.mark.timeout(30)
@@ -576,7 +637,7 @@ def widget_for(server: DeepgramServer | None, **options: object):
     from live_transcriber import LiveTranscriber
 
     if server is not None:
-        options.setdefault("base_url", server.url)
+        options.setdefault("base_url", server.base_url)
     return LiveTranscriber(engine="deepgram", **options)
 
 
@@ -605,7 +666,7 @@ def test_the_widget_relays_to_deepgram_and_fills_its_traits(server, webm):
 def test_auto_picks_deepgram_when_a_key_is_in_a_dotenv_file(server, webm, tmp_path, monkeypatch):
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.url}\n")
+    (tmp_path / ".env").write_text(f"DEEPGRAM_API_KEY={KEY}\nDEEPGRAM_BASE_URL={server.base_url}\n")
     from live_transcriber import LiveTranscriber
 
     w = LiveTranscriber()

@@ -403,6 +403,7 @@ def test_json_document():
         "is_final": True,
         "speech_final": True,
         "from_finalize": False,
+        "speaker": 1,
         "words": [
             {"word": "fine", "start": 4.0, "end": 4.4, "confidence": 0.9, "punctuated_word": "Fine,", "speaker": 1},
             {"word": "thanks", "start": 4.5, "end": 5.0, "confidence": 0.9, "punctuated_word": "thanks.", "speaker": 1},

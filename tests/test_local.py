@@ -1,7 +1,6 @@
-"""The whole kernel-side pipeline without a browser: container bytes → session → offline engine → traits."""
+"""The whole kernel-side pipeline without a browser: container bytes → transcriber → offline engine → traits."""
 
 import os
-import threading
 import time
 
 import pytest
@@ -82,29 +81,13 @@ def test_garbage_gets_a_clear_error_and_the_widget_recovers(widget, recordings):
 
 @pytest.mark.timeout(60)
 def test_messages_from_the_browser_are_validated_without_raising(widget):
-    widget._on_msg(widget, {"type": "chunk", "seq": 0}, [b"x"])
+    receive = widget.transcriber.receive
+    receive({"type": "chunk", "seq": 0}, [b"x"])
     assert "no recording was open" in widget.error
-    widget._on_msg(widget, "garbage", [])
+    receive("garbage", [])
     assert "not an object" in widget.error
-    widget._on_msg(widget, {"type": "start", "stream": "a", "mime_type": 7}, [])
+    receive({"type": "start", "recording": "a", "mime_type": 7}, [])
     assert widget.status == "error" and "no audio format" in widget.error
-
-
-def test_callbacks_can_be_removed_and_a_failing_callback_does_not_stop_the_others(widget, capsys):
-    calls = []
-
-    def bad(result):
-        raise ValueError("boom")
-
-    widget.on_result(bad)
-    widget.on_result(calls.append)
-    widget._on_event(Result("hi", 0.0, 0.5, is_final=True))
-    assert [r.text for r in calls] == ["hi"]
-    assert "boom" in capsys.readouterr().err
-    widget.on_result(calls.append, remove=True)
-    widget._on_event(Result("again", 0.5, 1.0, is_final=True))
-    assert len(calls) == 1
-    assert widget.transcript == "hi again"
 
 
 def test_engine_selection_and_repr_without_a_key(monkeypatch, tmp_path):
@@ -117,31 +100,19 @@ def test_engine_selection_and_repr_without_a_key(monkeypatch, tmp_path):
         LiveTranscriber(engine="whisper")
 
 
-def test_events_from_many_threads_keep_the_transcript_consistent(widget):
-    def emit(n):
-        for i in range(50):
-            widget._on_event(Result(f"t{n}w{i}", 0, 0, is_final=True))
-
-    threads = [threading.Thread(target=emit, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(widget.transcript.split()) == 200 == len(widget.results)
-
-
 @pytest.mark.timeout(120)
 def test_a_new_recording_before_the_old_one_ended_replaces_it_cleanly(widget, recordings):
     data = recordings["webm"].read_bytes()
     half = len(data) // 2
-    widget._on_msg(widget, {"type": "start", "stream": "a", "mime_type": "audio/webm"}, [])
-    widget._on_msg(widget, {"type": "chunk", "stream": "a", "seq": 0}, [data[:half]])
+    receive = widget.transcriber.receive
+    receive({"type": "start", "recording": "a", "mime_type": "audio/webm"}, [])
+    receive({"type": "chunk", "recording": "a", "seq": 0}, [data[:half]])
     # The page was reloaded mid-recording: a new recording starts without a stop for the old one.
-    widget._on_msg(widget, {"type": "start", "stream": "b", "mime_type": "audio/webm"}, [])
+    receive({"type": "start", "recording": "b", "mime_type": "audio/webm"}, [])
     assert "previous one was closed" in widget.error
     for seq, offset in enumerate(range(0, len(data), 4096)):
-        widget._on_msg(widget, {"type": "chunk", "stream": "b", "seq": seq}, [data[offset : offset + 4096]])
-    widget._on_msg(widget, {"type": "stop", "stream": "b"}, [])
+        receive({"type": "chunk", "recording": "b", "seq": seq}, [data[offset : offset + 4096]])
+    receive({"type": "stop", "recording": "b"}, [])
     assert widget.wait(90)
     assert widget.status == "idle"
     # The whole second recording is there, after whatever the first one had said.
@@ -174,10 +145,10 @@ def test_exports_and_audio_of_a_recording(widget, recordings, tmp_path):
     assert len(widget.recordings) == 2
 
 
-def test_keep_audio_false_keeps_nothing(tmp_path):
+def test_keep_audio_false_keeps_no_audio(tmp_path):
     w = LiveTranscriber(engine="local", keep_audio=False)
     w.feed(b"\x1a\x45\xdf\xa3", "audio/webm")
-    assert w.recordings == []
+    assert len(w.recordings) == 1 and w.recordings[0].data == b""
     with pytest.raises(ValueError, match="keep_audio=False"):
         w.save_audio(tmp_path / "x.webm")
     w.close()

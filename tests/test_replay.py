@@ -9,7 +9,7 @@ import subprocess
 import av
 import pytest
 
-from live_transcriber.engines._replay import ReplayBuffer
+from live_transcriber.media.replay import ReplayBuffer
 
 DURATION = 4.0
 

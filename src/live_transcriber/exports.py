@@ -1,4 +1,4 @@
-"""The final results of a session as the files people use: plain text, SRT, WebVTT and JSON.
+"""The final results of a transcript as the files people use: plain text, SRT, WebVTT and JSON.
 
 Pure functions from a sequence of final :class:`~live_transcriber.results.Result` (a
 ``Transcript.finals``) to a string; nothing here does I/O. Subtitle cues are timed by the words;
@@ -13,15 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from .results import Result, Word
+from .results import UTTERANCE_GAP, Result, Word, group_utterances
 
-__all__ = ["FORMATS", "Utterance", "from_json", "to_json", "to_srt", "to_text", "to_vtt", "utterances"]
+__all__ = ["FORMATS", "UTTERANCE_GAP", "Utterance", "from_json", "to_json", "to_srt", "to_text", "to_vtt", "utterances"]
 
 JSON_VERSION = 1
-UTTERANCE_GAP = 2.0
-"""Seconds of silence between two words that end an utterance."""
 
 _SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
 _CLAUSE_END = (",", ";", ":", "，", "、", "；", "：", "—")
@@ -40,11 +38,9 @@ class Utterance:
 
 
 def utterances(results: Sequence[Result]) -> list[Utterance]:
-    """Group final results into utterances.
-
-    An utterance ends after a result with ``speech_final=True``, before a word whose ``speaker``
-    differs, and before a word that starts more than 2 s after the previous one ended. A result with
-    text but no words gets words spread over its ``[start, end]`` (confidence 0).
+    """Final results as utterances, where :class:`~live_transcriber.results.Utterances` says they end
+    (``speech_final``, a new speaker, a pause over 2 s, a new recording). A result with text but no
+    words gets words spread over its ``[start, end]`` (confidence 0).
     """
     return [
         Utterance(words[0].start, max(w.end for w in words), " ".join(_clean(w.text) for w in words), tuple(words), words[0].speaker)
@@ -53,18 +49,10 @@ def utterances(results: Sequence[Result]) -> list[Utterance]:
 
 
 def _utterance_words(results: Sequence[Result]) -> Iterator[list[Word]]:
-    current: list[Word] = []
-    for result in results:
-        for word in _timed_words(result):
-            if current and (word.speaker != current[-1].speaker or word.start - current[-1].end > UTTERANCE_GAP):
-                yield current
-                current = []
-            current.append(word)
-        if result.speech_final and current:
-            yield current
-            current = []
-    if current:
-        yield current
+    for group in group_utterances(list(results)):
+        words = [w for r in group for w in _timed_words(r)]
+        if words:
+            yield words
 
 
 def to_text(results: Sequence[Result], *, timestamps: bool = False, speakers: bool = True) -> str:
@@ -91,7 +79,7 @@ def to_srt(results: Sequence[Result], *, max_chars: int = 84, max_duration: floa
     """SubRip subtitles, numbered from 1, timed by the words (``HH:MM:SS,mmm``).
 
     A cue has at most two lines of ``max_chars // 2`` characters, speaker label included, and lasts
-    at most ``max_duration`` seconds; see :func:`to_vtt`. An empty session gives ``""``.
+    at most ``max_duration`` seconds; see :func:`to_vtt`. An empty transcript gives ``""``.
     """
     blocks = []
     for number, cue in enumerate(_cues(results, max_chars, max_duration, _srt_label), start=1):
@@ -120,15 +108,15 @@ def to_vtt(results: Sequence[Result], *, max_chars: int = 84, max_duration: floa
 def to_json(results: Sequence[Result]) -> str:
     """Every result with its words, exactly (no rounding), as a JSON document :func:`from_json` reads.
 
-    ``{"version": 1, "transcript": "...", "results": [...], "words": [...]}``: ``results`` has the
-    shape of the widget's ``results`` trait plus ``from_finalize``; ``words`` is every result's words
-    in order, for convenience.
+    ``{"version": 1, "transcript": "...", "results": [...], "words": [...]}``: ``results`` are
+    ``Result.to_dict()``, the shape of the widget's ``results`` trait (without its ``index``);
+    ``words`` is every result's words in order, for convenience.
     """
     document = {
         "version": JSON_VERSION,
         "transcript": " ".join(r.text for r in results if r.text),
-        "results": [_result_dict(r) for r in results],
-        "words": [_word_dict(w) for r in results for w in r.words],
+        "results": [r.to_dict() for r in results],
+        "words": [w.to_dict() for r in results for w in r.words],
     }
     try:
         return json.dumps(document, ensure_ascii=False, allow_nan=False)
@@ -151,8 +139,13 @@ def from_json(text: str) -> list[Result]:
     version = document.get("version")
     if version != JSON_VERSION:
         raise ValueError(f"Unsupported JSON export version {version!r}: this live-transcriber reads version {JSON_VERSION}.")
-    results = _field(document, "results", list, "")
-    return [_result_from(item, f"results[{i}]") for i, item in enumerate(results)]
+    results = document["results"]
+    try:
+        if not isinstance(results, list):
+            raise ValueError(f"results must be a list, not {'an object' if isinstance(results, dict) else type(results).__name__}.")
+        return [Result.from_dict(item, f"results[{i}]") for i, item in enumerate(results)]
+    except ValueError as error:
+        raise ValueError(f"Bad JSON export: {error}") from None
 
 
 Writer = Callable[[Sequence[Result]], str]
@@ -344,98 +337,3 @@ def _lines(texts: list[str], prefix: str, line_max: int) -> list[str]:
     else:
         index = best[2]
     return [prefix + " ".join(texts[:index]), " ".join(texts[index:])]
-
-
-# --- JSON --------------------------------------------------------------------------------------
-
-
-def _result_dict(result: Result) -> dict[str, Any]:
-    return {
-        "text": result.text,
-        "start": result.start,
-        "end": result.end,
-        "is_final": result.is_final,
-        "speech_final": result.speech_final,
-        "from_finalize": result.from_finalize,
-        "words": [_word_dict(w) for w in result.words],
-    }
-
-
-def _word_dict(word: Word) -> dict[str, Any]:
-    """``Word.to_dict()``, without ``dataclasses.asdict``'s deep copies (10× faster on long sessions)."""
-    entry: dict[str, Any] = {"word": word.word, "start": word.start, "end": word.end, "confidence": word.confidence}
-    if word.punctuated_word is not None:
-        entry["punctuated_word"] = word.punctuated_word
-    if word.speaker is not None:
-        entry["speaker"] = word.speaker
-    return entry
-
-
-def _result_from(item: Any, where: str) -> Result:
-    if not isinstance(item, dict):
-        raise ValueError(f"Bad JSON export: {where} must be an object, not {_kind(item)}.")
-    words = _field(item, "words", list, where, default=[])
-    return Result(
-        text=_field(item, "text", str, where),
-        start=_number(item, "start", where),
-        end=_number(item, "end", where),
-        words=tuple(_word_from(w, f"{where}.words[{i}]") for i, w in enumerate(words)),
-        is_final=_field(item, "is_final", bool, where, default=True),
-        speech_final=_field(item, "speech_final", bool, where, default=False),
-        from_finalize=_field(item, "from_finalize", bool, where, default=False),
-    )
-
-
-def _word_from(item: Any, where: str) -> Word:
-    if not isinstance(item, dict):
-        raise ValueError(f"Bad JSON export: {where} must be an object, not {_kind(item)}.")
-    speaker = item.get("speaker")
-    if speaker is not None and (not isinstance(speaker, int) or isinstance(speaker, bool)):
-        raise ValueError(f"Bad JSON export: {where}.speaker must be an integer, not {_kind(speaker)}.")
-    return Word(
-        word=_field(item, "word", str, where),
-        start=_number(item, "start", where),
-        end=_number(item, "end", where),
-        confidence=_number(item, "confidence", where),
-        punctuated_word=_field(item, "punctuated_word", str, where, default=None),
-        speaker=speaker,
-    )
-
-
-_MISSING = object()
-
-
-def _field(item: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
-    name = f"{where}.{key}" if where else key
-    if key not in item or (item[key] is None and default is None):
-        if default is _MISSING:
-            raise ValueError(f"Bad JSON export: {name} is missing.")
-        return default
-    value = item[key]
-    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ValueError(f"Bad JSON export: {name} must be {_kind_name(kind)}, not {_kind(value)}.")
-    return value
-
-
-def _number(item: dict[str, Any], key: str, where: str) -> float:
-    value = float(_field(item, key, (int, float), where))
-    if not math.isfinite(value):
-        raise ValueError(f"Bad JSON export: {where}.{key} must be a finite number, not {value!r}.")
-    return value
-
-
-def _kind_name(kind: Any) -> str:
-    names = {str: "a string", bool: "true or false", list: "a list", dict: "an object"}
-    return names.get(kind, "a number")
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value[:40]!r}"
-    return "a list" if isinstance(value, list) else "an object"

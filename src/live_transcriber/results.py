@@ -1,18 +1,25 @@
-"""One event model for every engine, shaped like Deepgram's live API, and the transcript it builds.
+"""One event model for every engine, shaped like Deepgram's live API; the transcript it adds up to;
+the status vocabulary. Nothing here does I/O.
 
-Engines emit these events; :class:`Transcript` folds them into the state the widget shows
-(final text, current interim text, the list of final results). Nothing here does I/O.
+Engines emit :data:`Event` objects. :class:`Transcript` folds them into what the user reads: final
+results grouped into utterances (the one place that decides where an utterance ends), the current
+interim text. :func:`derive_status` is the one place that decides the status a user sees.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+import enum
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Union
+
+#: Seconds of silence between two words that end an utterance.
+UTTERANCE_GAP = 2.0
 
 
 @dataclass(frozen=True)
 class Word:
-    """One recognised word. Times are seconds from the start of the recording."""
+    """One recognised word. Times are seconds on the transcript's timeline."""
 
     word: str
     start: float
@@ -26,7 +33,29 @@ class Word:
         return self.punctuated_word or self.word
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The word as JSON-ready data; ``punctuated_word`` and ``speaker`` only when set."""
+        entry: dict[str, Any] = {"word": self.word, "start": self.start, "end": self.end, "confidence": self.confidence}
+        if self.punctuated_word is not None:
+            entry["punctuated_word"] = self.punctuated_word
+        if self.speaker is not None:
+            entry["speaker"] = self.speaker
+        return entry
+
+    @classmethod
+    def from_dict(cls, item: Any, where: str = "word") -> Word:
+        """The inverse of :meth:`to_dict`; ``ValueError`` says what is wrong and where."""
+        item = _object(item, where)
+        speaker = item.get("speaker")
+        if speaker is not None and (not isinstance(speaker, int) or isinstance(speaker, bool)):
+            raise ValueError(f"{where}.speaker must be an integer, not {_kind(speaker)}.")
+        return cls(
+            word=_field(item, "word", str, where),
+            start=_number(item, "start", where),
+            end=_number(item, "end", where),
+            confidence=_number(item, "confidence", where),
+            punctuated_word=_field(item, "punctuated_word", str, where, default=None),
+            speaker=speaker,
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +65,10 @@ class Result:
     ``is_final=False`` is an interim result: it replaces the previous interim.
     ``is_final=True`` is final: its words never change again and are appended to the transcript.
     ``speech_final=True`` additionally marks the end of an utterance (a pause in speech).
+
+    Engines leave ``utterance`` and ``recording`` unset; :class:`Transcript` sets them on the
+    final results it keeps: which utterance (counted from 0) and which recording (the index in
+    the transcriber's ``recordings``) each belongs to.
     """
 
     text: str
@@ -45,16 +78,56 @@ class Result:
     is_final: bool = False
     speech_final: bool = False
     from_finalize: bool = False
+    utterance: int | None = None
+    recording: int | None = None
+
+    @property
+    def speaker(self) -> int | None:
+        """The speaker of the first word, when the engine tells speakers apart."""
+        return self.words[0].speaker if self.words else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The result as JSON-ready data: the shape of the widget's ``results`` and of JSON exports."""
+        entry: dict[str, Any] = {
             "text": self.text,
-            "start": round(self.start, 3),
-            "end": round(self.end, 3),
+            "start": self.start,
+            "end": self.end,
             "is_final": self.is_final,
             "speech_final": self.speech_final,
+            "from_finalize": self.from_finalize,
+            "speaker": self.speaker,
             "words": [w.to_dict() for w in self.words],
         }
+        if self.utterance is not None:
+            entry["utterance"] = self.utterance
+        if self.recording is not None:
+            entry["recording"] = self.recording
+        return entry
+
+    @classmethod
+    def from_dict(cls, item: Any, where: str = "result") -> Result:
+        """The inverse of :meth:`to_dict` (``speaker`` is read from the words); ``ValueError`` says
+        what is wrong and where. Missing flags are false; a missing ``utterance`` is unset."""
+        item = _object(item, where)
+        words = _field(item, "words", list, where, default=[])
+        return cls(
+            text=_field(item, "text", str, where),
+            start=_number(item, "start", where),
+            end=_number(item, "end", where),
+            words=tuple(Word.from_dict(w, f"{where}.words[{i}]") for i, w in enumerate(words)),
+            is_final=_field(item, "is_final", bool, where, default=True),
+            speech_final=_field(item, "speech_final", bool, where, default=False),
+            from_finalize=_field(item, "from_finalize", bool, where, default=False),
+            utterance=_count(item, "utterance", where),
+            recording=_count(item, "recording", where),
+        )
+
+    def shifted(self, offset: float) -> Result:
+        """The same result ``offset`` seconds later (each recording's times start at 0)."""
+        if not offset:
+            return self
+        words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in self.words)
+        return replace(self, start=self.start + offset, end=self.end + offset, words=words)
 
 
 @dataclass(frozen=True)
@@ -79,11 +152,16 @@ class Metadata:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Status:
-    """The engine changed phase, e.g. ``"loading model"`` or ``"reconnecting"``."""
+#: What an engine is doing. "ready" means audio is flowing (the user sees "recording").
+EnginePhase = Literal["loading model", "connecting", "reconnecting", "ready"]
 
-    status: str
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """The engine changed phase. ``detail`` is shown to the user beside the status, e.g.
+    ``"attempt 2 of 5"`` while reconnecting or ``"4 s behind"`` while catching up."""
+
+    phase: EnginePhase
     detail: str = ""
 
 
@@ -100,39 +178,210 @@ class StreamClosed:
     """The engine has emitted everything it will emit for this stream."""
 
 
-Event = Union[Result, UtteranceEnd, SpeechStarted, Metadata, Status, EngineError, StreamClosed]
+Event = Union[Result, UtteranceEnd, SpeechStarted, Metadata, EngineStatus, EngineError, StreamClosed]
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+class Status(str, enum.Enum):
+    """What the transcriber is doing: the ``status`` a user sees, in Python and in the widget."""
+
+    IDLE = "idle"
+    LOADING_MODEL = "loading model"
+    CONNECTING = "connecting"
+    RECORDING = "recording"
+    PAUSED = "paused"
+    RECONNECTING = "reconnecting"
+    FINISHING = "finishing"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def derive_status(*, failed: bool, open: bool, engine: EnginePhase | None, paused: bool, ending: bool) -> Status:
+    """The one rule for the status.
+
+    ``failed``: the last recording ended in an error (until the next one starts). ``open``: a
+    recording's stream is open. ``engine``: the stream's latest phase. ``paused``/``ending``: the
+    user paused, or stopped and the last words are still coming.
+    """
+    if failed:
+        return Status.ERROR
+    if not open:
+        return Status.IDLE
+    if engine == "loading model":
+        return Status.LOADING_MODEL
+    if engine in ("connecting", "reconnecting"):
+        return Status(engine)
+    if ending:
+        return Status.FINISHING
+    return Status.PAUSED if paused else Status.RECORDING
+
+
+# --- the transcript ---------------------------------------------------------------------------
 
 
 def join_words(words: list[Word] | tuple[Word, ...]) -> str:
     return " ".join(w.text for w in words)
 
 
-def _join(a: str, b: str) -> str:
-    return f"{a} {b}" if a and b else a or b
+class Utterances:
+    """Where utterances end: the one rule, applied to final results as they come.
+
+    An utterance ends after a result with ``speech_final``, before a word whose speaker differs
+    from the previous word's, before a word that starts more than :data:`UTTERANCE_GAP` seconds
+    after the previous one ended, and where a new recording starts. A final result that spans
+    a boundary is split in two there.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0  # utterances begun so far
+        self._last: Word | None = None
+        self._ended = True
+        self._recording: int | None = None
+
+    def add(self, result: Result) -> list[Result]:
+        """``result`` (final, with text) as one or more results, each with its ``utterance`` set."""
+        if result.recording != self._recording:
+            self._recording, self._ended, self._last = result.recording, True, None
+        parts: list[tuple[int, list[Word]]] = []
+        for word in result.words or (Word(result.text, result.start, result.end, 0.0),):
+            last = self._last
+            boundary = self._ended or (
+                last is not None and (word.speaker != last.speaker or word.start - last.end > UTTERANCE_GAP)
+            )
+            if boundary:
+                self.count += 1
+                self._ended = False
+            if boundary or not parts:
+                parts.append((self.count - 1, []))
+            parts[-1][1].append(word)
+            self._last = word
+        self._ended = result.speech_final
+        if len(parts) == 1:
+            return [replace(result, utterance=parts[0][0])]
+        last_part = len(parts) - 1
+        return [
+            replace(
+                result,
+                text=join_words(words),
+                start=words[0].start if i else result.start,
+                end=result.end if i == last_part else words[-1].end,
+                words=tuple(words),
+                speech_final=result.speech_final and i == last_part,
+                from_finalize=result.from_finalize and i == last_part,
+                utterance=number,
+            )
+            for i, (number, words) in enumerate(parts)
+        ]
+
+    def end(self) -> None:
+        """The current utterance ended (a ``speech_final`` result with no words)."""
+        self._ended = True
 
 
 class Transcript:
-    """The state a stream of :class:`Result` events adds up to."""
+    """The state a stream of :class:`Result` events adds up to: final results, in utterances, and
+    the current interim text."""
 
     def __init__(self) -> None:
         self.finals: list[Result] = []
         self.text = ""
         self.interim = ""
+        self._utterances = Utterances()
 
-    def apply(self, result: Result) -> None:
-        if result.is_final:
-            if result.text:
-                self.finals.append(result)
-                self.text = _join(self.text, result.text)
-            self.interim = ""
-        else:
+    def apply(self, result: Result) -> list[Result]:
+        """Take in one result; return the final results it added (with ``utterance`` set)."""
+        if not result.is_final:
             self.interim = result.text
+            return []
+        self.interim = ""
+        if not result.text:
+            if result.speech_final:
+                self._utterances.end()
+            return []
+        added = self._utterances.add(result)
+        self.finals += added
+        self.text = f"{self.text} {result.text}" if self.text else result.text
+        return added
 
     def clear(self) -> None:
         self.finals.clear()
         self.text = ""
         self.interim = ""
+        self._utterances = Utterances()
 
     @property
     def words(self) -> list[Word]:
         return [w for r in self.finals for w in r.words]
+
+
+def group_utterances(results: list[Result] | tuple[Result, ...]) -> list[list[Result]]:
+    """Final results grouped by utterance: by their ``utterance`` numbers when every result has
+    one (a :class:`Transcript`'s), else by the :class:`Utterances` rule."""
+    if not all(r.utterance is not None for r in results):
+        rule = Utterances()
+        results = [part for r in results for part in rule.add(r)]
+    groups: list[list[Result]] = []
+    for result in results:
+        if groups and groups[-1][-1].utterance == result.utterance:
+            groups[-1].append(result)
+        else:
+            groups.append([result])
+    return groups
+
+
+# --- reading dicts back -----------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def _object(item: Any, where: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ValueError(f"{where} must be an object, not {_kind(item)}.")
+    return item
+
+
+def _field(item: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = _MISSING) -> Any:
+    name = f"{where}.{key}" if where else key
+    if key not in item or (item[key] is None and default is None):
+        if default is _MISSING:
+            raise ValueError(f"{name} is missing.")
+        return default
+    value = item[key]
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ValueError(f"{name} must be {_kind_name(kind)}, not {_kind(value)}.")
+    return value
+
+
+def _number(item: dict[str, Any], key: str, where: str) -> float:
+    value = float(_field(item, key, (int, float), where))
+    if not math.isfinite(value):
+        raise ValueError(f"{where}.{key} must be a finite number, not {value!r}.")
+    return value
+
+
+def _count(item: dict[str, Any], key: str, where: str) -> int | None:
+    value = _field(item, key, int, where, default=None)
+    if value is not None and value < 0:
+        raise ValueError(f"{where}.{key} must not be negative, not {value!r}.")
+    return value
+
+
+def _kind_name(kind: Any) -> str:
+    names = {str: "a string", bool: "true or false", list: "a list", dict: "an object", int: "an integer"}
+    return names.get(kind, "a number")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return "a list" if isinstance(value, list) else "an object"

@@ -2,8 +2,9 @@
 clock, copy, clear, exports, the transcript view (utterances, timestamps, speakers, history) and
 how it looks in the light and dark themes.
 
-Tests that need speech record the fake microphone; tests that only need a transcript make the
-kernel's engine callback deliver results (``w._on_event``), which is fast and exact.
+Tests that need speech record the fake microphone; tests that only need a transcript use a
+scripted engine (``live_transcriber.testing.ScriptedEngine``) that delivers the results they say,
+which is fast and exact.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ import speech
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 WIDGET = "from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\nw"
-# Delivers final results as an engine would: `say("some words", start, speaker=None)`.
+SCRIPTED_WIDGET = (
+    "from live_transcriber import LiveTranscriber\nfrom live_transcriber.testing import ScriptedEngine\n"
+    "engine = ScriptedEngine()\nw = LiveTranscriber(engine=engine)\nw"
+)
+# With SCRIPTED_WIDGET, delivers final results as an engine would: `say("some words", start, speaker=None)`.
 SAY = """
 from live_transcriber.results import Result, Word
 
 def say(text, start, speaker=None, speech_final=True):
     words = tuple(Word(t.strip('.,'), start + 0.3 * k, start + 0.3 * k + 0.25, 0.9, t, speaker)
                   for k, t in enumerate(text.split()))
-    w._on_event(Result(text, start, words[-1].end, words, is_final=True, speech_final=speech_final))
+    engine.say(w.transcriber, Result(text, start, words[-1].end, words, is_final=True, speech_final=speech_final))
 """
 UTTERANCES = [
     "The weather is warm and sunny today.",
@@ -43,8 +48,8 @@ def seconds(clock: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
-def open_widget(open_notebook, *cells: str, ui: str = "lab"):
-    nb = open_notebook(WIDGET, SAY, *cells, ui=ui)
+def open_widget(open_notebook, *cells: str, ui: str = "lab", scripted: bool = False):
+    nb = open_notebook(SCRIPTED_WIDGET if scripted else WIDGET, SAY, *cells, ui=ui)
     nb.run_cell(0)
     nb.run_cell(1)
     widget = nb.page.locator(".lt-root").first
@@ -92,10 +97,10 @@ def test_pause_stops_the_stream_and_resume_goes_on_without_loss(open_notebook, f
     nb.kernel.wait_for("w.status", lambda s: s == "paused", timeout=10)
     assert widget.locator(".lt-meter").get_attribute("data-level") == "0.00"
     time.sleep(0.5)  # a chunk sent just before the pause may still be on its way
-    chunks = nb.kernel.eval("w._session.counters.chunks")
+    chunks = nb.kernel.eval("w.recordings[-1].counters.chunks")
     clock = widget.locator(".lt-elapsed").inner_text()
     time.sleep(2.5)
-    assert nb.kernel.eval("w._session.counters.chunks") == chunks  # nothing recorded while paused
+    assert nb.kernel.eval("w.recordings[-1].counters.chunks") == chunks  # nothing recorded while paused
     assert widget.locator(".lt-elapsed").inner_text() == clock  # the clock stands still too
 
     button(widget, "Resume").click()
@@ -105,8 +110,8 @@ def test_pause_stops_the_stream_and_resume_goes_on_without_loss(open_notebook, f
     recorded = time.monotonic() - clicked
     transcript = stop(nb, widget)
 
-    assert nb.kernel.eval("w._session.counters.lost") == []
-    assert nb.kernel.eval("w._session.counters.chunks") > chunks
+    assert nb.kernel.eval("w.recordings[-1].counters.lost") == 0
+    assert nb.kernel.eval("w.recordings[-1].counters.chunks") > chunks
     assert transcript.startswith(before), (before, transcript)
     words = [speech.normalize(w) for w in transcript.split()]
     # Words spoken well after the resume were heard (the ones spoken during the pause were not).
@@ -125,7 +130,7 @@ def test_deepgram_connection_is_kept_alive_while_paused(open_notebook, alignment
     server = make_deepgram_server("k", alignment, timeout=2.0)
     nb = open_notebook(
         "from live_transcriber import LiveTranscriber\n"
-        f"w = LiveTranscriber(engine='deepgram', api_key='k', base_url={server.url!r})\n"
+        f"w = LiveTranscriber(engine='deepgram', api_key='k', base_url={server.base_url!r})\n"
         "w.engine.keepalive_interval = 0.5  # Deepgram waits 10 s, the test server 2 s\n"
         "w"
     )
@@ -200,7 +205,7 @@ def test_the_meter_follows_the_microphone(open_notebook):
 
 
 def test_copy_puts_the_transcript_on_the_clipboard(open_notebook, jupyter_lab):
-    nb, widget = open_widget(open_notebook)
+    nb, widget = open_widget(open_notebook, scripted=True)
     nb.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=jupyter_lab.origin)
     assert button(widget, "Copy").is_disabled()
     transcript = say_utterances(nb)
@@ -211,12 +216,13 @@ def test_copy_puts_the_transcript_on_the_clipboard(open_notebook, jupyter_lab):
 
 
 def test_clear_empties_every_view_and_the_kernel(open_notebook):
-    nb, widget = open_widget(open_notebook, "w")
+    nb, widget = open_widget(open_notebook, "w", scripted=True)
     nb.run_cell(2)
     views = nb.page.locator(".lt-root")
     assert views.count() == 2
     transcript = say_utterances(nb)
     for i in range(2):
+        views.nth(i).locator(".lt-text").nth(len(UTTERANCES) - 1).wait_for()  # the last result has arrived
         assert final_text(views.nth(i)) == transcript
     button(views.nth(1), "Clear").click()
     nb.kernel.wait_for("w.transcript", lambda t: t == "", timeout=10)
@@ -229,7 +235,7 @@ def test_clear_empties_every_view_and_the_kernel(open_notebook):
 
 
 def test_views_append_utterances_and_a_late_view_gets_the_whole_history(open_notebook):
-    nb, widget = open_widget(open_notebook, "w")
+    nb, widget = open_widget(open_notebook, "w", scripted=True)
     # More results than the kernel syncs (50): a view opened later must ask for the history.
     nb.kernel.execute("for i in range(60):\n    say(f'Sentence number {i}.', 2.0 * i, speech_final=(i % 2 == 1))")
     transcript = nb.kernel.eval("w.transcript")
@@ -261,7 +267,7 @@ def test_views_append_utterances_and_a_late_view_gets_the_whole_history(open_not
 
 
 def test_export_downloads_what_the_kernel_writes(open_notebook, screenshot):
-    nb, widget = open_widget(open_notebook)
+    nb, widget = open_widget(open_notebook, scripted=True)
     say_utterances(nb, speakers=(0, 1, 0))
     for fmt, writer in [("txt", "to_text"), ("srt", "to_srt"), ("vtt", "to_vtt"), ("json", "to_json")]:
         expected = nb.kernel.eval(f"w.{writer}()")
@@ -311,7 +317,7 @@ def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends, screensh
 
 
 def test_the_transcript_follows_new_words_unless_the_reader_scrolled_up(open_notebook):
-    nb, widget = open_widget(open_notebook)
+    nb, widget = open_widget(open_notebook, scripted=True)
     box = widget.locator(".lt-transcript")
     at_bottom = "(box) => box.scrollHeight - box.scrollTop - box.clientHeight < 2"
     nb.kernel.execute("for i in range(40):\n    say(f'Line number {i} of a long session.', 3.0 * i)")

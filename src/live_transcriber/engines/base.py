@@ -1,6 +1,6 @@
 """What every engine provides: open a stream, write container bytes to it, end it.
 
-An engine turns the browser's audio (a container stream such as WebM/Opus, in chunks as
+An engine turns a recording's audio (a container stream such as WebM/Opus, in chunks as
 MediaRecorder produces them) into :mod:`live_transcriber.results` events. Streams do their work
 on their own threads: ``write`` and ``end`` never block the caller (the kernel's main thread),
 and events are delivered through the ``emit`` callback, from the engine's threads.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from typing import Callable
 
+from ..media import BROWSER, Source
 from ..results import Event
 
 EventSink = Callable[[Event], None]
@@ -43,8 +44,11 @@ class Engine(abc.ABC):
     label: str = ""
 
     @abc.abstractmethod
-    def open(self, mime_type: str, emit: EventSink) -> EngineStream:
-        """Start a stream of audio in the container ``mime_type`` (e.g. ``audio/webm;codecs=opus``)."""
+    def open(self, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream:
+        """Start a stream of audio in the container ``mime_type`` (e.g. ``audio/webm;codecs=opus``).
+
+        ``source`` says where the audio comes from, for error messages.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources held across streams."""

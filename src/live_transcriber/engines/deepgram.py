@@ -1,52 +1,48 @@
 """Deepgram's live API as an engine: the browser's container stream goes to Deepgram as is.
 
 Each engine owns a thread running an asyncio loop, so connections stay alive (KeepAlive) while
-the kernel's main thread is busy with other cells. A stream survives dropped connections: it keeps
-the container header and the audio not yet covered by final results (:mod:`._replay`), and a new
-connection replays them, with its times shifted so the transcript stays continuous and words
-already final dropped.
+the kernel's main thread is busy with other cells. A stream survives dropped connections: a new
+connection replays the container header and the audio not yet final, and what the server says is
+translated into events by :mod:`.deepgram_protocol` (times shifted, words already final dropped).
+This module is the I/O half: connecting, sending, waiting, reconnecting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import threading
 import warnings
 import weakref
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Callable
 
-from ..results import (
-    EngineError,
-    Event,
-    Metadata,
-    Result,
-    SpeechStarted,
-    Status,
-    StreamClosed,
-    UtteranceEnd,
-    Word,
-    join_words,
-)
+from ..media import BROWSER, Source
+from ..results import EngineError, EngineStatus, Event, StreamClosed
 from ..settings import MissingKeyError, find_api_key, setting
-from ._replay import ReplayBuffer
 from .base import Engine, EngineStream, EventSink
+from .deepgram_protocol import DeepgramProtocol, ServerMessage
 
-# The SDK's async client is built on websockets' legacy API, which warns on import (some modules
-# load lazily, on first use of client.listen.v1): users cannot act on these, so keep them quiet.
+# The SDK's async client is built on websockets' legacy API, which warns on import: users cannot
+# act on these, so keep them quiet. The client module would otherwise load lazily, on the first
+# connection, outside this filter.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from deepgram import AsyncDeepgramClient, DeepgramClientEnvironment
-    from deepgram.core.api_error import ApiError
-    from deepgram.core.events import EventType
-    from deepgram.listen.v1 import client as _listen_client  # noqa: F401 - imported for its warnings
+    from deepgram.core import ApiError, EventType
+    from deepgram.listen.v1.socket_client import AsyncV1SocketClient
     from websockets.exceptions import ConnectionClosed, ConnectionClosedError, WebSocketException
+
+    importlib.import_module("deepgram.listen.v1.client")
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_URL = "wss://api.deepgram.com"
 # A replay of minutes of audio is sent in pieces of this size rather than one huge frame.
 _MAX_MESSAGE = 64 * 1024
+
+_Connect = Callable[[], AbstractAsyncContextManager[AsyncV1SocketClient]]
 
 
 def _environment(base_url: str) -> DeepgramClientEnvironment:
@@ -79,6 +75,9 @@ class DeepgramEngine(Engine):
     #: First delay before reconnecting; it doubles per failed attempt, up to ``max_reconnect_delay``.
     reconnect_delay: float = 0.5
     max_reconnect_delay: float = 8.0
+    #: Whether a stream ends with Finalize before CloseStream. Set to False by the engine once the
+    #: server answers Finalize with an error (WhisperLiveKit does): CloseStream alone also flushes.
+    finalize_supported: bool = True
 
     def __init__(
         self,
@@ -132,8 +131,8 @@ class DeepgramEngine(Engine):
     def __repr__(self) -> str:
         return f"DeepgramEngine(model={self.model!r}, base_url={self.base_url!r})"
 
-    def open(self, mime_type: str, emit: EventSink) -> EngineStream:
-        stream = _DeepgramStream(self, mime_type, emit, self._event_loop())
+    def open(self, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream:
+        stream = _DeepgramStream(self, mime_type, emit, self._event_loop(), connect=self._connect, scrub=self._scrub)
         self._streams.add(stream)
         return stream
 
@@ -149,6 +148,9 @@ class DeepgramEngine(Engine):
             loop.call_soon_threadsafe(loop.stop)
             thread.join(self.close_timeout)
             loop.close()
+
+    def _connect(self) -> AbstractAsyncContextManager[AsyncV1SocketClient]:
+        return self._client.listen.v1.connect(**self._options)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -174,26 +176,38 @@ class _Fatal(Exception):
 
 
 class _DeepgramStream(EngineStream):
-    """One recording, over as many Deepgram connections as it takes."""
+    """One recording, over as many Deepgram connections as it takes.
+
+    ``engine`` gives the tuning (timeouts, reconnect bounds, labels); ``connect`` opens one SDK
+    connection; ``scrub`` removes the API key from text that may be shown.
+    """
 
     def __init__(
-        self, engine: DeepgramEngine, mime_type: str, emit: EventSink, loop: asyncio.AbstractEventLoop
+        self,
+        engine: DeepgramEngine,
+        mime_type: str,
+        emit: EventSink,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        connect: _Connect,
+        scrub: Callable[[str], str],
     ) -> None:
         self._engine = engine
+        self._connect = connect
+        self._scrub = scrub
         self._mime_type = mime_type
         self._sink = emit
         self._loop = loop
         self._closed = threading.Event()
         # The fields below belong to the engine's loop thread.
-        self._replay = ReplayBuffer(mime_type)
+        self._protocol = DeepgramProtocol(mime_type, scrub)
         self._wake = asyncio.Event()
         self._ending = False
         self._done = False
-        self._safe = 0.0  # recording time before which all audio is transcribed (final)
-        self._last_final_word_end = float("-inf")
+        self._connection = 0  # which connection messages are for: a late one from an old one is dropped
         self._finalized = asyncio.Event()
-        self._metadata = asyncio.Event()
-        self._progress = False  # a connection delivered results: its failure starts a new count
+        self._flushed = asyncio.Event()
+        self._finalize_refused = asyncio.Event()
         self._connected_once = False
         self._task: asyncio.Task[None] | None = None
         self._call(self._start)
@@ -237,7 +251,7 @@ class _DeepgramStream(EngineStream):
 
     def _on_data(self, data: bytes) -> None:
         if not self._done and data:
-            self._replay.feed(data)
+            self._protocol.feed(data)
             self._wake.set()
 
     def _on_end(self) -> None:
@@ -265,11 +279,13 @@ class _DeepgramStream(EngineStream):
         engine = self._engine
         failures = 0
         while True:
+            safe = self._protocol.safe
             try:
-                await self._connection()
+                await self._connect_once()
                 return
             except _Retry as exc:
-                failures = 1 if self._progress else failures + 1
+                # A connection that made words final shortened the replay: count afresh after it.
+                failures = 1 if self._protocol.safe > safe else failures + 1
                 reason = str(exc)
             if failures > engine.reconnect_attempts:
                 if self._connected_once:
@@ -280,17 +296,15 @@ class _DeepgramStream(EngineStream):
                 raise _Fatal(f"Could not connect to Deepgram at {engine.base_url}: {reason}.")
             delay = min(engine.reconnect_delay * 2 ** (failures - 1), engine.max_reconnect_delay)
             phase = "reconnecting" if self._connected_once else "connecting"
-            self._emit(Status(phase, f"{reason}; attempt {failures} of {engine.reconnect_attempts} in {delay:.1f} s"))
+            self._emit(EngineStatus(phase, f"attempt {failures} of {engine.reconnect_attempts}"))
             log.info("Deepgram %s: %s (attempt %d in %.1f s)", phase, reason, failures, delay)
             await asyncio.sleep(delay)
 
-    async def _connection(self) -> None:
-        """One connection: replay, stream, and if ending, finalize. Raises _Retry or _Fatal."""
-        engine = self._engine
-        self._progress = False
-        log.debug("Connecting to %s/v1/listen", engine.base_url)
+    async def _connect_once(self) -> None:
+        """One connection: replay, stream, and if ending, flush. Raises _Retry or _Fatal."""
+        log.debug("Connecting to %s/v1/listen", self._engine.base_url)
         try:
-            async with engine._client.listen.v1.connect(**engine._options) as conn:
+            async with self._connect() as conn:
                 await self._converse(conn)
         except ApiError as exc:
             status = exc.status_code
@@ -306,26 +320,27 @@ class _DeepgramStream(EngineStream):
         except (OSError, asyncio.TimeoutError, WebSocketException) as exc:
             raise _Retry(self._describe(exc)) from None
 
-    async def _converse(self, conn: Any) -> None:
+    async def _converse(self, conn: AsyncV1SocketClient) -> None:
         engine = self._engine
-        shift, replay = self._replay.replay(self._safe)
+        replay = self._protocol.connect()
+        self._connection += 1
+        connection = self._connection
         errors: list[BaseException] = []
-        self._finalized.clear()
-        self._metadata.clear()
-        conn.on(EventType.MESSAGE, lambda message: self._on_message(message, shift))
+        for event in (self._finalized, self._flushed, self._finalize_refused):
+            event.clear()
+        conn.on(EventType.MESSAGE, lambda message: self._on_message(message, connection))
         conn.on(EventType.ERROR, errors.append)
         listener = asyncio.create_task(conn.start_listening())
         self._connected_once = True
-        self._emit(Status("connected", engine.label))
-        log.debug("Connected; replaying %d bytes from %.2f s", len(replay), shift)
+        self._emit(EngineStatus("ready"))
+        log.debug("Connected; replaying %d bytes from %.2f s", len(replay), self._protocol.shift)
         try:
-            sent = self._replay.end
             await self._send(conn, replay)
             last_sent = asyncio.get_running_loop().time()
             while not listener.done():
                 self._wake.clear()
-                if self._replay.end > sent:
-                    data, sent = self._replay.since(sent), self._replay.end
+                data = self._protocol.audio_to_send()
+                if data:
                     await self._send(conn, data)
                     last_sent = asyncio.get_running_loop().time()
                     continue
@@ -348,20 +363,32 @@ class _DeepgramStream(EngineStream):
         await asyncio.wait([listener], timeout=engine.close_timeout)
         raise self._failure(errors)
 
-    async def _send(self, conn: Any, data: bytes) -> None:
+    async def _send(self, conn: AsyncV1SocketClient, data: bytes) -> None:
         for i in range(0, len(data), _MAX_MESSAGE):
             await conn.send_media(data[i : i + _MAX_MESSAGE])
 
-    async def _finish(self, conn: Any, listener: asyncio.Task[None], errors: list[BaseException]) -> bool:
+    async def _finish(
+        self, conn: AsyncV1SocketClient, listener: asyncio.Task[None], errors: list[BaseException]
+    ) -> bool:
         """Finalize, then CloseStream; True once the last words are in, False if the connection broke."""
         engine = self._engine
-        await conn.send_finalize()
-        await _first(listener, self._finalized.wait(), timeout=engine.finalize_timeout)
-        if listener.done() and not self._finalized.is_set():
-            return False
+        if engine.finalize_supported:
+            self._protocol.finalize_sent()
+            await conn.send_finalize()
+            await _first(
+                listener, self._finalized.wait(), self._finalize_refused.wait(), timeout=engine.finalize_timeout
+            )
+            if self._finalize_refused.is_set():
+                # CloseStream flushes too; if the server closed the connection along with its
+                # refusal, the next connection replays what is not final and sends only CloseStream.
+                engine.finalize_supported = False
+                if listener.done():
+                    return False
+            elif listener.done() and not self._finalized.is_set():
+                return False
         await conn.send_close_stream()
         await _first(listener, timeout=engine.close_timeout)
-        if self._finalized.is_set() or self._metadata.is_set():
+        if self._finalized.is_set() or self._flushed.is_set():
             return True
         if not listener.done():
             message = "Deepgram did not confirm the end of the stream; the last words may be missing."
@@ -374,7 +401,7 @@ class _DeepgramStream(EngineStream):
         """What ended a connection that should have gone on."""
         closed = next((e for e in errors if isinstance(e, ConnectionClosedError)), None)
         if closed is not None and closed.rcvd is not None:
-            code, reason = closed.rcvd.code, self._engine._scrub(closed.rcvd.reason)
+            code, reason = closed.rcvd.code, self._scrub(closed.rcvd.reason)
             if code == 1008:
                 return _Fatal(
                     f"Deepgram could not decode the audio ({self._mime_type}): the format was not understood "
@@ -393,75 +420,26 @@ class _DeepgramStream(EngineStream):
         if isinstance(exc, asyncio.TimeoutError):
             return "timed out"
         if isinstance(exc, OSError):
-            return self._engine._scrub(exc.strerror or type(exc).__name__)
+            return self._scrub(exc.strerror or type(exc).__name__)
         return f"the websocket handshake failed ({type(exc).__name__})"
 
-    # --- messages from Deepgram -----------------------------------------------------------
-
-    def _on_message(self, message: Any, shift: float) -> None:
+    def _on_message(self, message: ServerMessage | None, connection: int) -> None:
+        if connection != self._connection:
+            return  # an earlier connection's last words: its times are not the current shift's
         # An exception here would stop the SDK's listener: never let one out.
         try:
-            kind = getattr(message, "type", None)
-            if kind == "Results":
-                self._progress = True
-                self._on_results(message, shift)
-            elif kind == "UtteranceEnd":
-                self._emit(UtteranceEnd(last_word_end=message.last_word_end + shift))
-            elif kind == "SpeechStarted":
-                self._emit(SpeechStarted(timestamp=message.timestamp + shift))
-            elif kind == "Metadata":
-                details = {"request_id": message.request_id, "channels": message.channels, "created": message.created}
-                self._emit(Metadata(duration=shift + (message.duration or 0.0), details=details))
-                self._metadata.set()
-            elif kind == "Error":
-                text = self._engine._scrub(message.description or message.message or "no details")
-                self._emit(EngineError(f"Deepgram reported an error: {text}", fatal=False))
-            else:
-                log.debug("Skipping a Deepgram message of unknown type %r", kind)
+            reply = self._protocol.receive(message)
         except Exception:
             log.exception("Could not handle a Deepgram message")
-
-    def _on_results(self, message: Any, shift: float) -> None:
-        alternatives = message.channel.alternatives if message.channel else None
-        alternative = alternatives[0] if alternatives else None
-        raw_words = (alternative.words or []) if alternative else []
-        words = []
-        for w in raw_words:
-            word = Word(
-                word=w.word,
-                start=w.start + shift,
-                end=w.end + shift,
-                confidence=w.confidence,
-                punctuated_word=w.punctuated_word,
-                speaker=w.speaker,
-            )
-            # A replayed connection hears again audio that is already final: skip those words.
-            if (word.start + word.end) / 2 >= self._last_final_word_end:
-                words.append(word)
-        if len(words) == len(raw_words) and alternative is not None:
-            text = alternative.transcript or ""
-        else:
-            text = join_words(words)
-        start = (message.start or 0.0) + shift
-        end = start + (message.duration or 0.0)
-        if message.is_final:
-            if words:
-                self._last_final_word_end = words[-1].end
-            self._safe = max(self._safe, raw_words[-1].end + shift if raw_words else end)
-            self._replay.trim(self._safe)
-        self._emit(
-            Result(
-                text=text,
-                start=start,
-                end=end,
-                words=tuple(words),
-                is_final=bool(message.is_final),
-                speech_final=bool(message.speech_final),
-                from_finalize=bool(message.from_finalize),
-            )
-        )
-        if message.from_finalize:
+            return
+        for event in reply.events:
+            self._emit(event)
+        if reply.finalized:
             self._finalized.set()
+        if reply.flushed:
+            self._flushed.set()
+        if reply.finalize_refused:
+            self._finalize_refused.set()
 
 
 async def _first(task: asyncio.Task[None], *others: Any, timeout: float) -> None:

@@ -1,6 +1,6 @@
 """The offline engine: faster-whisper on the kernel's CPU, no network, no key.
 
-The browser's container stream is decoded as it arrives (:mod:`live_transcriber.decode`), and a
+The browser's container stream is decoded as it arrives (:mod:`live_transcriber.media.decode`), and a
 recognition thread runs Whisper over a sliding window whenever enough new audio came in; the
 :mod:`live_transcriber.streaming` policy decides what is interim and what is final. When the
 thread falls behind, the audio that piled up is simply part of the next, larger step.
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..decode import DecodeError, StreamDecoder
-from ..results import EngineError, Event, Status, StreamClosed, Word
+from ..media import BROWSER, DecodeError, Source, StreamDecoder
+from ..results import EngineError, EngineStatus, Event, StreamClosed, Word
 from ..streaming import PolicyOptions, StreamingPolicy, normalize
 from .base import Engine, EngineStream, EventSink
 
@@ -92,8 +92,8 @@ class LocalEngine(Engine):
     def __repr__(self) -> str:
         return f"LocalEngine(model={self.model!r}, device={self.device!r}, compute_type={self.compute_type!r})"
 
-    def open(self, mime_type: str, emit: EventSink) -> EngineStream:
-        return LocalStream(self, mime_type, emit)
+    def open(self, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream:
+        return LocalStream(self, mime_type, emit, source)
 
     def load(self) -> Any:
         return load_model(self.model, self.device, self.compute_type, self.cpu_threads)
@@ -124,7 +124,7 @@ class LocalEngine(Engine):
 class LocalStream(EngineStream):
     """Decoder thread → audio window → recognition thread → events."""
 
-    def __init__(self, engine: LocalEngine, mime_type: str, emit: EventSink) -> None:
+    def __init__(self, engine: LocalEngine, mime_type: str, emit: EventSink, source: Source = BROWSER) -> None:
         self._engine = engine
         self._emit = emit
         self._policy = StreamingPolicy(engine.policy)
@@ -133,7 +133,7 @@ class LocalStream(EngineStream):
         self._ended = False
         self._aborted = False
         self._closed = threading.Event()
-        self._decoder = StreamDecoder(mime_type, self._on_audio, sample_rate=engine.policy.sample_rate, on_error=self._on_decode_error)
+        self._decoder = StreamDecoder(mime_type, self._on_audio, sample_rate=engine.policy.sample_rate, on_error=self._on_decode_error, source=source)
         self._thread = threading.Thread(target=self._run, name="live-transcriber-local", daemon=True)
         self._thread.start()
 
@@ -181,14 +181,14 @@ class LocalStream(EngineStream):
     def _load(self) -> Any:
         engine = self._engine
         if not is_loaded(engine.model, engine.device, engine.compute_type, engine.cpu_threads):
-            self._emit(Status("loading model", engine.model))
+            self._emit(EngineStatus("loading model", engine.model))
         try:
             model = engine.load()
         except RuntimeError as exc:
             self._emit(EngineError(str(exc), fatal=True))
             self._decoder.abort()
             return None
-        self._emit(Status("ready"))
+        self._emit(EngineStatus("ready"))
         return model
 
     def _recognise(self, model: Any) -> None:

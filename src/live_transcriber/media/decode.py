@@ -1,4 +1,4 @@
-"""Incremental decoding of the browser's MediaRecorder stream into 16 kHz mono float32.
+"""Incremental decoding of a container stream (the browser's recording, a file) into 16 kHz mono float32.
 
 The browser sends 250 ms pieces of one container stream (WebM/Opus from Chrome, Ogg/Opus
 from Firefox, fragmented MP4/AAC from Safari). :class:`StreamDecoder` feeds them to a single
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -20,32 +19,11 @@ import av
 import av.error
 import numpy as np
 
-__all__ = ["DecodeError", "StreamDecoder", "container_format"]
+from .formats import BROWSER, DecodeError, Source, container_format
+
+__all__ = ["DecodeError", "StreamDecoder"]
 
 log = logging.getLogger(__name__)
-
-# PyAV demuxer names; FFmpeg resolves "webm" and "mp4" to its matroska and mov demuxers.
-_FORMATS = {
-    "audio/webm": "webm",
-    "audio/matroska": "matroska",
-    "audio/x-matroska": "matroska",
-    "audio/ogg": "ogg",
-    "audio/opus": "ogg",
-    "audio/mp4": "mp4",
-    "audio/m4a": "mp4",
-    "audio/x-m4a": "mp4",
-    "audio/aac": "aac",
-    "audio/mpeg": "mp3",
-    "audio/mp3": "mp3",
-    "audio/flac": "flac",
-    "audio/x-flac": "flac",
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/wave": "wav",
-    "audio/vnd.wave": "wav",
-}
-
-_MIME_RE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 # FFmpeg's defaults (5 MB, 5 s) make avformat_find_stream_info wait for seconds of a live
 # stream; the browser's containers declare their codec parameters in the header, so the
@@ -60,32 +38,6 @@ _INDEX_MAY_FOLLOW = {"mov", "mp4"}
 # close() waits this long for the decoder to drain a backlog (or a whole-buffer MP4 decode).
 _CLOSE_TIMEOUT = 300.0
 _ABORT_TIMEOUT = 5.0
-
-
-class DecodeError(Exception):
-    """The browser's audio stream could not be decoded; the message says why and what to do."""
-
-
-def container_format(mime_type: str) -> str | None:
-    """Map a MediaRecorder MIME type to a PyAV demuxer name; ``None`` lets FFmpeg probe.
-
-    Raises :class:`DecodeError` for non-audio or malformed types.
-    """
-    if not isinstance(mime_type, str):
-        raise DecodeError(f"Expected an audio MIME type string, got {mime_type!r}.")
-    base = mime_type.split(";", 1)[0].strip().lower()
-    if not base:
-        return None
-    if not _MIME_RE.fullmatch(base):
-        raise DecodeError(
-            f"{mime_type!r} is not a MIME type; expected e.g. 'audio/webm;codecs=opus'."
-        )
-    if not base.startswith("audio/"):
-        raise DecodeError(
-            f"{mime_type!r} is not an audio MIME type; the recorder must send audio "
-            "(e.g. 'audio/webm;codecs=opus', 'audio/ogg;codecs=opus' or 'audio/mp4')."
-        )
-    return _FORMATS.get(base)
 
 
 class _CallbackError(Exception):
@@ -207,8 +159,10 @@ class StreamDecoder:
         sample_rate: int = 16000,
         *,
         on_error: Callable[[DecodeError], None] | None = None,
+        source: Source = BROWSER,
     ) -> None:
         self._format = container_format(mime_type)
+        self._source = source
         self._mime_type = mime_type.strip() or "audio"
         self._on_audio = on_audio
         self._on_error = on_error
@@ -249,7 +203,7 @@ class StreamDecoder:
             self._abort()
             self._fail(
                 DecodeError(
-                    f"Decoding the {self._mime_type} stream did not finish within "
+                    f"Decoding {self._source.name} ({self._mime_type}) did not finish within "
                     f"{_CLOSE_TIMEOUT:.0f} s of close(); the rest of the audio was dropped."
                 )
             )
@@ -298,9 +252,8 @@ class StreamDecoder:
         ) as container:
             if not container.streams.audio:
                 raise DecodeError(
-                    f"Could not decode the {self._mime_type} stream: it contains no audio track "
-                    f"(FFmpeg read it as {container.format.name}). "
-                    "Check that the recorder sends audio."
+                    f"Could not decode {self._source.name} ({self._mime_type}): it contains no audio track "
+                    f"(FFmpeg read it as {container.format.name})."
                 )
             self._index_may_follow = not _INDEX_MAY_FOLLOW.isdisjoint(
                 container.format.name.split(",")
@@ -343,7 +296,7 @@ class StreamDecoder:
             return exc
         if isinstance(exc, _CallbackError):
             error = DecodeError(
-                f"Decoding the {self._mime_type} stream stopped: on_audio raised {exc.args[0]!r}."
+                f"Decoding {self._source.name} ({self._mime_type}) stopped: on_audio raised {exc.args[0]!r}."
             )
             error.__cause__ = exc.__cause__
             return error
@@ -351,12 +304,7 @@ class StreamDecoder:
             reason = "the data ended before a complete header or packet was found"
         else:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        expected = self._mime_type.split(";", 1)[0].strip()
-        error = DecodeError(
-            f"Could not decode the {self._mime_type} stream: {reason}. The browser sent data "
-            f"that is not valid {expected}; check that the recorder's mimeType matches the data "
-            "it sends."
-        )
+        error = DecodeError(f"Could not decode {self._source.name} ({self._mime_type}): {reason}; {self._source.advice}.")
         error.__cause__ = exc
         return error
 

@@ -1,12 +1,12 @@
 import pytest
 
-from live_transcriber.session import Audio, ClientError, Command, EndStream, Phase, Problem, Session, StartStream
+from live_transcriber.protocol import MAX_SKIP, Audio, BrowserProtocol, ClientError, Command, EndRecording, Problem, StartRecording
 
-START = {"type": "start", "stream": "s1", "mime_type": "audio/webm;codecs=opus"}
+START = {"type": "start", "recording": "s1", "mime_type": "audio/webm;codecs=opus"}
 
 
 def chunk(seq, stream="s1"):
-    return {"type": "chunk", "stream": stream, "seq": seq}
+    return {"type": "chunk", "recording": stream, "seq": seq}
 
 
 def audio(actions):
@@ -19,8 +19,8 @@ def problems(actions):
 
 @pytest.fixture
 def session():
-    s = Session(max_reorder=4)
-    assert s.handle(START) == [StartStream("audio/webm;codecs=opus")]
+    s = BrowserProtocol(max_reorder=4)
+    assert s.handle(START) == [StartRecording("audio/webm;codecs=opus")]
     return s
 
 
@@ -52,7 +52,7 @@ def test_a_gap_is_reported_once_too_many_chunks_wait(session):
         out += session.handle(chunk(seq), [bytes([seq])])
     assert audio(out) == [0, 2, 3, 4, 5, 6]
     assert problems(out) == ["Audio chunks 1 never arrived; about 0.25 s of audio is missing."]
-    assert session.counters.lost == [1]
+    assert session.counters.lost == 1
     # The lost chunk arriving late is a duplicate now, not a reordering.
     assert session.handle(chunk(1), [b"1"]) == []
 
@@ -60,20 +60,20 @@ def test_a_gap_is_reported_once_too_many_chunks_wait(session):
 def test_stop_delivers_waiting_chunks_and_reports_gaps_including_the_tail(session):
     session.handle(chunk(0), [b"0"])
     session.handle(chunk(2), [b"2"])
-    out = session.handle({"type": "stop", "stream": "s1", "chunks": 6})
+    out = session.handle({"type": "stop", "recording": "s1", "chunks": 6})
     assert audio(out) == [2]
     assert problems(out) == [
         "Audio chunks 1 never arrived; about 0.25 s of audio is missing.",
         "Audio chunks 3–5 never arrived; about 0.75 s of audio is missing.",
     ]
-    assert out[-1] == EndStream()
-    assert session.phase is Phase.IDLE
+    assert out[-1] == EndRecording()
+    assert not session.open
 
 
 def test_stop_without_count_ends_cleanly(session):
     session.handle(chunk(0), [b"0"])
-    assert session.handle({"type": "stop", "stream": "s1"}) == [EndStream()]
-    assert session.handle({"type": "stop", "stream": "s1"}) == []
+    assert session.handle({"type": "stop", "recording": "s1"}) == [EndRecording()]
+    assert session.handle({"type": "stop", "recording": "s1"}) == []
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_stop_without_count_ends_cleanly(session):
     ],
 )
 def test_bad_messages_become_problems_and_change_nothing(msg, buffers, expected):
-    s = Session(max_chunk_bytes=100)
+    s = BrowserProtocol(max_chunk_bytes=100)
     s.handle(START)
     out = s.handle(msg, buffers)
     assert len(out) == 1 and isinstance(out[0], Problem) and not out[0].fatal
@@ -101,35 +101,85 @@ def test_bad_messages_become_problems_and_change_nothing(msg, buffers, expected)
 
 
 def test_audio_outside_a_recording_or_from_an_old_stream_is_ignored():
-    s = Session()
+    s = BrowserProtocol()
     assert "no recording was open" in problems(s.handle(chunk(0), [b"x"]))[0]
     s.handle(START)
     assert "already ended" in problems(s.handle(chunk(0, stream="old"), [b"x"]))[0]
 
 
 def test_start_needs_an_audio_type():
-    out = Session().handle({"type": "start", "mime_type": "text/html"})
+    out = BrowserProtocol().handle({"type": "start", "mime_type": "text/html"})
     assert len(out) == 1 and out[0].fatal and "no audio format" in out[0].message
 
 
 def test_a_second_start_closes_the_first_recording(session):
     session.handle(chunk(0), [b"0"])
-    out = session.handle({**START, "stream": "s2"})
-    assert out[:2] == [EndStream(), StartStream("audio/webm;codecs=opus")]
+    out = session.handle({**START, "recording": "s2"})
+    assert out[:2] == [EndRecording(), StartRecording("audio/webm;codecs=opus")]
     assert "previous one was closed" in problems(out)[0]
     assert session.handle(chunk(0, stream="s2"), [b"new"]) == [Audio(b"new", 0)]
 
 
 def test_client_errors_are_passed_on():
-    out = Session().handle({"type": "client_error", "kind": "permission", "message": "Microphone blocked"})
+    out = BrowserProtocol().handle({"type": "client_error", "kind": "permission", "message": "Microphone blocked"})
     assert out == [ClientError("permission", "Microphone blocked")]
 
 
 def test_control_messages_become_commands():
-    s = Session()
+    s = BrowserProtocol()
     assert s.handle({"type": "export", "format": "srt"}) == [Command("export", {"format": "srt"})]
     assert s.handle({"type": "clear"}) == [Command("clear")]
     assert s.handle({"type": "pause"}) == []  # nothing to pause
     s.handle(START)
     assert s.handle({"type": "pause"}) == [Command("pause")]
     assert s.handle({"type": "resume"}) == [Command("resume")]
+
+
+# --- hostile input: every cost is bounded ---------------------------------------------------------
+
+
+@pytest.mark.timeout(5)
+def test_a_huge_chunk_count_in_stop_neither_hangs_nor_allocates(session):
+    session.handle(chunk(0), [b"0"])
+    out = session.handle({"type": "stop", "recording": "s1", "chunks": 10**18})
+    assert "invalid chunk count" in problems(out)[0]
+    assert out[-1] == EndRecording() and not session.open
+
+
+@pytest.mark.timeout(5)
+def test_a_sequence_number_far_ahead_is_refused_and_cannot_stall_a_later_stop(session):
+    out = session.handle(chunk(2**31), [b"x"])
+    assert "chunks ahead" in problems(out)[0]
+    session.handle(chunk(MAX_SKIP), [b"far"])  # still allowed: a real, if large, gap
+    out = session.handle({"type": "stop", "recording": "s1"})
+    assert audio(out) == [MAX_SKIP]
+    assert problems(out) == [f"Audio chunks 0–{MAX_SKIP - 1} never arrived; about {MAX_SKIP * 0.25:.2f} s of audio is missing."]
+    assert session.counters.lost == MAX_SKIP
+
+
+@pytest.mark.timeout(5)
+def test_gaps_cost_nothing_per_missing_number():
+    s = BrowserProtocol(max_reorder=2)
+    s.handle(START)
+    out = []
+    for seq in (MAX_SKIP - 2, MAX_SKIP - 1, MAX_SKIP):
+        out += s.handle(chunk(seq), [b"x"])
+    assert audio(out) == [MAX_SKIP - 2, MAX_SKIP - 1, MAX_SKIP]
+    assert len(problems(out)) == 1
+
+
+def test_text_from_the_page_is_bounded_and_always_encodable():
+    out = BrowserProtocol().handle({"type": "client_error", "kind": "\ud800" * 100, "message": "bad \udfff mic" + "x" * 5000})
+    error = out[0]
+    assert isinstance(error, ClientError)
+    error.message.encode("utf-8")  # a lone surrogate would make the reply to the browser fail
+    error.kind.encode("utf-8")
+    assert error.message.startswith("bad ? mic") and len(error.message) <= 1000 and len(error.kind) <= 40
+
+
+def test_after_close_the_pages_late_messages_for_that_recording_are_ignored_quietly(session):
+    session.handle(chunk(0), [b"0"])
+    assert session.close()[-1] == EndRecording()
+    assert session.handle(chunk(1), [b"1"]) == []
+    assert session.handle({"type": "stop", "recording": "s1", "chunks": 2}) == []
+    assert "no recording was open" in problems(session.handle(chunk(0, stream="other"), [b"x"]))[0]

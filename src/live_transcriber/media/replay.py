@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import struct
 
+from .formats import container_family
+
 # Matroska/WebM element IDs (with their length marker bits, as written in the file).
 _EBML = 0x1A45DFA3
 _SEGMENT = 0x18538067
@@ -37,14 +39,11 @@ class ReplayBuffer:
     """
 
     def __init__(self, mime_type: str) -> None:
-        kind = mime_type.split(";")[0].strip().lower()
         self._parse = {
-            "audio/webm": self._parse_webm,
-            "video/webm": self._parse_webm,
-            "audio/ogg": self._parse_ogg,
-            "audio/mp4": self._parse_mp4,
-            "video/mp4": self._parse_mp4,
-        }.get(kind)
+            "webm": self._parse_webm,
+            "ogg": self._parse_ogg,
+            "mp4": self._parse_mp4,
+        }.get(container_family(mime_type) or "")
         self._data = bytearray()
         self._base = 0  # stream offset of self._data[0]
         self._pos = 0  # stream offset where parsing resumes

@@ -1,24 +1,37 @@
-"""A local stand-in for Deepgram's live transcription API (``/v1/listen``), for tests and benchmarks.
+"""A local stand-in for Deepgram's live transcription API (``/v1/listen``): test notebooks without a key.
+
+::
+
+    from live_transcriber.testing.deepgram_server import DeepgramServer, Fault, paced_script
+
+    with DeepgramServer("test-key", paced_script("hello from the test server")) as server:
+        server.faults.append(Fault.drop(after=1.0))  # the first connection drops after 1 s of audio
+        w = LiveTranscriber(engine="deepgram", api_key="test-key", base_url=server.base_url)
+        ...  # record or feed a file: the words come back, across the reconnection
+        server.connections[-1].controls  # ["Finalize", "CloseStream"]
+
+or from a shell (then ``DEEPGRAM_BASE_URL=ws://127.0.0.1:8765 DEEPGRAM_API_KEY=test``)::
+
+    python -m live_transcriber.testing.deepgram_server --port 8765 --key test
 
 It speaks the documented protocol: ``Authorization: Token <key>`` checked at the handshake (HTTP 401
-otherwise), containerised audio (WebM, Ogg, MP4; raw PCM is not supported) decoded incrementally with
-PyAV as it arrives (a stream that does not start with a container header cannot be decoded: close
-1008, DATA-0000), the
-KeepAlive / Finalize / CloseStream text frames, close 1011 (NET-0001) after ``timeout`` seconds
-without audio or a text frame, and ``Results`` / ``UtteranceEnd`` / ``SpeechStarted`` / ``Metadata``
-messages in Deepgram's JSON shape.
+otherwise), containerised audio (WebM, Ogg, MP4; raw PCM is not supported) decoded incrementally
+with PyAV as it arrives (a stream that does not start with a container header cannot be decoded:
+close 1008, DATA-0000), the KeepAlive / Finalize / CloseStream text frames, close 1011 (NET-0001)
+after ``timeout`` seconds without audio or a text frame, and ``Results`` / ``UtteranceEnd`` /
+``SpeechStarted`` / ``Metadata`` messages in Deepgram's JSON shape, driven by the same query
+parameters (``interim_results``, ``endpointing``, ``utterance_end_ms``, ``vad_events``, …).
 
 It cannot recognise speech, so words come from a *script*: ``(word, start, end)`` in the timeline of
-the original recording. The decoded frames' container timestamps tell the server which part of the
-recording it has heard; a word partly heard shows in an interim result, a word wholly heard becomes
-final (``speech_final`` at a pause in the script). Word times are relative to the first audio of
-the connection, as with Deepgram, so a connection that resumes mid-recording (header + later
-clusters) reports connection-relative times.
+the recording. The decoded frames' container timestamps tell the server which part of the recording
+it has heard; a word partly heard shows in an interim result, a word wholly heard becomes final
+(``speech_final`` at a pause in the script). Word times are relative to the first audio of the
+connection, as with Deepgram, so a connection that resumes mid-recording (header + later clusters)
+reports connection-relative times.
 
-Faults for the next connections are queued in :attr:`DeepgramServer.faults`; every connection is
-logged in :attr:`DeepgramServer.connections` (query parameters, control frames, audio heard, close).
-
-Run it alone: ``python tests/deepgram_server.py --port 8765 --key test [--script words.json]``.
+Faults for the next connections (one per connection, in order) are queued in
+:attr:`DeepgramServer.faults`; every connection is logged in :attr:`DeepgramServer.connections`
+(query parameters, control frames, audio heard, messages sent, close).
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import av
@@ -43,8 +56,10 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+#: One word of a script: ``(word, start, end)``, in seconds from the start of the recording.
 ScriptWord = tuple[str, float, float]
 PAUSE = 0.1  # seconds between two script words that make a sentence boundary
+FaultKind = Literal["reject", "drop", "close", "slow", "unknown", "error", "refuse"]
 
 NET_0001 = "NET-0001: Deepgram did not receive audio data or a text message within the timeout window."
 DATA_0000 = (
@@ -57,12 +72,13 @@ DATA_0000 = (
 class Fault:
     """What the server does to one connection. Build with the class methods."""
 
-    kind: str
+    kind: FaultKind
     after: float = 0.0  # seconds of audio heard on the connection before acting
     on: str | None = None  # act on receiving this control message (e.g. "Finalize") instead
     status: int = 401
-    code: int = 1011
-    reason: str = ""
+    code: int | None = 1011  # close code (None: no close)
+    reason: str = ""  # close reason
+    description: str = ""  # text of an Error message
     delay: float = 0.0
 
     @classmethod
@@ -101,6 +117,27 @@ class Fault:
         """Send a Deepgram ``Error`` message after ``after`` s of audio, then carry on."""
         return cls("error", after=after)
 
+    @classmethod
+    def refuse(
+        cls,
+        control: str = "Finalize",
+        *,
+        description: str | None = None,
+        code: int | None = 4400,
+        reason: str | None = None,
+    ) -> Fault:
+        """Answer every ``control`` message (e.g. "Finalize") with an ``Error`` instead of acting on
+        it, then close with ``code`` (None: carry on, the message ignored). WhisperLiveKit 0.2.26
+        does this with Finalize: ``Fault.refuse("Finalize", description=<its text>,
+        reason="Finalize is unsupported")``."""
+        return cls(
+            "refuse",
+            on=control,
+            description=description or f"{control} is not supported by this server.",
+            code=code,
+            reason=f"{control} is unsupported" if reason is None else reason,
+        )
+
 
 @dataclass
 class ConnectionLog:
@@ -115,12 +152,13 @@ class ConnectionLog:
     first_pts: float | None = None  # recording time of the first audio decoded
     end_pts: float | None = None  # recording time just past the last audio decoded
     decoded_seconds: float = 0.0
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    close_code: int | None = None
+    sent: list[dict[str, Any]] = field(default_factory=list)  # the messages sent, as JSON objects
+    close_code: int | None = None  # set once the websocket has closed
     close_reason: str = ""
-    closed: bool = False
+    closed: bool = False  # the server answers nothing more (set as a closing fault acts, or at the close)
 
     def param(self, name: str) -> str | None:
+        """The last value of query parameter ``name``, or None."""
         values = self.params.get(name)
         return values[-1] if values else None
 
@@ -264,7 +302,11 @@ class _Session:
             kind = "?"
         self.log.controls.append(kind)
         if self.fault is not None and self.fault.on == kind:
-            self._apply_fault(now=True)
+            await self._drain()  # the audio before the control message is heard first, as in order
+            if self.fault.kind == "refuse":
+                await self._refuse(self.fault)
+            else:
+                self._apply_fault(now=True)
             return
         if kind == "Finalize":
             await self._drain()
@@ -277,6 +319,13 @@ class _Session:
             self.send(self._metadata())
             await self.outbox.join()
             await self.ws.close(1000, "")
+
+    async def _refuse(self, fault: Fault) -> None:
+        self.send({"type": "Error", "description": fault.description, "request_id": self.request_id})
+        if fault.code is not None:
+            self.log.closed = True
+            await self.outbox.join()
+            await self.ws.close(fault.code, fault.reason)
 
     async def _drain(self) -> None:
         """Wait until all audio received so far is decoded."""
@@ -370,6 +419,7 @@ class _Session:
             assert self.ws.transport is not None
             self.ws.transport.abort()
         elif fault.kind == "close":
+            assert fault.code is not None
             log.closed = True
             self.loop.create_task(self.ws.close(fault.code, fault.reason))
         else:
@@ -521,8 +571,14 @@ def _mid(word: ScriptWord) -> float:
 class DeepgramServer:
     """Deepgram's ``/v1/listen`` on loopback, in a background thread (or awaited with :meth:`serve`).
 
-    ``timeout``: seconds without audio or a text frame before closing 1011 (Deepgram: 10).
-    ``cheap``: no decoding; every audio message is answered at once with a one-word final result.
+    ``key``: the API key clients must send. ``script``: the words the recordings say (see
+    :func:`paced_script`). ``timeout``: seconds without audio or a text frame before closing 1011
+    (Deepgram: 10). ``cheap``: no decoding; every audio message is answered at once with a one-word
+    final result (for load tests). ``port=0`` picks a free port (read :attr:`base_url` once started).
+    ``max_final_span``: without a pause, words become final in windows of at most this many seconds;
+    ``interim_every``: seconds of audio between interim results.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(
@@ -538,7 +594,7 @@ class DeepgramServer:
         interim_every: float = 0.25,
     ) -> None:
         self.key = key
-        self.script: list[ScriptWord] = [(str(w), float(s), float(e)) for w, s, e in script]
+        self.script = _checked_script(script)
         self.timeout = timeout
         self.cheap = cheap
         self.host = host
@@ -551,7 +607,9 @@ class DeepgramServer:
             opens = i == 0 or start - self.script[i - 1][2] >= PAUSE
             closes = i + 1 == len(self.script) or self.script[i + 1][1] - end >= PAUSE
             self._punctuation[start] = (opens, closes)
+        #: Faults for the next connections, one each, in order (a connection without one behaves).
         self.faults: collections.deque[Fault] = collections.deque()
+        #: Every connection attempt so far, refused handshakes included.
         self.connections: list[ConnectionLog] = []
         self._logs: dict[ServerConnection, ConnectionLog] = {}
         self._thread: threading.Thread | None = None
@@ -567,8 +625,8 @@ class DeepgramServer:
         return word + "." if closes else word
 
     @property
-    def url(self) -> str:
-        """The value for ``DEEPGRAM_BASE_URL`` (the SDK appends ``/v1/listen``)."""
+    def base_url(self) -> str:
+        """The value for ``base_url=`` or ``DEEPGRAM_BASE_URL`` (clients append ``/v1/listen``)."""
         return f"ws://{self.host}:{self.port}"
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -612,10 +670,17 @@ class DeepgramServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving (open connections are closed) and wait for the thread to end."""
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(10)
+
+    def __enter__(self) -> DeepgramServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Poll ``condition`` until true or ``timeout`` seconds pass."""
@@ -627,30 +692,65 @@ class DeepgramServer:
         return condition()
 
 
-def counting_script(words: int = 200, word: float = 0.4, gap: float = 0.2) -> list[ScriptWord]:
-    """A stand-in script for running without one: "one two three ..." at a steady pace."""
-    names = "zero one two three four five six seven eight nine".split()
-    return [(names[i % 10], i * (word + gap), i * (word + gap) + word) for i in range(words)]
+def paced_script(text: str, *, word: float = 0.4, gap: float = 0.05, pause: float = 0.6) -> list[ScriptWord]:
+    """A script saying ``text`` at a steady pace: each word ``word`` s long, ``gap`` s apart, with
+    ``pause`` s after a sentence (a word ending in ``.``, ``?`` or ``!``; the server punctuates
+    from the pauses, so punctuation is dropped from the words)."""
+    script: list[ScriptWord] = []
+    t = 0.0
+    for token in text.split():
+        bare = token.strip(".,;:?!")
+        if bare:
+            script.append((bare, round(t, 3), round(t + word, 3)))
+            t += word + (pause if token.endswith((".", "?", "!")) else gap)
+    return script
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _checked_script(script: Iterable[Any]) -> list[ScriptWord]:
+    out: list[ScriptWord] = []
+    for i, item in enumerate(script):
+        try:
+            text, start, end = item
+            entry = (str(text), float(start), float(end))
+        except (TypeError, ValueError):
+            raise ValueError(f"script item {i} must be (word, start, end), not {item!r}") from None
+        if entry[2] < entry[1] or (out and entry[1] < out[-1][1]):
+            raise ValueError(f"script item {i} {item!r}: words must be in order and end after they start")
+        out.append(entry)
+    return out
+
+
+_COUNTING = "Zero one two three four five six seven eight nine. "
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The command line: serve until interrupted."""
+    parser = argparse.ArgumentParser(
+        prog="python -m live_transcriber.testing.deepgram_server",
+        description="A local Deepgram-protocol server (/v1/listen) answering from a script of words.",
+    )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed)")
     parser.add_argument("--key", default="test-key", help="the API key clients must send")
-    parser.add_argument("--script", help="JSON file: a list of [word, start, end] (default: counting words)")
+    words = parser.add_mutually_exclusive_group()
+    words.add_argument("--script", help="JSON file: a list of [word, start, end] in seconds")
+    words.add_argument("--text", help="words said at a steady pace (default: counting from zero to nine, over and over)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds of silence before closing 1011")
     parser.add_argument("--cheap", action="store_true", help="no decoding: answer every chunk at once")
-    args = parser.parse_args()
-    if args.script:
-        with open(args.script, encoding="utf-8") as f:
-            script = [tuple(w) for w in json.load(f)]
-    else:
-        script = counting_script()
-    server = DeepgramServer(args.key, script, timeout=args.timeout, cheap=args.cheap, host=args.host, port=args.port)
-    print(f"Deepgram test server on {server.url}/v1/listen  (DEEPGRAM_BASE_URL={server.url})", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve())
+    args = parser.parse_args(argv)
+    try:
+        if args.script:
+            with open(args.script, encoding="utf-8") as f:
+                script = json.load(f)
+        else:
+            script = paced_script(args.text or _COUNTING * 50)
+        server = DeepgramServer(args.key, script, timeout=args.timeout, cheap=args.cheap, host=args.host, port=args.port)
+    except (OSError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        parser.error(f"--script {args.script}: {exc}")
+    with server:
+        print(f"Deepgram test server on {server.base_url}/v1/listen  (DEEPGRAM_BASE_URL={server.base_url})", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,268 @@
+"""The browser protocol: checks every message the page sends and puts each recording's audio in
+order. No I/O.
+
+For each recording the browser sends a ``start`` message, numbered ``chunk`` messages that each
+carry one binary buffer of the container stream, and a ``stop`` message once the recorder produced
+its last chunk (the wire format is documented at the top of ``static/widget.js``).
+:meth:`BrowserProtocol.handle` turns each message into a list of actions for the transcriber to
+carry out: start a recording, pass audio on, end the recording, report a problem, run a command.
+
+The page is untrusted input. Bad messages become a :class:`Problem`; ``handle`` never raises, and
+every cost is bounded: a chunk holds at most :data:`MAX_CHUNK_BYTES`, at most :data:`MAX_REORDER`
+chunks wait for a missing one, and a sequence number may run at most :data:`MAX_SKIP` ahead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence, Union
+
+from .media import DecodeError, container_format
+
+#: The largest audio chunk accepted: a 250 ms MediaRecorder slice is a few kB.
+MAX_CHUNK_BYTES = 8 * 1024 * 1024
+#: How many chunks may wait behind a missing one before it is declared lost.
+MAX_REORDER = 32
+#: How far (in chunks, 250 ms each) a sequence number or a stop's chunk count may run ahead of
+#: the next expected chunk; further is not a gap but a broken message.
+MAX_SKIP = 1200
+#: The longest text taken from the browser (an error message, an id, a MIME type).
+MAX_TEXT = 1000
+#: Seconds of audio in one chunk (the recorder's timeslice), to say how much a gap lost.
+CHUNK_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Audio:
+    data: bytes
+    seq: int
+
+
+@dataclass(frozen=True)
+class EndRecording:
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the user should see. ``fatal`` problems end the recording."""
+
+    message: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """A request from the widget's controls: pause, resume, clear, history or export."""
+
+    name: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClientError:
+    """The browser could not record (permission denied, no microphone, ...)."""
+
+    kind: str
+    message: str
+
+
+Action = Union[StartRecording, Audio, EndRecording, Problem, ClientError, Command]
+
+#: Control messages that need no open recording, and the ones that do.
+_COMMANDS = ("clear", "history", "export")
+_RECORDING_COMMANDS = ("pause", "resume")
+
+
+@dataclass
+class Counters:
+    """What one recording's chunks came to."""
+
+    chunks: int = 0
+    bytes: int = 0
+    duplicates: int = 0
+    lost: int = 0
+
+
+class BrowserProtocol:
+    """Orders the chunks of one recording at a time and checks every message."""
+
+    def __init__(self, max_chunk_bytes: int = MAX_CHUNK_BYTES, max_reorder: int = MAX_REORDER) -> None:
+        self.max_chunk_bytes = max_chunk_bytes
+        self.max_reorder = max_reorder
+        #: The id of the open recording (the ``recording`` field of its messages), else None.
+        self.recording: str | None = None
+        self.open = False
+        self.counters = Counters()
+        self._next_seq = 0
+        self._waiting: dict[int, bytes] = {}
+        self._closed_here: str | None = None  # a recording ended by close(): its late messages are expected
+
+    def handle(self, msg: Any, buffers: Sequence[Any] = ()) -> list[Action]:
+        """Turn one message from the browser into actions."""
+        if not isinstance(msg, dict):
+            return [Problem(f"Ignored a message that is not an object: {type(msg).__name__}.")]
+        kind = msg.get("type")
+        if kind == "start":
+            return self._start(msg)
+        if kind == "chunk":
+            return self._chunk(msg, buffers)
+        if kind == "stop":
+            return self._stop(msg)
+        if kind in _COMMANDS:
+            return [Command(kind, {k: v for k, v in msg.items() if k != "type"})]
+        if kind in _RECORDING_COMMANDS:
+            return [Command(kind)] if self.open else []
+        if kind == "client_error":
+            return [ClientError(text(msg.get("kind", "other"), 40), text(msg.get("message", "")))]
+        return [Problem(f"Ignored a message of unknown type {_shown(kind)}.")]
+
+    def close(self) -> list[Action]:
+        """End the open recording (if any) as if its stop had come: deliver what waits, report gaps.
+
+        The page is not told here; its chunks and stop for that recording are then ignored quietly.
+        """
+        if not self.open:
+            return []
+        self._closed_here = self.recording
+        return self._finish()
+
+    def _start(self, msg: dict) -> list[Action]:
+        mime_type = msg.get("mime_type")
+        try:
+            container_format(mime_type)  # type: ignore[arg-type]
+        except DecodeError as error:
+            return [Problem(f"Cannot record: the browser offered no audio format we can read ({error})", fatal=True)]
+        actions: list[Action] = []
+        replaced = self.open
+        if replaced:
+            # A new recording while one is open (e.g. the page was reloaded): close the old one first.
+            actions += self._finish()
+        recording = msg.get("recording")
+        self.open = True
+        self.recording = text(recording, 200) if recording is not None else None
+        self.counters = Counters()
+        self._next_seq = 0
+        self._waiting.clear()
+        actions.append(StartRecording(mime_type))  # type: ignore[arg-type]
+        if replaced:
+            actions.append(Problem("A new recording started before the previous one ended; the previous one was closed."))
+        return actions
+
+    def _chunk(self, msg: dict, buffers: Sequence[Any]) -> list[Action]:
+        if self._closed_here is not None and self._is_closed_here(msg):
+            return []
+        if not self.open:
+            return [Problem("Ignored audio that arrived while no recording was open.")]
+        if not self._same_recording(msg):
+            return [Problem("Ignored audio from a recording that has already ended.")]
+        seq = msg.get("seq")
+        if not _is_count(seq):
+            return [Problem(f"Ignored an audio chunk with an invalid sequence number {_shown(seq)}.")]
+        if seq > self._next_seq + MAX_SKIP:
+            return [Problem(f"Ignored audio chunk {seq}: it is {seq - self._next_seq} chunks ahead of the next one expected ({self._next_seq}).")]
+        if not isinstance(buffers, (list, tuple)) or len(buffers) != 1:
+            count = len(buffers) if isinstance(buffers, (list, tuple)) else "no list of"
+            return [Problem(f"Ignored audio chunk {seq}: expected one binary buffer, got {count}.")]
+        try:
+            view = memoryview(buffers[0])
+        except TypeError:
+            return [Problem(f"Ignored audio chunk {seq}: its buffer is {type(buffers[0]).__name__}, not bytes.")]
+        if view.nbytes > self.max_chunk_bytes:
+            return [Problem(f"Ignored audio chunk {seq}: {view.nbytes} bytes is more than the {self.max_chunk_bytes} allowed.")]
+        data = view.tobytes()
+        if not data:
+            return [Problem(f"Ignored audio chunk {seq}: it is empty.")]
+        if seq < self._next_seq or seq in self._waiting:
+            self.counters.duplicates += 1
+            return []
+        self._waiting[seq] = data
+        return self._release()
+
+    def _release(self) -> list[Action]:
+        """Deliver what is in order; give up on a missing chunk once too many wait behind it."""
+        actions: list[Action] = []
+        while self._next_seq in self._waiting:
+            actions.append(self._deliver(self._next_seq, self._waiting.pop(self._next_seq)))
+        if len(self._waiting) > self.max_reorder:
+            actions += self._flush(min(self._waiting))
+            actions += self._release()
+        return actions
+
+    def _flush(self, end: int) -> list[Action]:
+        """Deliver every chunk before ``end`` that arrived, reporting the runs that did not.
+
+        Works on the chunks that wait, never on the numbers in between: its cost does not depend
+        on how large a gap is.
+        """
+        actions: list[Action] = []
+        for seq in sorted(s for s in self._waiting if s < end):
+            if seq > self._next_seq:
+                actions.append(self._lost(self._next_seq, seq))
+            actions.append(self._deliver(seq, self._waiting.pop(seq)))
+        if end > self._next_seq:
+            actions.append(self._lost(self._next_seq, end))
+            self._next_seq = end
+        return actions
+
+    def _deliver(self, seq: int, data: bytes) -> Audio:
+        self.counters.chunks += 1
+        self.counters.bytes += len(data)
+        self._next_seq = seq + 1
+        return Audio(data, seq)
+
+    def _lost(self, first: int, end: int) -> Problem:
+        """Chunks ``first`` to ``end - 1`` never came."""
+        count = end - first
+        self.counters.lost += count
+        self._next_seq = end
+        which = str(first) if count == 1 else f"{first}–{end - 1}"
+        return Problem(f"Audio chunks {which} never arrived; about {count * CHUNK_SECONDS:.2f} s of audio is missing.")
+
+    def _stop(self, msg: dict) -> list[Action]:
+        if not self.open or (self._closed_here is not None and self._is_closed_here(msg)):
+            return []
+        if not self._same_recording(msg):
+            return [Problem("Ignored a stop for a recording that has already ended.")]
+        total = msg.get("chunks")
+        if total is None:
+            return self._finish()
+        if not _is_count(total) or total > self._next_seq + MAX_SKIP:
+            return [Problem(f"The recording's stop message gave an invalid chunk count {_shown(total)}; ended with the chunks received."), *self._finish()]
+        return self._finish(total)
+
+    def _finish(self, total: int | None = None) -> list[Action]:
+        end = max([self._next_seq, total or 0, *(seq + 1 for seq in self._waiting)])
+        actions = self._flush(end)
+        self.open = False
+        actions.append(EndRecording())
+        return actions
+
+    def _is_closed_here(self, msg: dict) -> bool:
+        recording = msg.get("recording")
+        return recording is not None and text(recording, 200) == self._closed_here
+
+    def _same_recording(self, msg: dict) -> bool:
+        recording = msg.get("recording")
+        return recording is None or self.recording is None or text(recording, 200) == self.recording
+
+
+def text(value: Any, limit: int = MAX_TEXT) -> str:
+    """A value from the page as printable text: at most ``limit`` characters, no lone surrogates
+    (which cannot be encoded, so would break the reply to the browser)."""
+    value = value if isinstance(value, str) else repr(value)
+    return value[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
+def _shown(value: Any) -> str:
+    """A value from the page as it would be written in Python, shortened."""
+    return text(repr(value), 80)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -1,0 +1,99 @@
+"""An engine whose events a test scripts: a transcriber (or a widget) without a model or a server.
+
+>>> from live_transcriber import Transcriber, Result
+>>> engine = ScriptedEngine()
+>>> t = Transcriber(engine)
+>>> engine.say(t, Result("Hello there.", 0.0, 1.0, is_final=True, speech_final=True))
+>>> t.transcript
+'Hello there.'
+"""
+
+from __future__ import annotations
+
+import threading
+
+from typing import TYPE_CHECKING
+
+from ..engines import Engine, EngineStream, EventSink
+from ..media import BROWSER, Source
+from ..results import Event, StreamClosed
+
+if TYPE_CHECKING:
+    from ..transcriber import Transcriber
+
+
+class ScriptedStream(EngineStream):
+    """Keeps what it is given (``written``, ``ended``, ``aborted``); a test emits its events with :meth:`emit`."""
+
+    def __init__(self, mime_type: str, emit: EventSink, source: Source) -> None:
+        self.mime_type = mime_type
+        self.source = source
+        self.written = bytearray()
+        self.ended = False
+        self.aborted = False
+        self._emit = emit
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def emit(self, *events: Event) -> None:
+        """Deliver events to the transcriber, as an engine's thread would."""
+        for event in events:
+            if isinstance(event, StreamClosed):
+                self._closed.set()
+            self._emit(event)
+
+    def close(self) -> None:
+        """End the stream: everything it will emit was emitted."""
+        self.emit(StreamClosed())
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def end(self) -> None:
+        self.ended = True
+
+    def abort(self) -> None:
+        self.aborted = True
+        self.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._closed.wait(timeout)
+
+
+class ScriptedEngine(Engine):
+    """Opens :class:`ScriptedStream` s. With ``close_on_end=True`` a stream closes as soon as its
+    recording ends (a recording in which nothing was heard)."""
+
+    label = "scripted"
+
+    def __init__(self, close_on_end: bool = False) -> None:
+        self.streams: list[ScriptedStream] = []
+        self.close_on_end = close_on_end
+
+    def open(self, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream:
+        stream = ScriptedStream(mime_type, emit, source)
+        if self.close_on_end:
+            original = stream.end
+
+            def end() -> None:
+                original()
+                stream.close()
+
+            stream.end = end  # type: ignore[method-assign]
+        self.streams.append(stream)
+        return stream
+
+    @property
+    def stream(self) -> ScriptedStream:
+        """The latest stream."""
+        return self.streams[-1]
+
+    def say(self, transcriber: Transcriber, *events: Event) -> None:
+        """Deliver ``events`` to ``transcriber`` as if this engine had heard them, in its open
+        recording (one is started with :meth:`~live_transcriber.Transcriber.feed` if none is open)."""
+        if not self.streams or self.stream.ended or self.stream.closed:
+            transcriber.feed(b"scripted", "audio/webm")
+        self.stream.emit(*events)
