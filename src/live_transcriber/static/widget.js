@@ -51,7 +51,7 @@ const TICK_MS = 100;
 const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 
-/** Every value of the kernel's `status` trait (widget.py has the same list). */
+/** Every value of the kernel's `status` trait: `live_transcriber.Status` (tests/js/test_vocabulary.py checks they agree). */
 export const STATUS = Object.freeze({
   IDLE: "idle",
   LOADING_MODEL: "loading model",
