@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import speech
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -314,6 +315,31 @@ def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends, screensh
         nb.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
     # The widget follows the theme: its text colour is the theme's.
     assert colours["JupyterLab Light"] != colours["JupyterLab Dark"], colours
+
+
+def test_the_status_detail_is_shown_beside_the_status_it_belongs_to(open_notebook, screenshot):
+    nb, widget = open_widget(open_notebook, scripted=True)
+    label, detail = widget.locator(".lt-status-text"), widget.locator(".lt-status-detail")
+    assert detail.is_hidden()  # no detail: nothing shown, not even the brackets
+    nb.kernel.execute(
+        "from live_transcriber.results import EngineStatus\n"
+        "engine.say(w.transcriber, EngineStatus('reconnecting', 'attempt 2 of 5'))"
+    )
+    expect(label).to_have_text("reconnecting")
+    expect(detail).to_have_text("attempt 2 of 5")
+    brackets = "(node) => getComputedStyle(node, '::before').content + getComputedStyle(node, '::after').content"
+    assert detail.evaluate(brackets) == '"("")"'
+    screenshot(nb.output(0), "widget-status-detail")
+
+    nb.kernel.execute("engine.say(w.transcriber, EngineStatus('ready'))")
+    expect(label).to_have_text("recording")
+    expect(detail).to_be_hidden()
+
+    # A recording in which nothing was recognised says so once it is over.
+    nb.kernel.execute("w.end_feed()\nengine.stream.close()")
+    expect(label).to_have_text("idle")
+    expect(detail).to_have_text("no speech heard")
+    assert nb.kernel.eval("[w.status, w.status_detail]") == ["idle", "no speech heard"]
 
 
 def test_the_transcript_follows_new_words_unless_the_reader_scrolled_up(open_notebook):
