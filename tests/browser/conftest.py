@@ -28,7 +28,8 @@ import speech
 from harness import artifacts, chromium, lab
 from harness.chromium import FakeMic
 from harness.lab import JupyterLab
-from harness.notebook import Notebook, open_notebook as open_in_page, shut_down
+from harness.notebook import Notebook, shut_down
+from harness.notebook import open_notebook as open_in_page
 from playwright.sync_api import Browser, Page, sync_playwright
 
 _failure_artifacts = pytest.StashKey[artifacts.FailureArtifacts]()

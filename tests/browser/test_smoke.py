@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import live_transcriber
 import pytest
+
+import live_transcriber
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
