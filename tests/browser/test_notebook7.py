@@ -13,10 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 WER_BOUND = 0.2
 QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
 
 
-def test_the_quickstart_in_jupyter_notebook_7(open_notebook, fake_mic, word_ends):
+def test_the_quickstart_in_jupyter_notebook_7(open_notebook, fake_mic, word_ends, screenshot):
     cells = ["".join(c["source"]) for c in json.loads(QUICKSTART.read_text())["cells"] if c["cell_type"] == "code"]
     nb = open_notebook(*cells, name="quickstart-nb7", ui="notebook")
     assert "/notebooks/" in nb.page.url
@@ -32,8 +31,7 @@ def test_the_quickstart_in_jupyter_notebook_7(open_notebook, fake_mic, word_ends
     )
     assert time.monotonic() - started < word_ends[-1][1]  # words appear while the person speaks
     time.sleep(max(0.0, started + word_ends[-1][1] + 3.0 - time.monotonic()))
-    ARTIFACTS.mkdir(exist_ok=True)
-    nb.output(0).screenshot(path=str(ARTIFACTS / "widget-notebook7.png"))
+    screenshot(nb.output(0), "widget-notebook7")
     widget.get_by_role("button", name="Stop", exact=True).click()
     nb.kernel.wait_for("w.status", lambda s: s in ("idle", "error"), timeout=60)
     assert nb.kernel.eval("w.error") == ""

@@ -1,9 +1,14 @@
 """The browser-test machinery works, independent of the widget: JupyterLab runs cells, the
-kernel answers a second client, and Chromium's fake microphone records WebM/Opus with sound."""
+kernel answers a second client and runs this package, and Chromium's fake microphone records
+WebM/Opus with sound."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+import live_transcriber
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -47,6 +52,14 @@ def test_notebook_runs_cells_and_kernel_answers(open_notebook):
     assert nb.text(nb.run_cell(1)) == "hello\n"
     assert nb.kernel.eval("x") == 2
     assert nb.kernel.wait_for("x * 2", lambda v: v == 4, timeout=5) == 4
+
+
+def test_the_kernel_runs_the_package_under_test(open_notebook):
+    """Not another copy installed on the machine: the server's own interpreter runs the kernel."""
+    nb = open_notebook("import live_transcriber")
+    nb.run_cell(0)
+
+    assert Path(nb.kernel.eval("live_transcriber.__file__")) == Path(live_transcriber.__file__)
 
 
 def test_fake_microphone_records_webm_opus_with_sound(open_notebook):

@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 WER_BOUND = 0.2
 QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
 
 # Records, in the page, when transcript text changes, and when Start was clicked.
 OBSERVE = """
@@ -74,7 +73,7 @@ def finish(nb, widget, started: float, word_ends) -> str:
     return nb.kernel.eval("w.transcript")
 
 
-def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, fake_mic, word_ends):
+def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, fake_mic, word_ends, screenshot):
     nb = open_notebook(*quickstart_cells(), name="quickstart")
     widget = start_recording(nb, run_all=True)
     started = time.monotonic()
@@ -86,13 +85,12 @@ def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, 
     )
     assert time.monotonic() - started < speech_seconds(word_ends)
     assert widget.get_by_role("button", name="Stop", exact=True).is_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    nb.page.locator(".jp-OutputArea").first.screenshot(path=str(ARTIFACTS / "widget-recording.png"))
+    screenshot(nb.page.locator(".jp-OutputArea").first, "widget-recording", docs="screenshot-recording.png")
 
     transcript = finish(nb, widget, started, word_ends)
     error = speech.wer(fake_mic.text, transcript)
     shown = final_text(widget)
-    nb.page.locator(".jp-OutputArea").first.screenshot(path=str(ARTIFACTS / "widget-after-stop.png"))
+    screenshot(nb.page.locator(".jp-OutputArea").first, "widget-after-stop")
 
     log = nb.page.evaluate("() => window.__lt")
     latencies = visible_latencies(log["changes"], log["clicked"], word_ends)

@@ -1,0 +1,2 @@
+"""Helpers behind the browser-test fixtures (``tests/browser/conftest.py``): a JupyterLab server,
+Chromium with a fake microphone, a kernel client, a notebook driver and test artifacts."""

@@ -1,0 +1,327 @@
+// @ts-check
+// Unit tests of the widget's pure parts (section 2 of widget.js): `npm test`, or `node --test tests/js/`.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import {
+  RecordingClock,
+  ResultStore,
+  STATUS,
+  checkEnvironment,
+  describeMediaError,
+  errorText,
+  formatClock,
+  interimSeparator,
+  loudness,
+  nextLevel,
+  pickMimeType,
+  startsUtterance,
+  statusLine,
+  utteranceHeading,
+} from "../../src/live_transcriber/static/widget.js";
+
+/** @typedef {import("../../src/live_transcriber/static/widget.js").FinalResult} FinalResult */
+
+/**
+ * Final results with these indexes, as the kernel syncs them (one utterance each).
+ * @param {number[]} indexes
+ */
+function results(...indexes) {
+  return indexes.map((index) => result(index, index));
+}
+
+/**
+ * @param {number} index
+ * @param {number} utterance
+ * @param {Partial<FinalResult>} [fields]
+ * @returns {FinalResult}
+ */
+function result(index, utterance, fields = {}) {
+  return { index, utterance, speaker: null, text: `result ${index}.`, start: index, end: index + 0.5, ...fields };
+}
+
+/** @param {ResultStore} store */
+function indexes(store) {
+  return store.items.map((r) => r.index);
+}
+
+describe("formatClock", () => {
+  test("minutes and seconds, hours only when there are some", () => {
+    assert.equal(formatClock(0), "00:00");
+    assert.equal(formatClock(59.9), "00:59");
+    assert.equal(formatClock(61), "01:01");
+    assert.equal(formatClock(3599), "59:59");
+    assert.equal(formatClock(3600), "1:00:00");
+    assert.equal(formatClock(3725), "1:02:05");
+    assert.equal(formatClock(36000), "10:00:00");
+  });
+
+  test("never negative", () => {
+    assert.equal(formatClock(-3), "00:00");
+  });
+});
+
+describe("statusLine", () => {
+  test("the recorder's own phases come first, without the kernel's detail", () => {
+    assert.deepEqual(statusLine("requesting", false, "idle", "no speech heard"), { label: "waiting for microphone", detail: "" });
+    assert.deepEqual(statusLine("recording", true, "recording", "4 s behind"), { label: "paused", detail: "" });
+  });
+
+  test("a recording the kernel has not heard of yet shows as recording", () => {
+    assert.equal(statusLine("recording", false, "idle", "").label, "recording");
+    assert.equal(statusLine("recording", false, "paused", "").label, "recording"); // resumed, kernel behind
+  });
+
+  test("otherwise the kernel's status and its detail", () => {
+    assert.deepEqual(statusLine("recording", false, "reconnecting", "attempt 2 of 5"), { label: "reconnecting", detail: "attempt 2 of 5" });
+    assert.deepEqual(statusLine("off", false, "loading model", "tiny.en"), { label: "loading model", detail: "tiny.en" });
+    assert.deepEqual(statusLine("stopping", false, "finishing", ""), { label: "finishing", detail: "" });
+    assert.deepEqual(statusLine("off", false, "idle", "no speech heard"), { label: "idle", detail: "no speech heard" });
+    assert.deepEqual(statusLine("off", false, "", ""), { label: "idle", detail: "" });
+  });
+
+  test("every label the kernel can send is shown as it is", () => {
+    for (const status of Object.values(STATUS)) {
+      assert.deepEqual(statusLine("off", false, status, "why"), { label: status, detail: "why" });
+    }
+  });
+});
+
+describe("ResultStore", () => {
+  test("appends the new results of each synced tail once", () => {
+    const store = new ResultStore();
+    assert.equal(store.merge(results(0, 1)), false);
+    assert.equal(store.merge(results(0, 1, 2)), false);
+    assert.equal(store.merge(results(1, 2, 3)), false);
+    assert.deepEqual(indexes(store), [0, 1, 2, 3]);
+    assert.equal(store.end, 4);
+    assert.equal(store.generation, 0); // appended, never rebuilt
+  });
+
+  test("a tail that starts after what it holds asks for the history", () => {
+    const store = new ResultStore();
+    store.merge(results(0, 1));
+    assert.equal(store.merge(results(5, 6)), true);
+    assert.deepEqual(indexes(store), [5, 6]);
+    assert.equal(store.base, 5);
+    assert.equal(store.generation, 1);
+    assert.equal(store.merge(results(8)), true); // 7 is missing: one is a gap too
+    assert.deepEqual(indexes(store), [8]);
+  });
+
+  test("a first tail that does not start at 0 asks for the history", () => {
+    const store = new ResultStore();
+    assert.equal(store.merge(results(50, 51)), true);
+    assert.equal(store.base, 50);
+  });
+
+  test("the history replaces the tail", () => {
+    const store = new ResultStore();
+    store.merge(results(50, 51));
+    store.reset(results(...Array.from({ length: 52 }, (_, i) => i)));
+    assert.equal(store.base, 0);
+    assert.equal(store.end, 52);
+    assert.equal(store.merge(results(51, 52)), false);
+    assert.equal(store.end, 53);
+  });
+
+  test("an empty tail after a clear empties it", () => {
+    const store = new ResultStore();
+    store.merge(results(0, 1, 2));
+    assert.equal(store.merge([]), false);
+    assert.deepEqual(indexes(store), []);
+    assert.equal(store.generation, 1);
+    assert.equal(store.merge([]), false);
+    assert.equal(store.generation, 1); // nothing to clear: views keep what they show
+  });
+
+  test("new results after a clear start from scratch", () => {
+    const store = new ResultStore();
+    store.merge(results(0, 1, 2, 3));
+    assert.equal(store.merge(results(0)), false); // the kernel numbers from 0 again
+    assert.deepEqual(indexes(store), [0]);
+    assert.equal(store.generation, 1);
+  });
+
+  test("reset drops entries without an index", () => {
+    const store = new ResultStore();
+    store.reset(/** @type {any[]} */ ([null, { text: "no index" }, ...results(3, 4)]));
+    assert.deepEqual(indexes(store), [3, 4]);
+    assert.equal(store.base, 3);
+  });
+});
+
+describe("utterance blocks", () => {
+  test("a block starts at the first result and wherever the kernel's utterance number changes", () => {
+    const shown = [result(0, 0), result(1, 0, { speech_final: true }), result(2, 1), result(3, 2), result(4, 2)];
+    const starts = shown.map((r, i) => startsUtterance(i ? shown[i - 1] : null, r));
+    assert.deepEqual(starts, [true, false, true, true, false]);
+  });
+
+  test("the browser does not second-guess the kernel: speech_final or a new speaker alone start nothing", () => {
+    const ended = result(0, 7, { speech_final: true, speaker: 0 });
+    assert.equal(startsUtterance(ended, result(1, 7, { speaker: 1 })), false);
+  });
+
+  test("the heading: the first word's time (else the result's) and the utterance's speaker", () => {
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 65.2, words: [{ start: 65.9 }] })), { time: "[01:05]", speaker: "" });
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 3725, words: [] })), { time: "[1:02:05]", speaker: "" });
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 0, speaker: 1 })), { time: "[00:00]", speaker: "Speaker 2: " });
+    assert.equal(utteranceHeading(result(0, 0, { speaker: 0 })).speaker, "Speaker 1: ");
+  });
+
+  test("interim words follow on the line, or on the next one after the utterance ended", () => {
+    assert.equal(interimSeparator(null, "and then"), "");
+    assert.equal(interimSeparator(result(0, 0), ""), "");
+    assert.equal(interimSeparator(result(0, 0), "and then"), " ");
+    assert.equal(interimSeparator(result(0, 0, { speech_final: true }), "and then"), "\n");
+  });
+});
+
+describe("pickMimeType", () => {
+  /** @param {string[]} supported */
+  const browser = (...supported) => ({ isTypeSupported: (/** @type {string} */ type) => supported.includes(type) });
+
+  test("the first preferred type the browser records", () => {
+    assert.equal(pickMimeType(browser("audio/webm;codecs=opus", "audio/ogg;codecs=opus")), "audio/webm;codecs=opus");
+    assert.equal(pickMimeType(browser("audio/ogg;codecs=opus")), "audio/ogg;codecs=opus"); // Firefox
+    assert.equal(pickMimeType(browser("audio/mp4")), "audio/mp4"); // Safari: no WebM
+  });
+
+  test("the browser's own choice when none is supported or it cannot say", () => {
+    assert.equal(pickMimeType(browser("audio/wav")), "");
+    assert.equal(pickMimeType({}), "");
+  });
+});
+
+describe("checkEnvironment", () => {
+  const origin = "http://192.168.1.5:8888";
+  const mediaDevices = { getUserMedia: () => {} };
+  class MediaRecorder {}
+
+  test("a page that is not a secure context says where to open Jupyter", () => {
+    const problem = checkEnvironment({ isSecureContext: false, location: { origin }, navigator: {}, MediaRecorder });
+    assert.equal(problem?.kind, "insecure");
+    assert.match(problem?.message ?? "", /192\.168\.1\.5:8888/);
+    assert.match(problem?.message ?? "", /http:\/\/localhost/);
+  });
+
+  test("no mediaDevices and no word on the context: insecure, the usual cause", () => {
+    assert.equal(checkEnvironment({ location: { origin }, navigator: {}, MediaRecorder })?.kind, "insecure");
+  });
+
+  test("a secure page without getUserMedia or MediaRecorder cannot record", () => {
+    const noGetUserMedia = checkEnvironment({ isSecureContext: true, location: { origin }, navigator: { mediaDevices: {} }, MediaRecorder });
+    assert.equal(noGetUserMedia?.kind, "unsupported");
+    assert.match(noGetUserMedia?.message ?? "", /mediaDevices/);
+    const noRecorder = checkEnvironment({ isSecureContext: true, location: { origin }, navigator: { mediaDevices } });
+    assert.equal(noRecorder?.kind, "unsupported");
+    assert.match(noRecorder?.message ?? "", /MediaRecorder is missing/);
+  });
+
+  test("a secure page with both can try", () => {
+    assert.equal(checkEnvironment({ isSecureContext: true, location: { origin }, navigator: { mediaDevices }, MediaRecorder }), null);
+  });
+});
+
+describe("describeMediaError", () => {
+  const browser = { vscode: false, inFrame: false };
+  /** @param {string} name */
+  const domError = (name, message = "") => ({ name, message });
+
+  test("a blocked permission says how to allow it", () => {
+    for (const name of ["NotAllowedError", "PermissionDeniedError", "SecurityError"]) {
+      const { kind, message } = describeMediaError(domError(name), browser);
+      assert.equal(kind, "permission");
+      assert.match(message, /Allow the microphone for this site/);
+      assert.doesNotMatch(message, /page around this notebook/);
+    }
+    assert.match(describeMediaError(domError("NotAllowedError"), { vscode: false, inFrame: true }).message, /page around this notebook/);
+  });
+
+  test("in VS Code, a blocked permission points to JupyterLab", () => {
+    const { kind, message } = describeMediaError(domError("NotAllowedError"), { vscode: true, inFrame: true });
+    assert.equal(kind, "permission");
+    assert.match(message, /vscode#119127/);
+  });
+
+  test("a missing or busy microphone", () => {
+    assert.equal(describeMediaError(domError("NotFoundError"), browser).kind, "no-device");
+    assert.equal(describeMediaError(domError("OverconstrainedError"), browser).kind, "no-device");
+    const busy = describeMediaError(domError("NotReadableError", "Could not start audio source"), browser);
+    assert.equal(busy.kind, "other");
+    assert.match(busy.message, /in use by another application/);
+  });
+
+  test("anything else is named", () => {
+    assert.equal(describeMediaError(new TypeError("bad constraints"), browser).message, "Could not start the microphone (TypeError: bad constraints).");
+    assert.equal(describeMediaError("boom", browser).message, "Could not start the microphone (boom).");
+  });
+});
+
+describe("errorText", () => {
+  test("name and message, the message alone for a plain Error", () => {
+    assert.equal(errorText({ name: "NotSupportedError", message: "mimeType is not supported" }), "NotSupportedError: mimeType is not supported");
+    assert.equal(errorText(new Error("it broke")), "it broke");
+    assert.equal(errorText({ name: "AbortError" }), "AbortError");
+    assert.equal(errorText(null), "null");
+  });
+});
+
+describe("level meter", () => {
+  test("loudness: -60 dBFS and below is 0, full scale is 1", () => {
+    assert.equal(loudness(new Float32Array(0)), 0);
+    assert.equal(loudness(new Float32Array(1024)), 0);
+    assert.equal(loudness(new Float32Array(1024).fill(1)), 1);
+    assert.equal(loudness(new Float32Array(1024).fill(0.0001)), 0);
+    assert.ok(Math.abs(loudness(new Float32Array(1024).fill(0.1)) - 2 / 3) < 1e-6); // -20 dBFS
+    const sine = Float32Array.from({ length: 1024 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * i) / 64));
+    assert.ok(Math.abs(loudness(sine) - (1 + Math.log10(0.5 / Math.SQRT2) / 3)) < 1e-3); // RMS, not peak
+  });
+
+  test("nextLevel rises at once, falls back gently, and settles at 0", () => {
+    assert.equal(nextLevel(0.2, 0.9), 0.9);
+    assert.ok(Math.abs(nextLevel(0.9, 0.1) - 0.54) < 1e-9);
+    let level = 0.9;
+    for (let i = 0; i < 20; i += 1) level = nextLevel(level, 0);
+    assert.equal(level, 0);
+  });
+});
+
+describe("RecordingClock", () => {
+  function fakeTime() {
+    const time = { now: 1000 };
+    return { time, clock: new RecordingClock(() => time.now) };
+  }
+
+  test("counts recording time, pauses excluded", () => {
+    const { time, clock } = fakeTime();
+    assert.equal(clock.elapsedMs(), 0);
+    clock.start();
+    time.now += 1500;
+    assert.equal(clock.elapsedMs(), 1500);
+    clock.stop(); // pause
+    time.now += 10_000;
+    assert.equal(clock.elapsedMs(), 1500);
+    clock.resume();
+    time.now += 500;
+    assert.equal(clock.elapsedMs(), 2000);
+    clock.stop(); // the end
+    clock.stop();
+    time.now += 500;
+    assert.equal(clock.elapsedMs(), 2000);
+  });
+
+  test("resume while running changes nothing; start begins at zero", () => {
+    const { time, clock } = fakeTime();
+    clock.start();
+    time.now += 700;
+    clock.resume();
+    time.now += 300;
+    assert.equal(clock.elapsedMs(), 1000);
+    clock.stop();
+    clock.start();
+    time.now += 200;
+    assert.equal(clock.elapsedMs(), 200);
+  });
+});
