@@ -81,6 +81,7 @@ def test_no_journal_with_none_or_the_environment_saying_off(tmp_path, monkeypatc
     core = Transcriber(engine)
     core.feed(b"x", WEBM)
     assert core.journal.folder.parent == tmp_path / "here"
+    core.close()
 
 
 def test_a_journal_that_cannot_be_written_is_reported_and_transcription_goes_on(tmp_path):
@@ -92,6 +93,7 @@ def test_a_journal_that_cannot_be_written_is_reported_and_transcription_goes_on(
     assert "Could not make a journal" in core.error and core.journal is None
     engine.stream.emit(final("Still heard.", 0, 1))
     assert core.transcript == "Still heard."
+    core.close()
 
 
 def test_a_line_cut_short_by_a_crash_is_ignored_a_damaged_one_is_not(tmp_path):
@@ -130,6 +132,8 @@ def test_resume_brings_back_the_transcript_and_timeline_and_goes_on_in_the_same_
     engine.stream.emit(StreamClosed())
     saved = load(folder)
     assert saved.transcript == "First recording. Second." and len(saved.recordings) == 2
+    first.close()
+    again.close()
 
 
 def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_missing_words(tmp_path):
@@ -149,6 +153,8 @@ def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_mis
     assert again.wait(1)
     assert again.transcript == "Words before the crash. And the last ones."
     assert load(folder).interrupted == []
+    first.close()
+    again.close()
 
 
 def test_the_page_is_told_which_chunks_are_safe(tmp_path):
@@ -171,6 +177,7 @@ def test_the_page_is_told_which_chunks_are_safe(tmp_path):
         acks = [(m["chunks"], m["done"]) for m in sent.messages if m["type"] == "ack"]
         assert acks == expected
         assert all(m["recording"] == "r" for m in sent.messages if m["type"] == "ack")
+        core.close()
 
 
 KILLED = textwrap.dedent(
@@ -180,8 +187,13 @@ KILLED = textwrap.dedent(
     t = Transcriber(engine="local", journal=sys.argv[2])
     t.on_result(lambda r: r.is_final and print("FINAL", r.text, flush=True))
     data = open(sys.argv[1], "rb").read()
+    finals = []
+    t.on_result(lambda r: r.is_final and finals.append(r))
     fed = 0
     for i in range(0, len(data), 1000):  # about three times faster than it plays
+        if i >= len(data) // 2:
+            while not finals:  # however slow the machine, some words are final before the kill
+                time.sleep(0.05)
         t.feed(data[i:i + 1000], "audio/webm")
         fed += len(data[i:i + 1000])
         print("FED", fed, t.journal.folder, flush=True)
@@ -220,6 +232,7 @@ def test_sigkill_mid_recording_loses_no_audio_and_resume_finishes_the_transcript
     for line in process.stdout:  # finals printed just before the kill
         if line.startswith("FINAL "):
             finals.append(line[6:].rstrip("\n"))
+    process.stdout.close()
 
     saved = load(folder)
     audio = saved.recordings[0].data
