@@ -2,7 +2,8 @@
 
     python benchmarks/streaming.py [--quick] [--out benchmarks/out/results.json]
 
-Synthetic speech (espeak-ng, via ``tests/speech.py``) is encoded as WebM/Opus, as Chromium's
+The files of ``benchmarks/corpus.py`` (espeak-ng paragraphs, a real recording of read speech, a
+conversation with long pauses, fan noise) are encoded as WebM/Opus, as Chromium's
 MediaRecorder records it, cut into 250 ms worth of bytes and fed at real time to
 ``LiveTranscriber(engine="local").feed``; every interim and final result is timestamped with
 ``on_result``. Policies (rows):
@@ -12,7 +13,7 @@ MediaRecorder records it, cut into 250 ms worth of bytes and fed at real time to
 - ``naive-2s``: independent 2 s chunks, each transcribed as soon as it has been "spoken" and
   shown as final at once.
 
-Reference: the text given to espeak-ng; each reference word's end time comes from faster-whisper
+Reference: the text spoken; each reference word's end time comes from faster-whisper
 word timestamps on the whole WAV (the same model in batch serves as the forced alignment, as in
 ``tests/browser/test_widget.py``), matched to the reference words with difflib; reference words
 the alignment missed get an end time interpolated from their neighbours.
@@ -42,8 +43,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import corpus  # noqa: E402  (benchmarks/corpus.py)
 import speech  # noqa: E402  (tests/speech.py)
 
 CHUNK_S = 0.25
@@ -53,45 +56,6 @@ POLICIES = ("live", "batch", "naive-2s", "wlk-la")
 #: WhisperLiveKit's environment, made by benchmarks/setup_peer.sh.
 PEER_PYTHON = ROOT / "benchmarks" / ".venv-wlk" / "bin" / "python"
 
-# Plain English, no numbers or names, so that a reference transcript is unambiguous.
-PARAGRAPHS = {
-    "kitchen": (
-        "en-us",
-        "Every morning my neighbor opens the kitchen window and starts to cook breakfast. "
-        "The smell of fresh toast and hot coffee comes across the garden and into our house. "
-        "Sometimes she waves and asks if we would like to come over. "
-        "We usually say yes, because the food is much better than anything we can buy in the shop. "
-        "After breakfast we wash the dishes together and talk about the plans for the day. "
-        "After that everyone goes to work, and the street becomes quiet again until dinner time.",
-    ),
-    "train": (
-        "en-gb",
-        "The train to the coast leaves the station early in the morning. "
-        "Most people on board are going to the sea for the weekend, and the carriages are busy with bags and children. "
-        "Outside the window the fields are green and the sky is clear. "
-        "A man in a blue coat sells tea and sandwiches from a small trolley. "
-        "When the train stops at last, the doors open and cold wind blows in from the water. "
-        "Everybody walks down the hill to the beach, where the ground is still wet from the rain.",
-    ),
-    "library": (
-        "en-us+f3",
-        "The old library in the center of town has been closed for almost a year. "
-        "Workers have repaired the roof, painted the walls and replaced the wooden floors. "
-        "Next month the doors will open again, and the library will have a new room for children. "
-        "There will also be more computers, longer opening hours and a small cafe near the entrance. "
-        "The city hopes that more young people will come to read, study and meet their friends there. "
-        "Many people who grew up here are glad to see it open again.",
-    ),
-    "letter": (
-        "en-gb-x-rp",
-        "Thank you for your letter, which arrived on Tuesday afternoon. "
-        "I am sorry that I could not write back sooner, but we were very busy at home. "
-        "My brother has moved into a new flat and we spent the whole weekend carrying boxes up the stairs. "
-        "The weather has been cold and wet, so we have mostly stayed inside and watched films. "
-        "I hope that you are well and that your new job is going better than you expected. "
-        "Please write again soon and tell me when you are planning to visit us in the spring.",
-    ),
-}
 QUICK = {"quick": ("en-us", speech.PARAGRAPH)}
 
 
@@ -318,7 +282,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one short file (about 15 s)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "results.json"))
-    parser.add_argument("--files", nargs="+", help="only these files (names from the table)")
+    parser.add_argument("--files", nargs="+", choices=corpus.NAMES, help="only these files (default: all)")
     parser.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES))
     parser.add_argument("--policy-options", type=json.loads, default={}, help='JSON for PolicyOptions, e.g. \'{"max_window": 8}\'')
     parser.add_argument("--engine-options", type=json.loads, default={}, help='JSON for LocalEngine, e.g. \'{"beam_size": 5}\'')
@@ -333,18 +297,20 @@ def main() -> None:
         print("(no WhisperLiveKit row: run `bash benchmarks/setup_peer.sh` once to add it)")
     out_path = Path(args.out)
     workdir = out_path.parent / "audio"
-    corpus = QUICK if args.quick else PARAGRAPHS
+    names = ["quick"] if args.quick else (args.files or list(corpus.NAMES))
     rows = []
     header = (
-        f"{'file':<9} {'voice':<11} {'dur s':>6} {'policy':<9} {'vis p50':>7} {'vis p90':>7} "
-        f"{'fin p50':>7} {'fin p90':>7} {'WER':>6} {'batchWER':>8} {'RTF':>6} {'RSS MB':>7}"
+        f"{'file':<10} {'voice':<11} {'dur s':>6} {'policy':<9} {'vis p50':>7} {'vis p90':>7} "
+        f"{'fin p50':>7} {'fin p90':>7} {'WER':>6} {'batchWER':>8} {'words':>5} {'RTF':>6} {'RSS MB':>7}"
     )
     print(header)
     print("-" * len(header))
-    for name, (voice, text) in corpus.items():
-        if args.files and name not in args.files:
-            continue
-        wav = speech.synthesize(text, workdir / f"{name}.wav", voice=voice)
+    for name in names:
+        if name == "quick":
+            voice, text = QUICK["quick"]
+            wav = speech.synthesize(text, workdir / f"{name}.wav", voice=voice)
+        else:
+            wav, text, voice = corpus.build(name, workdir)
         webm = speech.encode(wav, workdir / f"{name}.webm", "webm")
         item = {"name": name, "voice": voice, "text": text, "wav": str(wav), "webm": str(webm),
                 "policy_options": args.policy_options, "engine_options": args.engine_options}
@@ -389,10 +355,10 @@ def main() -> None:
                 row["chunk_bytes"] = r["chunk_bytes"]
             rows.append(row)
             print(
-                f"{name:<9} {voice:<11} {duration:>6.1f} {policy:<9} {fmt(row['visible_latency_p50']):>7} "
+                f"{name:<10} {voice:<11} {duration:>6.1f} {policy:<9} {fmt(row['visible_latency_p50']):>7} "
                 f"{fmt(row['visible_latency_p90']):>7} {fmt(row['final_latency_p50']):>7} "
                 f"{fmt(row['final_latency_p90']):>7} {row['wer']:>6.3f} {batch_wer:>8.3f} "
-                f"{row['rtf']:>6.3f} {row['peak_rss_mb']:>7.0f}",
+                f"{len(row['hypothesis'].split()):>5} {row['rtf']:>6.3f} {row['peak_rss_mb']:>7.0f}",
                 flush=True,
             )
     elapsed = time.monotonic() - started
