@@ -203,3 +203,22 @@ def test_three_run_agreement_waits_one_run_longer_and_loses_nothing():
     assert first_final_run(3) == first_final_run(2) + 1
     with pytest.raises(ValueError, match="agreement_runs must be 2 or more"):
         PolicyOptions(agreement_runs=1)
+
+
+def test_the_window_holds_every_sample_added_after_many_small_appends_and_cuts():
+    """Audio comes in 20 ms frames; the window must be exactly their concatenation minus what was cut,
+    and a window handed to the recogniser must not change when more audio arrives."""
+    policy = StreamingPolicy()
+    rng = np.random.default_rng(0)
+    frames = [rng.standard_normal(320).astype(np.float32) for _ in range(500)]
+    for frame in frames[:200]:
+        policy.add_audio(frame)
+    seen = policy.window
+    snapshot = seen.copy()
+    policy._drop_until(1.5)  # 1.5 s = 75 frames
+    for frame in frames[200:]:
+        policy.add_audio(frame)
+    np.testing.assert_array_equal(policy.window, np.concatenate(frames)[75 * 320 :])
+    np.testing.assert_array_equal(seen, snapshot)
+    assert policy.window_start == pytest.approx(1.5)
+    assert policy.window_end == pytest.approx(500 * 0.02)

@@ -71,7 +71,7 @@ class StreamingPolicy:
 
     def __init__(self, options: PolicyOptions | None = None) -> None:
         self.options = options or PolicyOptions()
-        self.window = np.zeros(0, dtype=np.float32)
+        self._audio = _Samples()
         self.window_start = 0.0  # seconds from the start of the recording
         self.final_words: list[Word] = []
         self.final_end = 0.0
@@ -90,22 +90,27 @@ class StreamingPolicy:
     # -- audio in ---------------------------------------------------------------------------
 
     @property
+    def window(self) -> np.ndarray:
+        """The audio from ``window_start`` on (a read-only view)."""
+        return self._audio.view()
+
+    @property
     def window_end(self) -> float:
-        return self.window_start + len(self.window) / self.options.sample_rate
+        return self.window_start + len(self._audio) / self.options.sample_rate
 
     def add_audio(self, samples: np.ndarray) -> None:
-        self.window = np.concatenate([self.window, np.asarray(samples, dtype=np.float32)])
+        self._audio.append(np.asarray(samples, dtype=np.float32))
 
     def ready(self) -> bool:
         """Whether enough new audio arrived for another recognition run."""
-        new = (len(self.window) - self._samples_seen) / self.options.sample_rate
+        new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
         return new >= self.options.min_step
 
     # -- recognition runs -------------------------------------------------------------------
 
     def step(self, transcribe: Transcribe) -> list[Event]:
         """Run the recogniser on the window and return the events the new hypothesis gives."""
-        self._samples_seen = len(self.window)
+        self._samples_seen = len(self._audio)
         if not self._has_speech():
             return self._endpoint(self._pending)
         hypothesis = self._recognise(transcribe)
@@ -227,14 +232,14 @@ class StreamingPolicy:
 
     def _drop_until(self, t: float) -> None:
         n = int(round((t - self.window_start) * self.options.sample_rate))
-        n = max(0, min(n, len(self.window)))
-        self.window = self.window[n:]
+        n = max(0, min(n, len(self._audio)))
+        self._audio.drop(n)
         self.window_start += n / self.options.sample_rate
         self._samples_seen = max(0, self._samples_seen - n)
 
     def _loud(self) -> np.ndarray:
         """Which 30 ms frames of the window are louder than silence; computed once per window state."""
-        key = (self.window_start, len(self.window))
+        key = (self.window_start, len(self._audio))
         if self._loud_key != key:
             frame = int(self.options.sample_rate * _FRAME_S)
             n = len(self.window) // frame
@@ -261,6 +266,43 @@ class StreamingPolicy:
         if not len(loud):
             return self.window_start
         return self.window_start + float(loud[-1] + 1) * _FRAME_S
+
+
+class _Samples:
+    """A growing run of float32 samples whose front can be dropped; appending is amortised O(1).
+
+    Audio arrives in 20 ms frames: concatenating the whole window for each frame would make a
+    backlog of n frames cost O(n^2) copies.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def append(self, samples: np.ndarray) -> None:
+        n = len(samples)
+        if self._end + n > len(self._buffer):
+            # Move what is kept to the front of a buffer twice its size (views handed out earlier
+            # keep the old buffer, so they never change under their holder).
+            kept = len(self)
+            buffer = np.empty(max(2 * (kept + n), 16000), dtype=np.float32)
+            buffer[:kept] = self._buffer[self._start : self._end]
+            self._buffer, self._start, self._end = buffer, 0, kept
+        self._buffer[self._end : self._end + n] = samples
+        self._end += n
+
+    def drop(self, n: int) -> None:
+        """Forget the first ``n`` samples."""
+        self._start += max(0, min(n, len(self)))
+
+    def view(self) -> np.ndarray:
+        samples = self._buffer[self._start : self._end]
+        samples.flags.writeable = False
+        return samples
 
 
 def _common_prefix(a: list[Word], b: list[Word]) -> int:
