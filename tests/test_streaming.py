@@ -222,3 +222,16 @@ def test_the_window_holds_every_sample_added_after_many_small_appends_and_cuts()
     np.testing.assert_array_equal(seen, snapshot)
     assert policy.window_start == pytest.approx(1.5)
     assert policy.window_end == pytest.approx(500 * 0.02)
+
+
+def test_no_run_while_no_new_speech_arrives_and_the_pause_still_ends_the_utterance():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = run(policy, rec, [tone(2.0)])
+    runs_in_speech = len(rec.calls)
+    events += run(policy, rec, [silence(3.0)])
+    # At most one run after speech ends (for the speech that came after the previous run).
+    assert len(rec.calls) <= runs_in_speech + 1
+    assert all(end <= 2.0 + 0.5 for _, end, _ in rec.calls)
+    assert finals(events)[-1].speech_final
+    assert " ".join(r.text for r in finals(events) if r.text) == "one two three four"

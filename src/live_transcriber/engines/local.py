@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,53 @@ def load_model(model: str, device: str = "cpu", compute_type: str = "int8", cpu_
         return _models[key]
 
 
+@functools.lru_cache(maxsize=1)
+def _silero_session() -> Any:
+    """faster-whisper's Silero VAD model (shipped in its package: nothing is downloaded), loaded once."""
+    import onnxruntime
+    from faster_whisper.utils import get_assets_path
+
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 4
+    return onnxruntime.InferenceSession(
+        os.path.join(get_assets_path(), "silero_vad_v6.onnx"), providers=["CPUExecutionProvider"], sess_options=options
+    )
+
+
+class SileroDetector:
+    """Silero VAD over a stream: speech probabilities of consecutive 32 ms frames (16 kHz).
+
+    faster-whisper's ``SileroVADModel`` starts from a fresh state on every call, which suits whole
+    files; a stream carries the model's state and the last 64 samples (its context) from one call
+    to the next, which gives the same probabilities as one call over the whole audio.
+    """
+
+    frame = 512
+    _CONTEXT = 64
+
+    def __init__(self) -> None:
+        self._session = _silero_session()
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(self._CONTEXT, dtype=np.float32)
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames, dtype=np.float32).reshape(-1, self.frame)
+        context = np.concatenate([self._context[None], frames[:-1, -self._CONTEXT :]])
+        inputs = np.ascontiguousarray(np.concatenate([context, frames], axis=1))
+        probabilities, self._h, self._c = self._session.run(None, {"input": inputs, "h": self._h, "c": self._c})
+        self._context = frames[-1, -self._CONTEXT :].copy()
+        return np.asarray(probabilities, dtype=np.float32).reshape(-1)
+
+
 def is_loaded(model: str, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0) -> bool:
     return (resolve_model(model), device, compute_type, cpu_threads) in _models
 
 
 class LocalEngine(Engine):
-    """faster-whisper with a LocalAgreement + silence-endpointing streaming policy."""
+    """faster-whisper with a LocalAgreement streaming policy, gated and endpointed by Silero VAD."""
 
     def __init__(
         self,
@@ -127,7 +169,7 @@ class LocalStream(EngineStream):
     def __init__(self, engine: LocalEngine, mime_type: str, emit: EventSink) -> None:
         self._engine = engine
         self._emit = emit
-        self._policy = StreamingPolicy(engine.policy)
+        self._policy = StreamingPolicy(engine.policy, voice=SileroDetector())
         self._wake = threading.Condition()
         self._audio: list[np.ndarray] = []
         self._ended = False
