@@ -44,11 +44,16 @@ _MAX_WORDS_PER_S = 6.0
 _NON_WORD = re.compile(r"[^\w']+")
 
 
+
 @dataclass
 class PolicyOptions:
     sample_rate: int = 16000
-    #: Seconds of new audio that make a new recognition run worthwhile.
+    #: Seconds of new audio that make a new recognition run worthwhile while speech goes on.
+    #: When the speaker pauses, a run starts at once (``pause_step``): the words before a pause
+    #: are the ones a reader waits for.
     min_step: float = 0.5
+    #: Seconds of new audio enough for a run when the voice detector hears a pause.
+    pause_step: float = 0.1
     #: Longest window passed to the recogniser before finalised audio is cut off.
     max_window: float = 10.0
     #: Quiet after the last word that ends an utterance.
@@ -151,6 +156,8 @@ class StreamingPolicy:
             self._drop_until(self.window_end - _PRE_ROLL)
             return False
         new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
+        if self._new_speech() and not self._in_speech:
+            return new >= self.options.pause_step
         return new >= self.options.min_step and (self._new_speech() or self._endpoint_due())
 
     # -- recognition runs -------------------------------------------------------------------
