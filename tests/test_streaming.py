@@ -1,10 +1,12 @@
 """The streaming policy, driven by a scripted recogniser instead of Whisper."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from live_transcriber.results import Result, SpeechStarted, Transcript, UtteranceEnd, Word
-from live_transcriber.streaming import PolicyOptions, StreamingPolicy
+from live_transcriber.streaming import PolicyOptions, StreamingPolicy, normalize
 
 SR = 16000
 
@@ -67,9 +69,9 @@ def test_words_become_final_when_two_runs_agree_and_interims_come_first():
     events = run(policy, rec, [tone(2.0)])
     kinds = [(type(e).__name__, getattr(e, "is_final", None), getattr(e, "text", None)) for e in events]
     assert isinstance(events[0], SpeechStarted)
-    assert kinds[1] == ("Result", False, "one")  # interim before any final
+    assert kinds[1] == ("Result", False, "One")  # interim before any final, a sentence start
     final_text = " ".join(r.text for r in finals(events))
-    assert final_text.startswith("one two three")
+    assert final_text.startswith("One two three")
     assert all(not r.speech_final for r in finals(events))
 
 
@@ -81,7 +83,7 @@ def test_silence_ends_the_utterance_with_every_pending_word_final():
     for e in events:
         if isinstance(e, Result):
             t.apply(e)
-    assert t.text == "one two three four"
+    assert t.text == "One two three four"
     assert t.interim == ""
     assert finals(events)[-1].speech_final
     assert any(isinstance(e, UtteranceEnd) and e.last_word_end == pytest.approx(1.9) for e in events)
@@ -234,4 +236,35 @@ def test_no_run_while_no_new_speech_arrives_and_the_pause_still_ends_the_utteran
     assert len(rec.calls) <= runs_in_speech + 1
     assert all(end <= 2.0 + 0.5 for _, end, _ in rec.calls)
     assert finals(events)[-1].speech_final
-    assert " ".join(r.text for r in finals(events) if r.text) == "one two three four"
+    assert " ".join(r.text for r in finals(events) if r.text) == "One two three four"
+
+
+@pytest.mark.parametrize(
+    ("first_run", "second_run", "text"),
+    [
+        # Whisper capitalises a window's first word, mid-sentence or not.
+        (["After", "lunch,"], ["The", "children", "played."], "After lunch, the children played."),
+        # ... or goes on from the prompt in lower case after a sentence end.
+        (["Age", "of", "wisdom."], ["it", "was"], "Age of wisdom. It was"),
+        # A name keeps its capital; the very first word gets one.
+        (["after", "lunch,"], ["Mary", "played."], "After lunch, Mary played."),
+    ],
+)
+def test_final_text_reads_as_one_text_across_window_cuts(first_run, second_run, text):
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+
+    def words(texts, start):
+        return [Word(normalize(t), start + 0.5 * i, start + 0.5 * i + 0.4, 0.9, t) for i, t in enumerate(texts)]
+
+    def recogniser(audio, prompt):
+        # The first utterance, then (after the cut at its end) the second one alone in the window.
+        t0 = policy.window_start
+        spoken = words(first_run, 0.0) if t0 < 1.5 else words(second_run, 3.0)
+        return [replace(w, start=w.start - t0, end=w.end - t0) for w in spoken if t0 <= w.start < t0 + len(audio) / SR]
+
+    events = run(policy, recogniser, [tone(1.5), silence(1.5), tone(1.5), silence(1.5)])
+    t = Transcript()
+    for e in events:
+        if isinstance(e, Result):
+            t.apply(e)
+    assert t.text == text

@@ -42,7 +42,17 @@ _PRE_ROLL = 0.5
 #: Faster than any speaker: a hypothesis denser than this is a repetition loop, not speech.
 _MAX_WORDS_PER_S = 6.0
 _NON_WORD = re.compile(r"[^\w']+")
-
+_SENTENCE_END = (".", "?", "!")
+#: Words that are lower case inside a sentence. Whisper capitalises the first word of every
+#: window, so a word after a window cut may be capitalised mid-sentence ("after lunch, The
+#: children"); only these are lowered, so that names keep their capital.
+_LOWER_IN_SENTENCE = frozenset(
+    "a about after all also an and any are as at be because been before but by can could did do does "
+    "every for from had has have he her here his how if in into is it it's its just many me more most "
+    "much my next no not now of on once one only or our out over please same she so some such than "
+    "that the their them then there these they this those though to too under until up very was we "
+    "were what when where which while who why will with would yes you your".split()
+)
 
 
 @dataclass
@@ -221,6 +231,7 @@ class StreamingPolicy:
         return _after(heard, self.final_words, self.final_end)
 
     def _finalise(self, words: list[Word], *, speech_final: bool, from_finalize: bool = False) -> Result:
+        words = _continue_sentence(self.final_words, words)
         self.final_words += words
         if words:
             self.final_end = max(self.final_end, words[-1].end)
@@ -255,6 +266,7 @@ class StreamingPolicy:
             # Cut in the middle of the silence: the next utterance starts clean, with no context lost.
             self._drop_until((quiet_from + self.window_end) / 2)
             return [result, UtteranceEnd(self.final_end)]
+        pending = _continue_sentence(self.final_words, pending)
         text = join_words(pending)
         if text == self._interim_text:
             return []
@@ -403,6 +415,26 @@ class _Samples:
         samples = self._buffer[self._start : self._end]
         samples.flags.writeable = False
         return samples
+
+
+def _continue_sentence(before: list[Word], words: list[Word]) -> list[Word]:
+    """``words`` with the first one's case fitting the text before it.
+
+    Each run starts a new window, and Whisper writes a window's first word as a sentence start
+    or goes on from the prompt in lower case, whatever the final text before it says. The
+    joined text must read as one: a capital after a sentence end (or at the very start), and
+    none on a common word in mid-sentence.
+    """
+    if not words or not words[0].text[:1].isalpha():
+        return words
+    first = words[0].text
+    if not before or before[-1].text.endswith(_SENTENCE_END):
+        fixed = first[0].upper() + first[1:]
+    elif first[0].isupper() and first.lower().rstrip(",.?!;:") in _LOWER_IN_SENTENCE:
+        fixed = first[0].lower() + first[1:]
+    else:
+        return words
+    return [replace(words[0], punctuated_word=fixed), *words[1:]]
 
 
 def _common_prefix(a: list[Word], b: list[Word]) -> int:
