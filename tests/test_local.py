@@ -181,3 +181,44 @@ def test_keep_audio_false_keeps_nothing(tmp_path):
     with pytest.raises(ValueError, match="keep_audio=False"):
         w.save_audio(tmp_path / "x.webm")
     w.close()
+
+
+@pytest.mark.timeout(180)
+def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_behind(tmp_path):
+    """A whole recording arriving at once (a busy kernel, a file): no run sees more than a window
+    of audio, the stream says it is behind while it catches up, and that it caught up."""
+    from live_transcriber.engines.local import LocalEngine
+    from live_transcriber.results import Status
+
+    engine = LocalEngine()
+    seen: list[float] = []
+    transcribe = engine.transcribe
+
+    def recording_transcribe(model, audio, prompt):
+        seen.append(len(audio) / 16000)
+        return transcribe(model, audio, prompt)
+
+    engine.transcribe = recording_transcribe
+    w = LiveTranscriber(engine=engine)
+    statuses: list[Status] = []
+    on_event = w._on_event
+
+    def spy(event, *args, **kwargs):
+        if isinstance(event, Status):
+            statuses.append(event)
+        on_event(event, *args, **kwargs)
+
+    w._on_event = spy
+    text = " ".join([speech.PARAGRAPH] * 3)
+    webm = speech.encode(speech.synthesize(text, tmp_path / "long.wav"), tmp_path / "long.webm", "webm")
+    try:
+        w.feed(webm.read_bytes(), "audio/webm;codecs=opus")  # 45 s of speech at once
+        w.end_feed()
+        assert w.wait(150)
+        assert speech.wer(text, w.transcript) <= WER_BOUND
+    finally:
+        w.close()
+    assert seen and max(seen) <= engine.policy.max_window + engine.policy.min_step + 0.1
+    details = [s.detail for s in statuses if s.status == "ready"]
+    assert any(d.endswith(" s behind") for d in details), details
+    assert details[-1] == ""  # caught up

@@ -268,3 +268,16 @@ def test_final_text_reads_as_one_text_across_window_cuts(first_run, second_run, 
         if isinstance(e, Result):
             t.apply(e)
     assert t.text == text
+
+
+def test_lag_is_reported_past_a_threshold_at_most_once_a_second_and_taken_back_when_caught_up():
+    from live_transcriber.engines.local import LagReport
+    from live_transcriber.results import Status
+
+    now = [0.0]
+    events = []
+    lag = LagReport(events.append, clock=lambda: now[0])
+    for t, behind in [(0, 0.5), (1, 2.9), (2, 3.2), (2.5, 4.6), (3.1, 4.6), (4.2, 2.0), (5, 1.0), (6, 0.2)]:
+        now[0] = t
+        lag.update(behind)
+    assert events == [Status("ready", "3 s behind"), Status("ready", "5 s behind"), Status("ready", "2 s behind"), Status("ready")]

@@ -83,6 +83,8 @@ class PolicyOptions:
             raise ValueError(f"agreement_runs must be 2 or more, not {self.agreement_runs}")
         if not 0 < self.min_step <= self.max_window:
             raise ValueError(f"min_step must be positive and at most max_window, not {self.min_step}")
+        if not 0 < self.pause_step <= self.min_step:
+            raise ValueError(f"pause_step must be positive and at most min_step, not {self.pause_step}")
 
 
 def normalize(word: str) -> str:
@@ -154,6 +156,19 @@ class StreamingPolicy:
         samples = np.asarray(samples, dtype=np.float32)
         self._audio.append(samples)
         self._unheard.append(samples)
+
+    def room(self) -> float:
+        """Seconds of audio to add before the next run: what fills the window, and at least a step.
+
+        A backlog (a busy kernel, a file fed at once) then goes through in windows of bounded
+        length, so no run costs more than one window's worth, however far behind the stream is.
+        """
+        return max(self.options.max_window - (self.window_end - self.window_start), self.options.min_step)
+
+    @property
+    def unrecognised(self) -> float:
+        """Seconds of audio with speech that no run has heard yet."""
+        return self.window_end - self._run_end if self._new_speech() else 0.0
 
     def ready(self) -> bool:
         """Whether a recognition run is due: new speech since the last one, or an utterance to end.

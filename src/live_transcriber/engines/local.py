@@ -1,9 +1,11 @@
 """The offline engine: faster-whisper on the kernel's CPU, no network, no key.
 
 The browser's container stream is decoded as it arrives (:mod:`live_transcriber.decode`), and a
-recognition thread runs Whisper over a sliding window whenever enough new audio came in; the
-:mod:`live_transcriber.streaming` policy decides what is interim and what is final. When the
-thread falls behind, the audio that piled up is simply part of the next, larger step.
+recognition thread runs Whisper over a sliding window whenever new speech came in (Silero VAD
+decides); the :mod:`live_transcriber.streaming` policy decides what is interim and what is
+final. When the thread falls behind, the audio that piled up makes the next steps larger, up to
+a window's length at a time, and ``Status("ready", "N s behind")`` tells the user until it has
+caught up.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import logging
 import os
 import functools
+from collections import deque
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..decode import DecodeError, StreamDecoder
 from ..results import EngineError, Event, Status, StreamClosed, Word
-from ..streaming import PolicyOptions, StreamingPolicy, normalize
+from ..streaming import PolicyOptions, StreamingPolicy, Transcribe, normalize
 from .base import Engine, EngineStream, EventSink
 
 log = logging.getLogger(__name__)
@@ -27,6 +31,10 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "tiny.en"
 #: Whisper's own threshold for "this segment is a repetition loop" (faster-whisper's default).
 _MAX_COMPRESSION_RATIO = 2.4
+#: Seconds of speech not yet recognised from which the user is told the engine is behind, and
+#: to which it must come back before that is taken back (hysteresis: no flicker around one value).
+BEHIND_FROM = 3.0
+CAUGHT_UP_AT = 1.0
 
 _models: dict[tuple, Any] = {}
 _models_lock = threading.Lock()
@@ -163,6 +171,37 @@ class LocalEngine(Engine):
         return words
 
 
+class LagReport:
+    """Tells the user, through ``Status`` events, how far recognition is behind the audio.
+
+    ``Status("ready", "4 s behind")`` once the lag reaches ``BEHIND_FROM`` seconds, a new figure
+    at most once a second while it lasts, and ``Status("ready")`` when it is back to
+    ``CAUGHT_UP_AT`` seconds or less.
+    """
+
+    def __init__(self, emit: EventSink, clock: Callable[[], float] = time.monotonic) -> None:
+        self._emit = emit
+        self._clock = clock
+        self._shown: int | None = None  # the figure on screen, if any
+        self._shown_at = 0.0
+
+    def update(self, behind: float) -> None:
+        now = self._clock()
+        if self._shown is None:
+            if behind >= BEHIND_FROM:
+                self._show(behind, now)
+        elif behind <= CAUGHT_UP_AT:
+            self._shown = None
+            self._emit(Status("ready"))
+        elif round(behind) != self._shown and now - self._shown_at >= 1.0:
+            self._show(behind, now)
+
+    def _show(self, behind: float, now: float) -> None:
+        self._shown = round(behind)
+        self._shown_at = now
+        self._emit(Status("ready", f"{self._shown} s behind"))
+
+
 class LocalStream(EngineStream):
     """Decoder thread → audio window → recognition thread → events."""
 
@@ -171,7 +210,8 @@ class LocalStream(EngineStream):
         self._emit = emit
         self._policy = StreamingPolicy(engine.policy, voice=SileroDetector())
         self._wake = threading.Condition()
-        self._audio: list[np.ndarray] = []
+        self._audio: deque[np.ndarray] = deque()
+        self._queued = 0  # samples in self._audio
         self._ended = False
         self._aborted = False
         self._closed = threading.Event()
@@ -202,6 +242,7 @@ class LocalStream(EngineStream):
     def _on_audio(self, samples: np.ndarray) -> None:
         with self._wake:
             self._audio.append(samples)
+            self._queued += len(samples)
             self._wake.notify()
 
     def _on_decode_error(self, error: DecodeError) -> None:
@@ -237,27 +278,40 @@ class LocalStream(EngineStream):
         def transcribe(audio: np.ndarray, prompt: str) -> list[Word]:
             return self._engine.transcribe(model, audio, prompt)
 
+        lag = LagReport(self._emit)
         while True:
             with self._wake:
                 self._wake.wait_for(lambda: self._aborted or self._ended or bool(self._audio))
                 if self._aborted:
                     return
-                ended = self._ended
-                self._take_audio()
-            if ended:
-                break
-            if self._policy.ready():
-                self._emit_all(self._policy.step(transcribe))
-        # Drain the decoder (the last chunk may still be in it), then finalise everything.
+                if self._ended:
+                    break
+            self._step(transcribe, lag)
+        # Drain the decoder (the last chunk may still be in it), go through what is still queued,
+        # then finalise everything.
         self._decoder.close()
-        with self._wake:
-            self._take_audio()
+        while self._audio:
+            if self._aborted:
+                return
+            self._step(transcribe, lag)
         self._emit_all(self._policy.finish(transcribe))
+        lag.update(0.0)
 
-    def _take_audio(self) -> None:
-        for chunk in self._audio:
-            self._policy.add_audio(chunk)
-        self._audio.clear()
+    def _step(self, transcribe: Transcribe, lag: LagReport) -> None:
+        """Add the queued audio that fits the window; run the recogniser if a run is due."""
+        sample_rate = self._engine.policy.sample_rate
+        with self._wake:
+            room = int(self._policy.room() * sample_rate)
+            taken = 0
+            while self._audio and taken < room:
+                chunk = self._audio.popleft()
+                self._policy.add_audio(chunk)
+                taken += len(chunk)
+            self._queued -= taken
+            queued = self._queued / sample_rate
+        if self._policy.ready():
+            self._emit_all(self._policy.step(transcribe))
+        lag.update(queued + self._policy.unrecognised)
 
     def _emit_all(self, events: list[Event]) -> None:
         for event in events:
