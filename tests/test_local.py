@@ -12,6 +12,12 @@ from live_transcriber import LiveTranscriber, Result
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 WER_BOUND = 0.15
+KITCHEN = (
+    "Every morning my neighbor opens the kitchen window and starts to cook breakfast. "
+    "The smell of fresh toast and hot coffee comes across the garden and into our house. "
+    "Sometimes she waves and asks if we would like to come over. "
+    "We usually say yes, because the food is much better than anything we can buy in the shop."
+)
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +215,7 @@ def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_beh
         on_event(event, *args, **kwargs)
 
     w._on_event = spy
-    text = " ".join([speech.PARAGRAPH] * 3)
+    text = " ".join([speech.PARAGRAPH, KITCHEN])  # 45 s, no sentence twice (Whisper drops repetitive segments)
     webm = speech.encode(speech.synthesize(text, tmp_path / "long.wav"), tmp_path / "long.webm", "webm")
     try:
         w.feed(webm.read_bytes(), "audio/webm;codecs=opus")  # 45 s of speech at once
@@ -218,7 +224,7 @@ def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_beh
         assert speech.wer(text, w.transcript) <= WER_BOUND
     finally:
         w.close()
-    assert seen and max(seen) <= engine.policy.max_window + engine.policy.min_step + 0.1
+    assert seen and max(seen) <= 25.0 + engine.policy.min_step + 0.1  # one encoder pass (30 s) at most
     details = [s.detail for s in statuses if s.status == "ready"]
     assert any(d.endswith(" s behind") for d in details), details
     assert details[-1] == ""  # caught up

@@ -39,6 +39,9 @@ Transcribe = Callable[[np.ndarray, str], list[Word]]
 _WORD_SPEECH_MARGIN = 0.2
 #: Audio kept before speech starts, so the recogniser hears the onset.
 _PRE_ROLL = 0.5
+#: The longest window a run hears when the stream is behind: under Whisper's 30 s input, so a
+#: run is still one encoder pass, and long enough that a slow CPU catches up in large steps.
+_LONGEST_RUN = 25.0
 #: Faster than any speaker: a hypothesis denser than this is a repetition loop, not speech.
 _MAX_WORDS_PER_S = 6.0
 _NON_WORD = re.compile(r"[^\w']+")
@@ -64,6 +67,9 @@ class PolicyOptions:
     min_step: float = 0.5
     #: Seconds of new audio enough for a run when the voice detector hears a pause.
     pause_step: float = 0.1
+    #: Seconds of a pause (no speech after the last word) that make the words before it final
+    #: without waiting for agreement or the utterance's end; None: only those two.
+    pause_final: float | None = None
     #: Longest window passed to the recogniser before finalised audio is cut off.
     max_window: float = 10.0
     #: Quiet after the last word that ends an utterance.
@@ -85,6 +91,8 @@ class PolicyOptions:
             raise ValueError(f"min_step must be positive and at most max_window, not {self.min_step}")
         if not 0 < self.pause_step <= self.min_step:
             raise ValueError(f"pause_step must be positive and at most min_step, not {self.pause_step}")
+        if self.pause_final is not None and not 0 <= self.pause_final <= self.endpoint_silence:
+            raise ValueError(f"pause_final must be between 0 and endpoint_silence, not {self.pause_final}")
 
 
 def normalize(word: str) -> str:
@@ -158,12 +166,13 @@ class StreamingPolicy:
         self._unheard.append(samples)
 
     def room(self) -> float:
-        """Seconds of audio to add before the next run: what fills the window, and at least a step.
+        """Seconds of audio to add before the next run.
 
-        A backlog (a busy kernel, a file fed at once) then goes through in windows of bounded
-        length, so no run costs more than one window's worth, however far behind the stream is.
+        A backlog (a busy kernel, a slow CPU, a file fed at once) goes through in steps as large
+        as a run can hear at once (``_LONGEST_RUN``), so no run costs more than one encoder pass
+        and a stream that fell behind catches up by taking larger steps.
         """
-        return max(self.options.max_window - (self.window_end - self.window_start), self.options.min_step)
+        return max(_LONGEST_RUN - (self.window_end - self.window_start), self.options.min_step)
 
     @property
     def unrecognised(self) -> float:
@@ -181,7 +190,7 @@ class StreamingPolicy:
             self._drop_until(self.window_end - _PRE_ROLL)
             return False
         new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
-        if self._new_speech() and not self._in_speech:
+        if (self._new_speech() and not self._in_speech) or self._pause_final_due():
             return new >= self.options.pause_step
         return new >= self.options.min_step and (self._new_speech() or self._endpoint_due())
 
@@ -272,8 +281,21 @@ class StreamingPolicy:
     def _endpoint_due(self) -> bool:
         return bool(self._pending or self._in_utterance) and self.window_end - self._quiet_from() >= self.options.endpoint_silence
 
+    def _pause_final_due(self) -> bool:
+        pause = self.options.pause_final
+        return (
+            pause is not None
+            and bool(self._pending)
+            and not self._in_speech
+            and not self._new_speech()
+            and self.window_end - self._quiet_from() >= pause
+        )
+
     def _endpoint(self, pending: list[Word]) -> list[Event]:
         """Finalise the utterance if it is followed by enough silence, else report the interim."""
+        if self._pause_final_due() and not self._endpoint_due():
+            self._history = []
+            return [self._finalise(pending, speech_final=False)]
         if self._endpoint_due():
             quiet_from = self._quiet_from()
             result = self._finalise(pending, speech_final=True)

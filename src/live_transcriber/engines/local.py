@@ -4,7 +4,7 @@ The browser's container stream is decoded as it arrives (:mod:`live_transcriber.
 recognition thread runs Whisper over a sliding window whenever new speech came in (Silero VAD
 decides); the :mod:`live_transcriber.streaming` policy decides what is interim and what is
 final. When the thread falls behind, the audio that piled up makes the next steps larger, up to
-a window's length at a time, and ``Status("ready", "N s behind")`` tells the user until it has
+25 s at a time, and ``Status("ready", "N s behind")`` tells the user until it has
 caught up.
 """
 
