@@ -281,3 +281,32 @@ def test_lag_is_reported_past_a_threshold_at_most_once_a_second_and_taken_back_w
         now[0] = t
         lag.update(behind)
     assert events == [Status("ready", "3 s behind"), Status("ready", "5 s behind"), Status("ready", "2 s behind"), Status("ready")]
+
+
+def test_pause_final_makes_the_words_before_a_pause_final_at_the_pause():
+    script = [("one", 0.0, 0.4), ("two", 0.5, 0.9), ("three", 1.4, 1.8), ("four", 1.9, 2.3)]
+
+    def run_with(options):
+        """When (seconds of audio fed) each word became final, and the final words."""
+        policy = StreamingPolicy(options)
+        rec = ScriptedRecogniser(policy, script, unstable={"two"})
+        t, final_at, finals = 0.0, {}, []
+        for piece in [tone(1.0), silence(0.35), tone(1.0), silence(1.5)]:
+            for i in range(0, len(piece), 320):
+                policy.add_audio(piece[i : i + 320])
+                t += 0.02
+                if policy.ready():
+                    for e in policy.step(rec):
+                        if isinstance(e, Result) and e.is_final:
+                            finals.append(e)
+                            for w in e.words:
+                                final_at.setdefault(w.word, t)
+        return final_at, finals
+
+    final_at, finals = run_with(PolicyOptions(pause_final=0.0))
+    assert [w.word for r in finals for w in r.words] == ["one", "two", "three", "four"]
+    assert final_at["two"] < 1.4  # final in the pause, before "three" is said
+    assert not [r for r in finals if "two" in r.text.lower()][0].speech_final
+    assert run_with(PolicyOptions())[0]["two"] > final_at["two"]
+    with pytest.raises(ValueError, match="pause_final must be between"):
+        PolicyOptions(pause_final=2.0)
