@@ -123,6 +123,7 @@ def main() -> None:
     # The browser tests' fixtures, loaded as a plugin under a name of its own.
     spec = importlib.util.spec_from_file_location("browser_fixtures", ROOT / "tests" / "browser" / "conftest.py")
     fixtures = importlib.util.module_from_spec(spec)
+    sys.modules["browser_fixtures"] = fixtures
     spec.loader.exec_module(fixtures)
     code = pytest.main(
         [__file__, "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--timeout", "900",

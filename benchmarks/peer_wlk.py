@@ -42,9 +42,20 @@ def main() -> None:
     committed: list = []
     visible: list[tuple[float, str]] = []
     final: list[tuple[float, str]] = []
-    virtual = item.get("clock") == "virtual"  # see streaming.py --clock virtual
+    virtual = item.get("clock") in ("virtual", "model")  # see streaming.py --clock
+    modelled = item.get("clock") == "model"
     scale = per_wall = 1.0
-    if virtual:
+    runs = {"wall": 0.0}
+    if modelled:  # each faster-whisper run timed by streaming.py's cost model, by its audio length
+        transcribe = asr.transcribe
+
+        def timed(audio, init_prompt=""):
+            seconds = len(audio) / SR
+            runs["wall"] += item["run_wall_s"] + item["run_wall_per_s"] * seconds
+            return transcribe(audio, init_prompt)
+
+        asr.transcribe = timed
+    elif virtual:
         # The same calibration run as the live rows': our engine's model and settings, so that
         # a slower set-up of the peer's own is not scaled away.
         from faster_whisper import WhisperModel
@@ -76,17 +87,17 @@ def main() -> None:
         if pending < min_chunk:
             continue  # WhisperLiveKit waits for a minimum chunk, as its feed loop does
         pending = 0.0
-        run0 = time.process_time()
+        run0, wall0 = time.process_time(), runs["wall"]
         new, _ = online.process_iter()
-        clock += (time.process_time() - run0) * per_wall
+        clock += runs["wall"] - wall0 if modelled else (time.process_time() - run0) * per_wall
         now = clock if virtual else time.monotonic() - t0
         if new:
             committed += new
             final.append((now, text_of(committed)))
         visible.append((now, (text_of(committed) + " " + online.get_buffer().text).strip()))
-    run0 = time.process_time()
+    run0, wall0 = time.process_time(), runs["wall"]
     new, _ = online.finish()  # the tail that a chunked feed loop must still flush
-    clock += (time.process_time() - run0) * per_wall
+    clock += runs["wall"] - wall0 if modelled else (time.process_time() - run0) * per_wall
     committed += new or []
     now = clock if virtual else time.monotonic() - t0
     final.append((now, text_of(committed)))
@@ -95,7 +106,7 @@ def main() -> None:
         "hypothesis": text_of(committed),
         "visible": visible,
         "final": final,
-        "cpu_s": (time.process_time() - cpu0) * scale,
+        "cpu_s": runs["wall"] * item["cal_cpu"] / item["cal_wall"] if modelled else (time.process_time() - cpu0) * scale,
         "scale": scale,
         "wall_s": time.monotonic() - t0,
     }

@@ -35,6 +35,14 @@ run costs ``CAL_CPU`` (0.85 CPU s, taking ``CAL_WALL`` = 0.6 s on two idle cores
 measured here before the machine was shared); a recognition run then advances the clock by its
 scaled CPU time / (CAL_CPU / CAL_WALL). The same clock drives the naive and WhisperLiveKit rows.
 RTF is then the scaled CPU time / audio time: "cores of an idle machine of this kind".
+
+``--clock model`` goes one step further and makes the figures deterministic: the same replay,
+but a recognition run of a window of w seconds takes ``RUN_WALL_S + RUN_WALL_PER_S * w``
+seconds (0.38 + 0.034 w: tiny.en, beam 5, word timestamps, two threads, measured on these two
+cores when idle: 0.45 s for 2 s, 0.72 s for 10 s) and ``CAL_CPU / CAL_WALL`` times that in CPU;
+the rest of the process's CPU time (decoding, voice activity) is measured and added. The same
+model times the naive pieces and WhisperLiveKit's runs (by the length of its buffer). Latency
+then depends only on the policy's decisions: the right clock to compare two policies with.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import math
 import os
 import platform
 import resource
@@ -65,6 +74,14 @@ CHUNK_S = 0.25
 CAL_CPU = 0.85
 CAL_WALL = 0.6
 CAL_SECONDS = 6.0
+#: Model clock (see the docstring): the wall seconds of one run of a window of w seconds.
+RUN_WALL_S = 0.38
+RUN_WALL_PER_S = 0.034
+
+
+def model_wall(seconds: float) -> float:
+    """Modelled wall seconds of one run over ``seconds`` of audio (Whisper hears 30 s per pass)."""
+    return math.ceil(max(seconds, 1e-9) / 30.0) * RUN_WALL_S + RUN_WALL_PER_S * seconds
 NAIVE_S = 2.0
 MIME = "audio/webm;codecs=opus"
 POLICIES = ("live", "batch", "naive-2s", "wlk-la")
@@ -255,8 +272,13 @@ def run_live_virtual(item: dict) -> dict:
         policy = StreamingPolicy(policy_options, voice=SileroDetector())
     except ImportError:
         policy = StreamingPolicy(policy_options)
-    scale = calibration_scale(lambda clip: engine.transcribe(model, clip, ""), item["calibration_wav"])
-    per_wall = scale / (CAL_CPU / CAL_WALL)
+    modelled = item.get("clock") == "model"
+    if modelled:
+        scale, per_wall = 1.0, 0.0  # runs are timed by model_wall; the rest is measured as it is
+    else:
+        scale = calibration_scale(lambda clip: engine.transcribe(model, clip, ""), item["calibration_wav"])
+        per_wall = scale / (CAL_CPU / CAL_WALL)
+    runs = {"wall": 0.0, "cpu": 0.0}  # modelled time and measured CPU of the runs so far
     audio = decode_audio(item["webm"])
     sr, frame = 16000, 320  # PyAV hands the engine 20 ms frames
     slice_n = int(CHUNK_S * sr)
@@ -269,7 +291,17 @@ def run_live_virtual(item: dict) -> dict:
     events_out = []
 
     def transcribe(window, prompt):
-        return engine.transcribe(model, window, prompt)
+        cpu0 = time.process_time()
+        words = engine.transcribe(model, window, prompt)
+        runs["cpu"] += time.process_time() - cpu0
+        runs["wall"] += model_wall(len(window) / sr)
+        return words
+
+    def elapsed(cpu0: float, wall0: float) -> float:
+        """Clock time of the work since (process CPU, modelled run time) were (cpu0, wall0)."""
+        if modelled:
+            return runs["wall"] - wall0
+        return (time.process_time() - cpu0) * per_wall
 
     def record(events, t):
         nonlocal interim
@@ -302,24 +334,27 @@ def run_live_virtual(item: dict) -> dict:
             chunk = queue.popleft()
             policy.add_audio(chunk)
             taken += len(chunk)
-        cpu0 = time.process_time()
+        cpu0, wall0 = time.process_time(), runs["wall"]
         if policy.ready():
             events = policy.step(transcribe)
-            t += (time.process_time() - cpu0) * per_wall
+            t += elapsed(cpu0, wall0)
             record(events, t)
         else:
-            t += (time.process_time() - cpu0) * per_wall
+            t += elapsed(cpu0, wall0)
             if not queue:
                 t = max(t, (arrived + 1) * CHUNK_S)
-    cpu0 = time.process_time()
+    cpu0, wall0 = time.process_time(), runs["wall"]
     events = policy.finish(transcribe)
-    t += (time.process_time() - cpu0) * per_wall
+    t += elapsed(cpu0, wall0)
     record(events, t)
+    cpu = (time.process_time() - cpu_start) * scale
+    if modelled:  # the runs' modelled CPU instead of their measured CPU
+        cpu += runs["wall"] * CAL_CPU / CAL_WALL - runs["cpu"]
     return {
         "hypothesis": " ".join(finals),
         "visible": visible,
         "final": final_changes,
-        "cpu_s": (time.process_time() - cpu_start) * scale,
+        "cpu_s": cpu,
         "scale": scale,
         "wall_s": t,
         "chunks": len(slices),
@@ -335,7 +370,8 @@ def run_naive_virtual(item: dict) -> dict:
 
     engine = LocalEngine()
     model = engine.load()
-    scale = calibration_scale(lambda clip: engine.transcribe(model, clip, ""), item["calibration_wav"])
+    modelled = item.get("clock") == "model"
+    scale = 1.0 if modelled else calibration_scale(lambda clip: engine.transcribe(model, clip, ""), item["calibration_wav"])
     audio = decode_audio(item["webm"])
     sr = 16000
     n = int(NAIVE_S * sr)
@@ -348,12 +384,14 @@ def run_naive_virtual(item: dict) -> dict:
         t = max(t, (start + len(piece)) / sr)
         cpu0 = time.process_time()
         words = engine.transcribe(model, piece, "")
-        t += (time.process_time() - cpu0) * scale / (CAL_CPU / CAL_WALL)
+        t += model_wall(len(piece) / sr) if modelled else (time.process_time() - cpu0) * scale / (CAL_CPU / CAL_WALL)
         if words:
             texts.append(" ".join(w.text for w in words))
         changes.append((t, " ".join(texts)))
-    return {"hypothesis": " ".join(texts), "visible": changes, "final": changes,
-            "cpu_s": (time.process_time() - cpu_start) * scale, "scale": scale, "wall_s": t}
+    cpu = (time.process_time() - cpu_start) * scale
+    if modelled:
+        cpu = sum(model_wall(min(n, len(audio) - s) / sr) for s in range(0, len(audio), n)) * CAL_CPU / CAL_WALL
+    return {"hypothesis": " ".join(texts), "visible": changes, "final": changes, "cpu_s": cpu, "scale": scale, "wall_s": t}
 
 
 def run_naive(item: dict) -> dict:
@@ -401,7 +439,7 @@ def peak_rss_mb() -> float:
 
 def worker(policy: str, item_json: str) -> None:
     item = json.loads(item_json)
-    if item.get("clock") == "virtual":
+    if item.get("clock") in ("virtual", "model"):
         run = {"live": run_live_virtual, "batch": run_batch, "naive-2s": run_naive_virtual}[policy]
     else:
         run = {"live": run_live, "batch": run_batch, "naive-2s": run_naive}[policy]
@@ -438,8 +476,9 @@ def main() -> None:
     parser.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES))
     parser.add_argument("--policy-options", type=json.loads, default={}, help='JSON for PolicyOptions, e.g. \'{"max_window": 8}\'')
     parser.add_argument("--engine-options", type=json.loads, default={}, help='JSON for LocalEngine, e.g. \'{"beam_size": 5}\'')
-    parser.add_argument("--clock", choices=("real", "virtual"), default="real",
-                        help="real: feed at real time; virtual: count time instead (for a busy machine; see the docstring)")
+    parser.add_argument("--clock", choices=("real", "virtual", "model"), default="real",
+                        help="real: feed at real time; virtual: count time, runs by their scaled CPU time; "
+                             "model: count time, runs by a cost model (deterministic); see the docstring")
     parser.add_argument("--worker", nargs=2, metavar=("POLICY", "ITEM_JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -469,7 +508,8 @@ def main() -> None:
         item = {"name": name, "voice": voice, "text": text, "wav": str(wav), "webm": str(webm),
                 "policy_options": args.policy_options, "engine_options": args.engine_options, "clock": args.clock,
                 "calibration_wav": str(corpus.build("two-cities", workdir)[0]), "cal_cpu": CAL_CPU, "cal_wall": CAL_WALL,
-                "cal_seconds": CAL_SECONDS}
+                "cal_seconds": CAL_SECONDS,
+                "run_wall_s": RUN_WALL_S, "run_wall_per_s": RUN_WALL_PER_S}
         duration = wav_duration(str(wav))
         word_ends, matched = reference_word_ends(text, str(wav))
         policies = [p for p in POLICIES if p in args.policies and (p != "wlk-la" or PEER_PYTHON.exists())]
@@ -535,7 +575,8 @@ def main() -> None:
         "naive_chunk_s": NAIVE_S,
         "mime_type": MIME,
         "clock": args.clock,
-        "calibration": {"cpu_s": CAL_CPU, "wall_s": CAL_WALL, "clip_s": CAL_SECONDS} if args.clock == "virtual" else None,
+        "calibration": {"cpu_s": CAL_CPU, "wall_s": CAL_WALL, "clip_s": CAL_SECONDS} if args.clock != "real" else None,
+        "run_model": {"wall_s": RUN_WALL_S, "wall_per_audio_s": RUN_WALL_PER_S} if args.clock == "model" else None,
         "load_average_at_end": os.getloadavg(),
     }
     out_path.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
