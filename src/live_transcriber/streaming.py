@@ -11,6 +11,9 @@ The policy turns that into Deepgram-shaped events:
   frames hold speech. No recognition runs unless new speech arrived since the last run; audio
   before speech is forgotten; words that overlap no speech are dropped (Whisper invents
   "Thank you." over silence and noise).
+- **Scheduling**: a run is due once ``min_step`` seconds of new audio with speech arrived, or
+  ``pause_step`` seconds when the detector hears a pause (the words before a pause are the ones
+  a reader waits for). A stream that fell behind takes larger steps (:meth:`StreamingPolicy.room`).
 - **Endpointing**: when no speech followed the last word for ``endpoint_silence`` seconds, a last
   run over the utterance (if speech came after the previous run) gives every pending word, all
   final with ``speech_final=True``, and an ``UtteranceEnd`` follows.
