@@ -3,7 +3,6 @@ acknowledgements. The last test kills a real transcriber with SIGKILL mid-record
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

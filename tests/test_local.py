@@ -11,6 +11,12 @@ from live_transcriber import LiveTranscriber, Result
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 WER_BOUND = 0.15
+KITCHEN = (
+    "Every morning my neighbor opens the kitchen window and starts to cook breakfast. "
+    "The smell of fresh toast and hot coffee comes across the garden and into our house. "
+    "Sometimes she waves and asks if we would like to come over. "
+    "We usually say yes, because the food is much better than anything we can buy in the shop."
+)
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +184,35 @@ def test_quick_recordings_keep_threads_bounded_and_all_are_transcribed(widget, r
     assert peak[0] - before <= 8, f"{peak[0] - before} threads more at the peak"
     assert len(widget.recordings) == 12 and all(r.done for r in widget.recordings)
     assert {r["recording"] for r in widget.results} == set(range(12))
+
+
+@pytest.mark.timeout(180)
+def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_behind(tmp_path):
+    """A whole recording arriving at once (a busy kernel, a file): no run sees more than a window
+    of audio, the stream says it is behind while it catches up, and that it caught up."""
+    from live_transcriber.engines.local import LocalEngine
+    from live_transcriber.results import EngineStatus, StreamClosed
+
+    engine = LocalEngine()
+    seen: list[float] = []
+    transcribe = engine.transcribe
+
+    def recording_transcribe(model, audio, prompt):
+        seen.append(len(audio) / 16000)
+        return transcribe(model, audio, prompt)
+
+    engine.transcribe = recording_transcribe
+    events: list = []
+    text = " ".join([speech.PARAGRAPH, KITCHEN])  # 45 s, no sentence twice (Whisper drops repetitive segments)
+    webm = speech.encode(speech.synthesize(text, tmp_path / "long.wav"), tmp_path / "long.webm", "webm")
+    stream = engine.open("audio/webm;codecs=opus", events.append)
+    stream.write(webm.read_bytes())  # 45 s of speech at once
+    stream.end()
+    assert stream.wait(150)
+    assert isinstance(events[-1], StreamClosed)
+    finals = " ".join(e.text for e in events if isinstance(e, Result) and e.is_final and e.text)
+    assert speech.wer(text, finals) <= WER_BOUND
+    assert seen and max(seen) <= 25.0 + engine.policy.min_step + 0.1  # one encoder pass (30 s) at most
+    details = [e.detail for e in events if isinstance(e, EngineStatus) and e.phase == "ready"]
+    assert any(d.endswith(" s behind") for d in details), details
+    assert details[-1] == ""  # caught up

@@ -1,10 +1,12 @@
 """The streaming policy, driven by a scripted recogniser instead of Whisper."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from live_transcriber.results import Result, SpeechStarted, Transcript, UtteranceEnd, Word
-from live_transcriber.streaming import PolicyOptions, StreamingPolicy
+from live_transcriber.streaming import PolicyOptions, StreamingPolicy, normalize
 
 SR = 16000
 
@@ -67,9 +69,9 @@ def test_words_become_final_when_two_runs_agree_and_interims_come_first():
     events = run(policy, rec, [tone(2.0)])
     kinds = [(type(e).__name__, getattr(e, "is_final", None), getattr(e, "text", None)) for e in events]
     assert isinstance(events[0], SpeechStarted)
-    assert kinds[1] == ("Result", False, "one")  # interim before any final
+    assert kinds[1] == ("Result", False, "One")  # interim before any final, a sentence start
     final_text = " ".join(r.text for r in finals(events))
-    assert final_text.startswith("one two three")
+    assert final_text.startswith("One two three")
     assert all(not r.speech_final for r in finals(events))
 
 
@@ -81,7 +83,7 @@ def test_silence_ends_the_utterance_with_every_pending_word_final():
     for e in events:
         if isinstance(e, Result):
             t.apply(e)
-    assert t.text == "one two three four"
+    assert t.text == "One two three four"
     assert t.interim == ""
     assert finals(events)[-1].speech_final
     assert any(isinstance(e, UtteranceEnd) and e.last_word_end == pytest.approx(1.9) for e in events)
@@ -203,3 +205,108 @@ def test_three_run_agreement_waits_one_run_longer_and_loses_nothing():
     assert first_final_run(3) == first_final_run(2) + 1
     with pytest.raises(ValueError, match="agreement_runs must be 2 or more"):
         PolicyOptions(agreement_runs=1)
+
+
+def test_the_window_holds_every_sample_added_after_many_small_appends_and_cuts():
+    """Audio comes in 20 ms frames; the window must be exactly their concatenation minus what was cut,
+    and a window handed to the recogniser must not change when more audio arrives."""
+    policy = StreamingPolicy()
+    rng = np.random.default_rng(0)
+    frames = [rng.standard_normal(320).astype(np.float32) for _ in range(500)]
+    for frame in frames[:200]:
+        policy.add_audio(frame)
+    seen = policy.window
+    snapshot = seen.copy()
+    policy._drop_until(1.5)  # 1.5 s = 75 frames
+    for frame in frames[200:]:
+        policy.add_audio(frame)
+    np.testing.assert_array_equal(policy.window, np.concatenate(frames)[75 * 320 :])
+    np.testing.assert_array_equal(seen, snapshot)
+    assert policy.window_start == pytest.approx(1.5)
+    assert policy.window_end == pytest.approx(500 * 0.02)
+
+
+def test_no_run_while_no_new_speech_arrives_and_the_pause_still_ends_the_utterance():
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = run(policy, rec, [tone(2.0)])
+    runs_in_speech = len(rec.calls)
+    events += run(policy, rec, [silence(3.0)])
+    # At most one run after speech ends (for the speech that came after the previous run).
+    assert len(rec.calls) <= runs_in_speech + 1
+    assert all(end <= 2.0 + 0.5 for _, end, _ in rec.calls)
+    assert finals(events)[-1].speech_final
+    assert " ".join(r.text for r in finals(events) if r.text) == "One two three four"
+
+
+@pytest.mark.parametrize(
+    ("first_run", "second_run", "text"),
+    [
+        # Whisper capitalises a window's first word, mid-sentence or not.
+        (["After", "lunch,"], ["The", "children", "played."], "After lunch, the children played."),
+        # ... or goes on from the prompt in lower case after a sentence end.
+        (["Age", "of", "wisdom."], ["it", "was"], "Age of wisdom. It was"),
+        # A name keeps its capital; the very first word gets one.
+        (["after", "lunch,"], ["Mary", "played."], "After lunch, Mary played."),
+    ],
+)
+def test_final_text_reads_as_one_text_across_window_cuts(first_run, second_run, text):
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+
+    def words(texts, start):
+        return [Word(normalize(t), start + 0.5 * i, start + 0.5 * i + 0.4, 0.9, t) for i, t in enumerate(texts)]
+
+    def recogniser(audio, prompt):
+        # The first utterance, then (after the cut at its end) the second one alone in the window.
+        t0 = policy.window_start
+        spoken = words(first_run, 0.0) if t0 < 1.5 else words(second_run, 3.0)
+        return [replace(w, start=w.start - t0, end=w.end - t0) for w in spoken if t0 <= w.start < t0 + len(audio) / SR]
+
+    events = run(policy, recogniser, [tone(1.5), silence(1.5), tone(1.5), silence(1.5)])
+    t = Transcript()
+    for e in events:
+        if isinstance(e, Result):
+            t.apply(e)
+    assert t.text == text
+
+
+def test_lag_is_reported_past_a_threshold_at_most_once_a_second_and_taken_back_when_caught_up():
+    from live_transcriber.engines.local import LagReport
+    from live_transcriber.results import EngineStatus
+
+    now = [0.0]
+    events = []
+    lag = LagReport(events.append, clock=lambda: now[0])
+    for t, behind in [(0, 0.5), (1, 2.9), (2, 3.2), (2.5, 4.6), (3.1, 4.6), (4.2, 2.0), (5, 1.0), (6, 0.2)]:
+        now[0] = t
+        lag.update(behind)
+    assert events == [EngineStatus("ready", "3 s behind"), EngineStatus("ready", "5 s behind"), EngineStatus("ready", "2 s behind"), EngineStatus("ready")]
+
+
+def test_pause_final_makes_the_words_before_a_pause_final_at_the_pause():
+    script = [("one", 0.0, 0.4), ("two", 0.5, 0.9), ("three", 1.4, 1.8), ("four", 1.9, 2.3)]
+
+    def run_with(options):
+        """When (seconds of audio fed) each word became final, and the final words."""
+        policy = StreamingPolicy(options)
+        rec = ScriptedRecogniser(policy, script, unstable={"two"})
+        t, final_at, finals = 0.0, {}, []
+        for piece in [tone(1.0), silence(0.35), tone(1.0), silence(1.5)]:
+            for i in range(0, len(piece), 320):
+                policy.add_audio(piece[i : i + 320])
+                t += 0.02
+                if policy.ready():
+                    for e in policy.step(rec):
+                        if isinstance(e, Result) and e.is_final:
+                            finals.append(e)
+                            for w in e.words:
+                                final_at.setdefault(w.word, t)
+        return final_at, finals
+
+    final_at, finals = run_with(PolicyOptions(pause_final=0.0))
+    assert [w.word for r in finals for w in r.words] == ["one", "two", "three", "four"]
+    assert final_at["two"] < 1.4  # final in the pause, before "three" is said
+    assert not [r for r in finals if "two" in r.text.lower()][0].speech_final
+    assert run_with(PolicyOptions())[0]["two"] > final_at["two"]
+    with pytest.raises(ValueError, match="pause_final must be between"):
+        PolicyOptions(pause_final=2.0)

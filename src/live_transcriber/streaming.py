@@ -7,22 +7,30 @@ The policy turns that into Deepgram-shaped events:
 - **LocalAgreement-2** (Macháček et al., 2023, "Turning Whisper into Real-Time Transcription
   System"): a word becomes final once two consecutive runs agree on it (longest common prefix
   of the words after the last final word).
-- **Silence endpointing**: when the audio after the last hypothesised word is quiet for
-  ``endpoint_silence`` seconds, every pending word becomes final with ``speech_final=True``
-  and an ``UtteranceEnd`` follows.
+- **Voice activity**: an injected detector (Silero VAD in the offline engine) says which 32 ms
+  frames hold speech. No recognition runs unless new speech arrived since the last run; audio
+  before speech is forgotten; words that overlap no speech are dropped (Whisper invents
+  "Thank you." over silence and noise).
+- **Scheduling**: a run is due once ``min_step`` seconds of new audio with speech arrived, or
+  ``pause_step`` seconds when the detector hears a pause (the words before a pause are the ones
+  a reader waits for). A stream that fell behind takes larger steps (:meth:`StreamingPolicy.room`).
+- **Endpointing**: when no speech followed the last word for ``endpoint_silence`` seconds, a last
+  run over the utterance (if speech came after the previous run) gives every pending word, all
+  final with ``speech_final=True``, and an ``UtteranceEnd`` follows.
 - **Window trimming**: audio before finalised speech is dropped once the window grows beyond
   ``max_window`` seconds (or at each utterance end), so each run costs about the same however
   long the session lasts. Finalised text is passed as the prompt instead.
 
 The recogniser is injected as ``transcribe(audio, prompt) -> list[Word]`` with word times
-relative to the start of ``audio``, so the policy can be tested with scripted hypotheses.
+relative to the start of ``audio``, and the voice detector as a :class:`VoiceDetector`, so the
+policy can be tested with scripted hypotheses and voice.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -30,23 +38,47 @@ from .results import Event, Result, SpeechStarted, UtteranceEnd, Word, join_word
 
 Transcribe = Callable[[np.ndarray, str], list[Word]]
 
-_FRAME_S = 0.03
+#: Words may start or end this far outside the frames the detector calls speech.
+_WORD_SPEECH_MARGIN = 0.2
+#: Audio kept before speech starts, so the recogniser hears the onset.
+_PRE_ROLL = 0.5
+#: The longest window a run hears when the stream is behind: under Whisper's 30 s input, so a
+#: run is still one encoder pass, and long enough that a slow CPU catches up in large steps.
+_LONGEST_RUN = 25.0
 #: Faster than any speaker: a hypothesis denser than this is a repetition loop, not speech.
 _MAX_WORDS_PER_S = 6.0
 _NON_WORD = re.compile(r"[^\w']+")
+_SENTENCE_END = (".", "?", "!")
+#: Words that are lower case inside a sentence. Whisper capitalises the first word of every
+#: window, so a word after a window cut may be capitalised mid-sentence ("after lunch, The
+#: children"); only these are lowered, so that names keep their capital.
+_LOWER_IN_SENTENCE = frozenset(
+    "a about after all also an and any are as at be because been before but by can could did do does "
+    "every for from had has have he her here his how if in into is it it's its just many me more most "
+    "much my next no not now of on once one only or our out over please same she so some such than "
+    "that the their them then there these they this those though to too under until up very was we "
+    "were what when where which while who why will with would yes you your".split()
+)
 
 
 @dataclass
 class PolicyOptions:
     sample_rate: int = 16000
-    #: Seconds of new audio that make a new recognition run worthwhile.
+    #: Seconds of new audio that make a new recognition run worthwhile while speech goes on.
+    #: When the speaker pauses, a run starts at once (``pause_step``): the words before a pause
+    #: are the ones a reader waits for.
     min_step: float = 0.5
+    #: Seconds of new audio enough for a run when the voice detector hears a pause.
+    pause_step: float = 0.1
+    #: Seconds of a pause (no speech after the last word) that make the words before it final
+    #: without waiting for agreement or the utterance's end; None: only those two.
+    pause_final: float | None = None
     #: Longest window passed to the recogniser before finalised audio is cut off.
     max_window: float = 10.0
     #: Quiet after the last word that ends an utterance.
     endpoint_silence: float = 0.7
-    #: RMS (full scale 1.0) below which a 30 ms frame counts as silence (about -46 dBFS).
-    silence_rms: float = 0.005
+    #: Speech probability from which a frame starts speech; it goes on while above 0.15 less.
+    speech_threshold: float = 0.5
     #: Words of finalised text given to the recogniser as context.
     prompt_words: int = 40
     #: Cut the window at the end of the latest final sentence rather than the latest final word,
@@ -60,24 +92,57 @@ class PolicyOptions:
             raise ValueError(f"agreement_runs must be 2 or more, not {self.agreement_runs}")
         if not 0 < self.min_step <= self.max_window:
             raise ValueError(f"min_step must be positive and at most max_window, not {self.min_step}")
+        if not 0 < self.pause_step <= self.min_step:
+            raise ValueError(f"pause_step must be positive and at most min_step, not {self.pause_step}")
+        if self.pause_final is not None and not 0 <= self.pause_final <= self.endpoint_silence:
+            raise ValueError(f"pause_final must be between 0 and endpoint_silence, not {self.pause_final}")
 
 
 def normalize(word: str) -> str:
     return _NON_WORD.sub("", word.lower())
 
 
+class VoiceDetector(Protocol):
+    """Speech probabilities of consecutive audio frames; keeps its own state from call to call."""
+
+    #: Samples per frame.
+    frame: int
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        """``frames`` (n, frame) float32, the next n frames of the stream → n probabilities in [0, 1]."""
+        ...
+
+
+class LoudnessDetector:
+    """Calls every frame louder than ``rms`` (full scale 1.0) speech. For tests and scripted audio:
+    the offline engine uses Silero VAD, which also tells speech from fans, hiss and music."""
+
+    def __init__(self, rms: float = 0.005, frame: int = 512) -> None:
+        self.rms = rms
+        self.frame = frame
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        return (np.sqrt(np.mean(frames * frames, axis=1)) >= self.rms).astype(np.float32)
+
+
 class StreamingPolicy:
     """Turns repeated recognition of a growing audio window into interim and final results."""
 
-    def __init__(self, options: PolicyOptions | None = None) -> None:
+    def __init__(self, options: PolicyOptions | None = None, voice: VoiceDetector | None = None) -> None:
         self.options = options or PolicyOptions()
-        self.window = np.zeros(0, dtype=np.float32)
+        self._voice = voice or LoudnessDetector()
+        self._audio = _Samples()
         self.window_start = 0.0  # seconds from the start of the recording
         self.final_words: list[Word] = []
         self.final_end = 0.0
         self._history: list[list[Word]] = []  # the last runs' words after the final ones, oldest first
-        self._loud_key: tuple[float, int] | None = None
-        self._loud_mask = np.zeros(0, dtype=bool)
+        # Voice activity, one flag per detector frame from frame _speech_first (counted from the
+        # start of the recording) on; samples not yet a whole frame wait in _unheard.
+        self._speech = _Samples()
+        self._speech_first = 0
+        self._unheard: list[np.ndarray] = []
+        self._in_speech = False
+        self._run_end = 0.0  # window_end at the last recognition run
         self._interim_text = ""
         self._samples_seen = 0  # samples in the window at the last run
         self._in_utterance = False  # words were finalised since the last utterance end
@@ -90,24 +155,57 @@ class StreamingPolicy:
     # -- audio in ---------------------------------------------------------------------------
 
     @property
+    def window(self) -> np.ndarray:
+        """The audio from ``window_start`` on (a read-only view)."""
+        return self._audio.view()
+
+    @property
     def window_end(self) -> float:
-        return self.window_start + len(self.window) / self.options.sample_rate
+        return self.window_start + len(self._audio) / self.options.sample_rate
 
     def add_audio(self, samples: np.ndarray) -> None:
-        self.window = np.concatenate([self.window, np.asarray(samples, dtype=np.float32)])
+        samples = np.asarray(samples, dtype=np.float32)
+        self._audio.append(samples)
+        self._unheard.append(samples)
+
+    def room(self) -> float:
+        """Seconds of audio to add before the next run.
+
+        A backlog (a busy kernel, a slow CPU, a file fed at once) goes through in steps as large
+        as a run can hear at once (``_LONGEST_RUN``), so no run costs more than one encoder pass
+        and a stream that fell behind catches up by taking larger steps.
+        """
+        return max(_LONGEST_RUN - (self.window_end - self.window_start), self.options.min_step)
+
+    @property
+    def unrecognised(self) -> float:
+        """Seconds of audio with speech that no run has heard yet."""
+        return self.window_end - self._run_end if self._new_speech() else 0.0
 
     def ready(self) -> bool:
-        """Whether enough new audio arrived for another recognition run."""
-        new = (len(self.window) - self._samples_seen) / self.options.sample_rate
-        return new >= self.options.min_step
+        """Whether a recognition run is due: new speech since the last one, or an utterance to end.
+
+        Also runs the voice detector over the audio added since the last call and forgets the
+        silence before speech, so call it after adding audio.
+        """
+        self._listen()
+        if not (self._pending or self._in_utterance or self._has_speech()):
+            self._drop_until(self.window_end - _PRE_ROLL)
+            return False
+        new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
+        if (self._new_speech() and not self._in_speech) or self._pause_final_due():
+            return new >= self.options.pause_step
+        return new >= self.options.min_step and (self._new_speech() or self._endpoint_due())
 
     # -- recognition runs -------------------------------------------------------------------
 
     def step(self, transcribe: Transcribe) -> list[Event]:
         """Run the recogniser on the window and return the events the new hypothesis gives."""
-        self._samples_seen = len(self.window)
-        if not self._has_speech():
+        self._listen()
+        self._samples_seen = len(self._audio)
+        if not self._new_speech():  # only the endpoint can change
             return self._endpoint(self._pending)
+        self._run_end = self.window_end
         hypothesis = self._recognise(transcribe)
         events: list[Event] = []
         if not self._pending and not self._in_utterance and hypothesis:
@@ -125,7 +223,8 @@ class StreamingPolicy:
     def finish(self, transcribe: Transcribe) -> list[Event]:
         """The stream ended: finalise everything still pending in one last run."""
         events: list[Event] = []
-        hypothesis = self._recognise(transcribe) if self._has_speech() else []
+        self._listen(flush=True)
+        hypothesis = self._recognise(transcribe) if self._new_speech() else self._pending
         if hypothesis or self._in_utterance:
             events.append(self._finalise(hypothesis, speech_final=True, from_finalize=True))
             events.append(UtteranceEnd(self.final_end))
@@ -154,11 +253,12 @@ class StreamingPolicy:
             replace(w, start=min(max(w.start + self.window_start, onset), w.end + self.window_start), end=min(w.end + self.window_start, end))
             for w in words
         ]
-        # Whisper invents words over silence ("Thank you."): keep only words that overlap sound.
-        heard = [w for w in absolute if self._loud_between(w.start - 0.1, w.end + 0.1)]
+        # Whisper invents words over silence and noise ("Thank you."): keep only words said in speech.
+        heard = [w for w in absolute if self._speech_between(w.start - _WORD_SPEECH_MARGIN, w.end + _WORD_SPEECH_MARGIN)]
         return _after(heard, self.final_words, self.final_end)
 
     def _finalise(self, words: list[Word], *, speech_final: bool, from_finalize: bool = False) -> Result:
+        words = _continue_sentence(self.final_words, words)
         self.final_words += words
         if words:
             self.final_end = max(self.final_end, words[-1].end)
@@ -176,16 +276,37 @@ class StreamingPolicy:
             from_finalize=from_finalize,
         )
 
+    def _quiet_from(self) -> float:
+        """Where the silence at the end of the window starts: after the last word and the last speech."""
+        last_word_end = self._pending[-1].end if self._pending else self.final_end
+        return max(last_word_end, self._speech_end())
+
+    def _endpoint_due(self) -> bool:
+        return bool(self._pending or self._in_utterance) and self.window_end - self._quiet_from() >= self.options.endpoint_silence
+
+    def _pause_final_due(self) -> bool:
+        pause = self.options.pause_final
+        return (
+            pause is not None
+            and bool(self._pending)
+            and not self._in_speech
+            and not self._new_speech()
+            and self.window_end - self._quiet_from() >= pause
+        )
+
     def _endpoint(self, pending: list[Word]) -> list[Event]:
         """Finalise the utterance if it is followed by enough silence, else report the interim."""
-        last_word_end = pending[-1].end if pending else self.final_end
-        quiet_from = max(last_word_end, self._speech_end())
-        if (pending or self._in_utterance) and self.window_end - quiet_from >= self.options.endpoint_silence:
+        if self._pause_final_due() and not self._endpoint_due():
+            self._history = []
+            return [self._finalise(pending, speech_final=False)]
+        if self._endpoint_due():
+            quiet_from = self._quiet_from()
             result = self._finalise(pending, speech_final=True)
             self._history = []
             # Cut in the middle of the silence: the next utterance starts clean, with no context lost.
             self._drop_until((quiet_from + self.window_end) / 2)
             return [result, UtteranceEnd(self.final_end)]
+        pending = _continue_sentence(self.final_words, pending)
         text = join_words(pending)
         if text == self._interim_text:
             return []
@@ -227,40 +348,133 @@ class StreamingPolicy:
 
     def _drop_until(self, t: float) -> None:
         n = int(round((t - self.window_start) * self.options.sample_rate))
-        n = max(0, min(n, len(self.window)))
-        self.window = self.window[n:]
+        n = max(0, min(n, len(self._audio)))
+        self._audio.drop(n)
         self.window_start += n / self.options.sample_rate
         self._samples_seen = max(0, self._samples_seen - n)
+        frame_s = self._voice.frame / self.options.sample_rate
+        gone = min(int(self.window_start / frame_s) - self._speech_first, len(self._speech))
+        if gone > 0:
+            self._speech.drop(gone)
+            self._speech_first += gone
 
-    def _loud(self) -> np.ndarray:
-        """Which 30 ms frames of the window are louder than silence; computed once per window state."""
-        key = (self.window_start, len(self.window))
-        if self._loud_key != key:
-            frame = int(self.options.sample_rate * _FRAME_S)
-            n = len(self.window) // frame
-            frames = self.window[: n * frame].reshape(n, frame)
-            self._loud_mask = np.sqrt(np.mean(frames * frames, axis=1)) >= self.options.silence_rms
-            self._loud_key = key
-        return self._loud_mask
+    # -- voice activity -----------------------------------------------------------------------
+
+    def _listen(self, flush: bool = False) -> None:
+        """Run the voice detector over the whole frames added since the last call (``flush``: and
+        the last partial frame, padded with silence, at the end of the stream)."""
+        if not self._unheard:
+            return
+        frame = self._voice.frame
+        samples = np.concatenate(self._unheard)
+        whole = len(samples) // frame * frame
+        if flush and whole < len(samples):
+            samples = np.concatenate([samples, np.zeros(frame - (len(samples) - whole), dtype=np.float32)])
+            whole = len(samples)
+        self._unheard = [samples[whole:]] if whole < len(samples) else []
+        if not whole:
+            return
+        probabilities = self._voice(samples[:whole].reshape(-1, frame))
+        # Hysteresis, as Silero's own segmentation: speech starts above the threshold and goes on
+        # until the probability falls 0.15 below it.
+        start, stop = self.options.speech_threshold, max(self.options.speech_threshold - 0.15, 0.01)
+        flags = np.empty(len(probabilities), dtype=np.float32)
+        for i, p in enumerate(probabilities):
+            self._in_speech = p >= (stop if self._in_speech else start)
+            flags[i] = self._in_speech
+        self._speech.append(flags)
+
+    def _speech_frames(self) -> tuple[np.ndarray, float]:
+        """Indexes (from the window's first frame) of the speech frames that overlap the window,
+        and the time that first frame starts."""
+        frame_s = self._voice.frame / self.options.sample_rate
+        first = max(self._speech_first, int(self.window_start / frame_s))
+        flags = self._speech.view()[first - self._speech_first :]
+        return np.flatnonzero(flags), first * frame_s
 
     def _has_speech(self) -> bool:
-        return bool(self._loud().any())
+        return len(self._speech_frames()[0]) > 0
 
-    def _loud_between(self, start: float, end: float) -> bool:
-        first = max(0, int((start - self.window_start) / _FRAME_S))
-        last = max(first + 1, int(np.ceil((end - self.window_start) / _FRAME_S)))
-        return bool(self._loud()[first:last].any())
+    def _new_speech(self) -> bool:
+        """Whether speech was heard after the end of the last recognition run."""
+        return self._has_speech() and self._speech_end() > self._run_end
+
+    def _speech_between(self, start: float, end: float) -> bool:
+        frames, origin = self._speech_frames()
+        frame_s = self._voice.frame / self.options.sample_rate
+        starts = origin + frames * frame_s
+        return bool(np.any((starts < end) & (starts + frame_s > start)))
 
     def _speech_start(self) -> float:
-        loud = np.flatnonzero(self._loud())
-        return self.window_start + (float(loud[0]) * _FRAME_S if len(loud) else 0.0)
+        """Where the window's first speech starts (the window start if there is none)."""
+        frames, origin = self._speech_frames()
+        if not len(frames):
+            return self.window_start
+        return max(self.window_start, origin + float(frames[0]) * self._voice.frame / self.options.sample_rate)
 
     def _speech_end(self) -> float:
-        """Where the last loud frame of the window ends (the window start if there is none)."""
-        loud = np.flatnonzero(self._loud())
-        if not len(loud):
+        """Where the window's last speech ends (the window start if there is none)."""
+        frames, origin = self._speech_frames()
+        if not len(frames):
             return self.window_start
-        return self.window_start + float(loud[-1] + 1) * _FRAME_S
+        return origin + float(frames[-1] + 1) * self._voice.frame / self.options.sample_rate
+
+
+class _Samples:
+    """A growing run of float32 samples whose front can be dropped; appending is amortised O(1).
+
+    Audio arrives in 20 ms frames: concatenating the whole window for each frame would make a
+    backlog of n frames cost O(n^2) copies.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def append(self, samples: np.ndarray) -> None:
+        n = len(samples)
+        if self._end + n > len(self._buffer):
+            # Move what is kept to the front of a buffer twice its size (views handed out earlier
+            # keep the old buffer, so they never change under their holder).
+            kept = len(self)
+            buffer = np.empty(max(2 * (kept + n), 16000), dtype=np.float32)
+            buffer[:kept] = self._buffer[self._start : self._end]
+            self._buffer, self._start, self._end = buffer, 0, kept
+        self._buffer[self._end : self._end + n] = samples
+        self._end += n
+
+    def drop(self, n: int) -> None:
+        """Forget the first ``n`` samples."""
+        self._start += max(0, min(n, len(self)))
+
+    def view(self) -> np.ndarray:
+        samples = self._buffer[self._start : self._end]
+        samples.flags.writeable = False
+        return samples
+
+
+def _continue_sentence(before: list[Word], words: list[Word]) -> list[Word]:
+    """``words`` with the first one's case fitting the text before it.
+
+    Each run starts a new window, and Whisper writes a window's first word as a sentence start
+    or goes on from the prompt in lower case, whatever the final text before it says. The
+    joined text must read as one: a capital after a sentence end (or at the very start), and
+    none on a common word in mid-sentence.
+    """
+    if not words or not words[0].text[:1].isalpha():
+        return words
+    first = words[0].text
+    if not before or before[-1].text.endswith(_SENTENCE_END):
+        fixed = first[0].upper() + first[1:]
+    elif first[0].isupper() and first.lower().rstrip(",.?!;:") in _LOWER_IN_SENTENCE:
+        fixed = first[0].lower() + first[1:]
+    else:
+        return words
+    return [replace(words[0], punctuated_word=fixed), *words[1:]]
 
 
 def _common_prefix(a: list[Word], b: list[Word]) -> int:

@@ -1,24 +1,29 @@
 """The offline engine: faster-whisper on the kernel's CPU, no network, no key.
 
 The browser's container stream is decoded as it arrives (:mod:`live_transcriber.media.decode`), and a
-recognition thread runs Whisper over a sliding window whenever enough new audio came in; the
-:mod:`live_transcriber.streaming` policy decides what is interim and what is final. When the
-thread falls behind, the audio that piled up is simply part of the next, larger step.
+recognition thread runs Whisper over a sliding window whenever new speech came in (Silero VAD
+decides); the :mod:`live_transcriber.streaming` policy decides what is interim and what is
+final. When the thread falls behind, the audio that piled up makes the next steps larger, up to
+25 s at a time, and ``EngineStatus("ready", "N s behind")`` tells the user until it has
+caught up.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import functools
+from collections import deque
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..media import BROWSER, DecodeError, Source, StreamDecoder
 from ..results import EngineError, EngineStatus, Event, StreamClosed, Word
-from ..streaming import PolicyOptions, StreamingPolicy, normalize
+from ..streaming import PolicyOptions, StreamingPolicy, Transcribe, normalize
 from .base import Engine, EngineStream, EventSink
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,10 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "tiny.en"
 #: Whisper's own threshold for "this segment is a repetition loop" (faster-whisper's default).
 _MAX_COMPRESSION_RATIO = 2.4
+#: Seconds of speech not yet recognised from which the user is told the engine is behind, and
+#: to which it must come back before that is taken back (hysteresis: no flicker around one value).
+BEHIND_FROM = 3.0
+CAUGHT_UP_AT = 1.0
 
 _models: dict[tuple, Any] = {}
 _models_lock = threading.Lock()
@@ -62,12 +71,53 @@ def load_model(model: str, device: str = "cpu", compute_type: str = "int8", cpu_
         return _models[key]
 
 
+@functools.lru_cache(maxsize=1)
+def _silero_session() -> Any:
+    """faster-whisper's Silero VAD model (shipped in its package: nothing is downloaded), loaded once."""
+    import onnxruntime
+    from faster_whisper.utils import get_assets_path
+
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 4
+    return onnxruntime.InferenceSession(
+        os.path.join(get_assets_path(), "silero_vad_v6.onnx"), providers=["CPUExecutionProvider"], sess_options=options
+    )
+
+
+class SileroDetector:
+    """Silero VAD over a stream: speech probabilities of consecutive 32 ms frames (16 kHz).
+
+    faster-whisper's ``SileroVADModel`` starts from a fresh state on every call, which suits whole
+    files; a stream carries the model's state and the last 64 samples (its context) from one call
+    to the next, which gives the same probabilities as one call over the whole audio.
+    """
+
+    frame = 512
+    _CONTEXT = 64
+
+    def __init__(self) -> None:
+        self._session = _silero_session()
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(self._CONTEXT, dtype=np.float32)
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames, dtype=np.float32).reshape(-1, self.frame)
+        context = np.concatenate([self._context[None], frames[:-1, -self._CONTEXT :]])
+        inputs = np.ascontiguousarray(np.concatenate([context, frames], axis=1))
+        probabilities, self._h, self._c = self._session.run(None, {"input": inputs, "h": self._h, "c": self._c})
+        self._context = frames[-1, -self._CONTEXT :].copy()
+        return np.asarray(probabilities, dtype=np.float32).reshape(-1)
+
+
 def is_loaded(model: str, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0) -> bool:
     return (resolve_model(model), device, compute_type, cpu_threads) in _models
 
 
 class LocalEngine(Engine):
-    """faster-whisper with a LocalAgreement + silence-endpointing streaming policy."""
+    """faster-whisper with a LocalAgreement streaming policy, gated and endpointed by Silero VAD."""
 
     def __init__(
         self,
@@ -121,15 +171,47 @@ class LocalEngine(Engine):
         return words
 
 
+class LagReport:
+    """Tells the user, through ``Status`` events, how far recognition is behind the audio.
+
+    ``EngineStatus("ready", "4 s behind")`` once the lag reaches ``BEHIND_FROM`` seconds, a new figure
+    at most once a second while it lasts, and ``EngineStatus("ready")`` when it is back to
+    ``CAUGHT_UP_AT`` seconds or less.
+    """
+
+    def __init__(self, emit: EventSink, clock: Callable[[], float] = time.monotonic) -> None:
+        self._emit = emit
+        self._clock = clock
+        self._shown: int | None = None  # the figure on screen, if any
+        self._shown_at = 0.0
+
+    def update(self, behind: float) -> None:
+        now = self._clock()
+        if self._shown is None:
+            if behind >= BEHIND_FROM:
+                self._show(behind, now)
+        elif behind <= CAUGHT_UP_AT:
+            self._shown = None
+            self._emit(EngineStatus("ready"))
+        elif round(behind) != self._shown and now - self._shown_at >= 1.0:
+            self._show(behind, now)
+
+    def _show(self, behind: float, now: float) -> None:
+        self._shown = round(behind)
+        self._shown_at = now
+        self._emit(EngineStatus("ready", f"{self._shown} s behind"))
+
+
 class LocalStream(EngineStream):
     """Decoder thread → audio window → recognition thread → events."""
 
     def __init__(self, engine: LocalEngine, mime_type: str, emit: EventSink, source: Source = BROWSER) -> None:
         self._engine = engine
         self._emit = emit
-        self._policy = StreamingPolicy(engine.policy)
+        self._policy = StreamingPolicy(engine.policy, voice=SileroDetector())
         self._wake = threading.Condition()
-        self._audio: list[np.ndarray] = []
+        self._audio: deque[np.ndarray] = deque()
+        self._queued = 0  # samples in self._audio
         self._ended = False
         self._aborted = False
         self._closed = threading.Event()
@@ -160,6 +242,7 @@ class LocalStream(EngineStream):
     def _on_audio(self, samples: np.ndarray) -> None:
         with self._wake:
             self._audio.append(samples)
+            self._queued += len(samples)
             self._wake.notify()
 
     def _on_decode_error(self, error: DecodeError) -> None:
@@ -195,27 +278,40 @@ class LocalStream(EngineStream):
         def transcribe(audio: np.ndarray, prompt: str) -> list[Word]:
             return self._engine.transcribe(model, audio, prompt)
 
+        lag = LagReport(self._emit)
         while True:
             with self._wake:
                 self._wake.wait_for(lambda: self._aborted or self._ended or bool(self._audio))
                 if self._aborted:
                     return
-                ended = self._ended
-                self._take_audio()
-            if ended:
-                break
-            if self._policy.ready():
-                self._emit_all(self._policy.step(transcribe))
-        # Drain the decoder (the last chunk may still be in it), then finalise everything.
+                if self._ended:
+                    break
+            self._step(transcribe, lag)
+        # Drain the decoder (the last chunk may still be in it), go through what is still queued,
+        # then finalise everything.
         self._decoder.close()
-        with self._wake:
-            self._take_audio()
+        while self._audio:
+            if self._aborted:
+                return
+            self._step(transcribe, lag)
         self._emit_all(self._policy.finish(transcribe))
+        lag.update(0.0)
 
-    def _take_audio(self) -> None:
-        for chunk in self._audio:
-            self._policy.add_audio(chunk)
-        self._audio.clear()
+    def _step(self, transcribe: Transcribe, lag: LagReport) -> None:
+        """Add the queued audio that fits the window; run the recogniser if a run is due."""
+        sample_rate = self._engine.policy.sample_rate
+        with self._wake:
+            room = int(self._policy.room() * sample_rate)
+            taken = 0
+            while self._audio and taken < room:
+                chunk = self._audio.popleft()
+                self._policy.add_audio(chunk)
+                taken += len(chunk)
+            self._queued -= taken
+            queued = self._queued / sample_rate
+        if self._policy.ready():
+            self._emit_all(self._policy.step(transcribe))
+        lag.update(queued + self._policy.unrecognised)
 
     def _emit_all(self, events: list[Event]) -> None:
         for event in events:
