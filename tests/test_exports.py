@@ -337,7 +337,14 @@ def test_empty_session():
     assert to_text([]) == ""
     assert to_srt([]) == ""
     assert to_vtt([]) == "WEBVTT\n\n"
-    assert json.loads(to_json([])) == {"version": 1, "transcript": "", "results": [], "words": []}
+    assert json.loads(to_json([])) == {
+        "version": 1,
+        "transcript": "",
+        "results": [],
+        "words": [],
+        "speakers": {},
+        "bookmarks": [],
+    }
     assert from_json(to_json([])) == []
     assert utterances([]) == []
 
