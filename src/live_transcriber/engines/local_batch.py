@@ -5,6 +5,10 @@ already complete needs none of that. :meth:`BatchLocalEngine.open_whole` decodes
 (:class:`~live_transcriber.media.StreamDecoder`), lets faster-whisper skip silence with its
 Silero VAD and transcribe in 30 s windows with word timestamps, and emits each segment as a final
 result as it comes (so progress can be shown), ``speech_final`` where a pause follows.
+
+Whisper starts the first word of a stretch of speech where the audio it was given starts: with
+the VAD's padding, up to 0.4 s before the word is heard. A word's start is moved to its first
+frame louder than silence, so that playing from a word starts at the word.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 #: Seconds of silence after a segment that end an utterance (the live policy's endpoint silence).
 ENDPOINT_SILENCE = 0.7
-#: Whisper's own threshold for "this segment is a repetition loop" (faster-whisper's default).
-MAX_COMPRESSION_RATIO = 2.4
+#: Frames of this many seconds are loud when their RMS (full scale 1.0) reaches SILENCE_RMS
+#: (about -46 dBFS; the live policy's defaults).
+FRAME = 0.03
+SILENCE_RMS = 0.005
 
 
 class BatchLocalEngine(LocalEngine):
@@ -45,6 +51,7 @@ class BatchLocalEngine(LocalEngine):
             word_timestamps=True,
             # As the live engine: a long file must not be lost to a repetition loop that feeds itself.
             condition_on_previous_text=False,
+            # Temperatures: faster-whisper's fallback (0.0 first, higher when a window loops).
             vad_filter=True,
         )
         return segments
@@ -114,11 +121,12 @@ class BatchStream(EngineStream):
         return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
     def _transcribe(self, model: Any, audio: np.ndarray) -> None:
+        loud = _loud_frames(audio)
         pending: Result | None = None
         for segment in self._engine.transcribe_whole(model, audio) if len(audio) else ():
             if self._aborted.is_set():
                 return
-            result = _result(segment)
+            result = _result(segment, loud)
             if result is None:
                 continue
             if pending is not None:
@@ -129,15 +137,32 @@ class BatchStream(EngineStream):
         self._emit(Metadata(duration=len(audio) / SAMPLE_RATE))
 
 
-def _result(segment: Any) -> Result | None:
-    """A faster-whisper segment as a final result, or None if it holds no words worth keeping."""
-    if segment.compression_ratio > MAX_COMPRESSION_RATIO:
-        return None  # repetitive text: Whisper looping, not speech
+def _loud_frames(audio: np.ndarray) -> np.ndarray:
+    """For each FRAME of ``audio``, whether it is louder than silence."""
+    size = int(SAMPLE_RATE * FRAME)
+    frames = audio[: len(audio) // size * size].reshape(-1, size)
+    return np.sqrt(np.einsum("ij,ij->i", frames, frames) / size) >= SILENCE_RMS
+
+
+def _onset(start: float, end: float, loud: np.ndarray) -> float:
+    """Where a word's sound starts: its first loud frame, if it has one, else its start."""
+    first, last = int(start / FRAME), int(np.ceil(end / FRAME))
+    heard = np.flatnonzero(loud[first:last])
+    return min(end, max(start, (first + heard[0]) * FRAME)) if len(heard) else start
+
+
+def _result(segment: Any, loud: np.ndarray) -> Result | None:
+    """A faster-whisper segment as a final result, or None if it holds no words.
+
+    Repetition loops are faster-whisper's to handle (it decodes again at higher temperatures);
+    its compression ratio is that of a whole 30 s window, so dropping a segment by it would also
+    drop speech that merely repeats itself."""
     words = []
     for w in segment.words or ():
         text = w.word.strip()
         if any(c.isalnum() for c in text):
-            words.append(Word(plain(text), float(w.start), float(w.end), float(w.probability), text))
+            start, end = float(w.start), float(w.end)
+            words.append(Word(plain(text), _onset(start, end, loud), end, float(w.probability), text))
     if not words:
         return None
     return Result(join_words(words), words[0].start, words[-1].end, tuple(words), is_final=True)
