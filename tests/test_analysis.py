@@ -56,6 +56,10 @@ def test_a_corrected_word_is_marked_and_its_utterance_too():
     assert [r["text"] for r in words if r["edited"]] == ["Anna,"]
     assert [r["edited"] for r in rows(fixed, "utterances")] == [False, True, False]
     assert words[3]["confidence"] == 1.0
+    from live_transcriber.edits import edit_utterance
+
+    [who] = edit_utterance([TALK[0]], speaker=1)
+    assert who.edited and not any(r["edited"] for r in rows([who]))  # a speaker said is no word corrected
 
 
 def test_results_without_utterance_numbers_are_grouped_by_the_utterance_rule():

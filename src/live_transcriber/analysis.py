@@ -39,8 +39,8 @@ word with its punctuation); ``word``: without case or punctuation, for counting.
 name given (``speakers``), else "Speaker 1", ...; None when no speaker is known; ``speaker_id``:
 the engine's number. ``confidence``: the engine's (1.0 for a word a person corrected); an
 utterance's is the mean of its words'. ``recording``: index into ``recordings``. ``utterance``:
-the utterance number; ``result``: the result's ``index``. ``edited``: a person changed the word
-(or a word of the utterance). ``words``: how many words an utterance has; ``words_per_minute``:
+the utterance number; ``result``: the result's ``index``. ``edited``: a person changed what the
+word says or when (for an utterance: any of its words), not only who said it. ``words``: how many words an utterance has; ``words_per_minute``:
 their rate over the utterance's duration (None for an utterance of no duration)."""
 
 _INTEGERS = ("speaker_id", "recording", "utterance", "result", "words")

@@ -71,11 +71,12 @@ def edit_utterance(results: list[Result], text: str | None = None, speaker: int 
 
 
 def edited_words(result: Result) -> list[bool]:
-    """For each of the result's words, whether a person changed it (its text, time or speaker)."""
+    """For each of the result's words, whether a person changed what it says or when (saying who
+    spoke it does not count: that corrects the speaker, not the word)."""
     if result.original is None:
         return [False] * len(result.words)
-    engine_words = set(result.original.words)
-    return [w not in engine_words for w in result.words]
+    engine_words = {(w.text, w.start, w.end) for w in result.original.words}
+    return [(w.text, w.start, w.end) not in engine_words for w in result.words]
 
 
 # --- how new words line up with old ones ----------------------------------------------------------
