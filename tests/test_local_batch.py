@@ -32,7 +32,7 @@ def test_repeated_speech_is_kept_however_well_its_window_compresses(tmp_path):
     three = tmp_path / "three.wav"
     subprocess.run(["sox", str(one), str(one), str(one), str(three)], check=True)
     t = Transcriber("local")
-    text = t.transcribe_file(speech.encode(three, tmp_path / "three.ogg", "ogg"), timeout=150, progress=False)
+    text = t.transcribe_file(speech.encode(three, tmp_path / "three.ogg", "ogg"), timeout=300, progress=False)
     assert speech.wer(" ".join([speech.PARAGRAPH] * 3), text) <= WER_BOUND, text
     t.close()
 

@@ -53,9 +53,9 @@ def rows(results: Sequence[Result], level: str = "words", *, speaker_names: Mapp
         raise ValueError(f"level must be 'words' or 'utterances', not {level!r}.")
     names = dict(speaker_names or {})
     words = []
-    for index, (result, utterances) in enumerate(zip(results, _utterance_numbers(results))):
-        changed = dict(zip(result.words, edited_words(result))) if result.edited else {}
-        for word, utterance in zip(timed_words(result), utterances):
+    for index, (result, utterances) in enumerate(zip(results, _utterance_numbers(results), strict=True)):
+        changed = dict(zip(result.words, edited_words(result), strict=True)) if result.edited else {}
+        for word, utterance in zip(timed_words(result), utterances, strict=True):
             words.append({
                 "start": word.start,
                 "end": word.end,

@@ -66,7 +66,7 @@ def edit_utterance(results: list[Result], text: str | None = None, speaker: int 
     if speaker is not None:
         new_words = [[replace(w, speaker=speaker) for w in words] for words in new_words]
     return [
-        result if words == timed_words(result) else _with_words(result, words) for result, words in zip(results, new_words)
+        result if words == timed_words(result) else _with_words(result, words) for result, words in zip(results, new_words, strict=True)
     ]
 
 

@@ -568,7 +568,7 @@ class Transcriber:
                 raise IndexError(f"There is no utterance {utterance}: the results' utterance numbers are from 0 to {self._utterance_count() - 1}.")
             results = [self._transcript.finals[i] for i in indexes]
             corrected = edits.edit_utterance(results, text, speaker)
-            self._replace({i: new for i, old, new in zip(indexes, results, corrected) if new is not old})
+            self._replace({i: new for i, old, new in zip(indexes, results, corrected, strict=True) if new is not old})
             self._publish()
         return corrected
 
