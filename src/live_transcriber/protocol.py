@@ -315,7 +315,7 @@ class BrowserProtocol:
             return Problem(f"Ignored a bookmark: its label must be a string of at most {MAX_NAME} characters, not {_shown(label)}.")
         for key in ("time", "elapsed"):
             value = msg.get(key)
-            if value is not None and not _is_time(value):
+            if value is not None and not is_time(value):
                 return Problem(f"Ignored a bookmark: {key} must be a number of seconds from 0 to {MAX_TIME:.0f}, not {_shown(value)}.")
         if msg.get("time") is not None:
             return AddBookmark(text(label), time=float(msg["time"]))
@@ -364,7 +364,8 @@ def _rename(msg: dict) -> RenameSpeaker | Problem:
     return RenameSpeaker(speaker, text(name))
 
 
-def _is_time(value: Any) -> bool:
+def is_time(value: Any) -> bool:
+    """A number of seconds a bookmark may be at: finite, from 0 to MAX_TIME."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= MAX_TIME
 
 

@@ -643,7 +643,7 @@ class Transcriber:
             raise ValueError(f"Cannot add a bookmark: a transcript keeps at most {MAX_BOOKMARKS}.")
         label = " ".join(label.split())
         if time is not None:
-            if not P._is_time(time):
+            if not P.is_time(time):
                 raise ValueError(f"A bookmark's time is a number of seconds from 0 to {P.MAX_TIME:.0f}, not {time!r}.")
             recording = self._recording_at(float(time))
             at = float(time) - (0.0 if recording is None else self.recordings[recording].offset)
