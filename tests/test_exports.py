@@ -1,13 +1,25 @@
 import json
 import random
 import re
+from dataclasses import replace
 from itertools import pairwise
 from typing import NamedTuple
 
 import pytest
 
-from live_transcriber.exports import FORMATS, Utterance, from_json, to_json, to_srt, to_text, to_vtt, utterances
-from live_transcriber.results import Result, Word
+from live_transcriber.exports import (
+    FORMATS,
+    Document,
+    Utterance,
+    from_json,
+    read_json,
+    to_json,
+    to_srt,
+    to_text,
+    to_vtt,
+    utterances,
+)
+from live_transcriber.results import Bookmark, Original, Result, Word
 
 
 def word(text, start, end, speaker=None, confidence=0.9):
@@ -337,7 +349,14 @@ def test_empty_session():
     assert to_text([]) == ""
     assert to_srt([]) == ""
     assert to_vtt([]) == "WEBVTT\n\n"
-    assert json.loads(to_json([])) == {"version": 1, "transcript": "", "results": [], "words": []}
+    assert json.loads(to_json([])) == {
+        "version": 1,
+        "transcript": "",
+        "results": [],
+        "words": [],
+        "speakers": {},
+        "bookmarks": [],
+    }
     assert from_json(to_json([])) == []
     assert utterances([]) == []
 
@@ -528,3 +547,73 @@ def test_srt_keeps_markup_in_the_transcript_as_text():
     assert "<b>" not in document and "<font" not in document and "{\\an8}" not in document
     [cue] = list(srt.parse(document))
     assert cue.content.replace("\u200b", "").replace("\n", " ") == text
+
+
+# --- speaker names, bookmarks, corrections ---------------------------------------------------------
+
+
+NAMES = {0: "Ana", 1: "Ben <B&B>"}
+
+
+def test_speaker_names_reach_every_format():
+    assert to_text(TWO, speaker_names=NAMES).splitlines() == [
+        "Ana: Hello there. How are you doing on this fine morning?",
+        "Ben <B&B>: Fine, thanks.",
+    ]
+    # (SubRip has no escaping: a zero-width space keeps "<B" from reading as a tag.)
+    assert [cue.lines[0].split(":")[0].replace("\u200b", "") for cue in read_srt(to_srt(TWO, speaker_names=NAMES))] == ["Ana", "Ben <B&B>"]
+    assert "<v Ana>Hello there." in to_vtt(TWO, speaker_names=NAMES)
+    assert "<v Ben &lt;B&amp;B&gt;>Fine, thanks." in to_vtt(TWO, speaker_names=NAMES)
+    assert json.loads(to_json(TWO, speaker_names=NAMES))["speakers"] == {"0": "Ana", "1": "Ben <B&B>"}
+    # An unnamed speaker keeps its number.
+    assert to_text(TWO, speaker_names={1: "Ben"}).splitlines()[0].startswith("Speaker 1: ")
+
+
+def test_a_name_counts_in_the_cue_width_and_never_breaks_a_line():
+    srt = to_srt(TWO, max_chars=60, speaker_names={0: "Anastasia Papadopoulou", 1: "B\nen"})
+    cues = read_srt(srt)
+    # The label counts in the line's width (only a first word that cannot fit beside it overflows).
+    assert all(len(line) <= 30 or " " not in line.removeprefix("Anastasia Papadopoulou: ") for cue in cues for line in cue.lines)
+    assert cues[0].lines[0].startswith("Anastasia Papadopoulou: ")
+    assert cues[-1].lines == ["B en: Fine, thanks."]
+
+
+def test_bookmarks_are_lines_of_the_text_in_time_order():
+    marks = [Bookmark(4.5, "answer"), Bookmark(0.0, "start"), Bookmark(99.0, "")]
+    assert to_text(TWO, timestamps=True, bookmarks=marks).splitlines() == [
+        "[bookmark 00:00] start",
+        "[00:00] Speaker 1: Hello there. How are you doing on this fine morning?",
+        "[00:04] Speaker 2: Fine, thanks.",
+        "[bookmark 00:04] answer",
+        "[bookmark 01:39]",
+    ]
+    assert "bookmark" not in to_srt(TWO) + to_vtt(TWO)
+
+
+def test_json_round_trips_corrections_names_and_bookmarks():
+    fixed = replace(TWO[2], text="Fine, thank you.", words=(*TWO[2].words[:1], word("thank", 4.5, 4.7, 1), word("you.", 4.7, 5.0, 1)),
+                    original=Original(TWO[2].text, TWO[2].words))
+    results = [*TWO[:2], fixed]
+    marks = [Bookmark(1.25, "greeting", 0), Bookmark(7.0)]
+    document = read_json(to_json(results, speaker_names=NAMES, bookmarks=marks))
+    assert document == Document(results, NAMES, marks)
+    entry = json.loads(to_json(results))["results"][2]
+    assert entry["edited"] is True and entry["original"]["text"] == "Fine, thanks."
+    assert from_json(to_json(results)) == results
+    assert "edited" not in json.loads(to_json(TWO))["results"][0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"speakers": {"x": "Ana"}}, "A speaker is a number from 0"),
+        ({"speakers": {"0": 5}}, "must be a string"),
+        ({"speakers": []}, "must be a dict"),
+        ({"bookmarks": {}}, "bookmarks must be a list"),
+        ({"bookmarks": [{"label": "x"}]}, "bookmarks[0].time is missing"),
+        ({"bookmarks": [{"time": "1"}]}, "bookmarks[0].time must be a number"),
+    ],
+)
+def test_read_json_says_what_is_wrong_with_names_and_bookmarks(extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_json(json.dumps({"version": 1, "results": [], **extra}))

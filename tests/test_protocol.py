@@ -1,6 +1,18 @@
 import pytest
 
-from live_transcriber.protocol import MAX_SKIP, Audio, BrowserProtocol, ClientError, Command, EndRecording, Problem, StartRecording
+from live_transcriber.protocol import (
+    MAX_SKIP,
+    AddBookmark,
+    Audio,
+    BrowserProtocol,
+    ClientError,
+    Command,
+    Edit,
+    EndRecording,
+    Problem,
+    RenameSpeaker,
+    StartRecording,
+)
 
 START = {"type": "start", "recording": "s1", "mime_type": "audio/webm;codecs=opus"}
 
@@ -192,3 +204,57 @@ def test_a_recording_past_its_size_limit_is_ended_with_what_came_before():
     out = s.handle(chunk(1), [b"1234567"])
     assert out[0].fatal and "limit" in out[0].message and out[-1] == EndRecording()
     assert not s.open and s.counters.bytes == 5
+
+
+# --- review messages ------------------------------------------------------------------------------
+
+
+def test_review_messages_become_typed_actions():
+    s = BrowserProtocol()
+    assert s.handle({"type": "edit", "index": 3, "word": 0, "text": "you?"}) == [Edit("you?", index=3, word=0)]
+    assert s.handle({"type": "edit", "index": 3, "word": 0, "text": ""}) == [Edit("", index=3, word=0)]
+    assert s.handle({"type": "edit", "utterance": 2, "text": "Fixed."}) == [Edit("Fixed.", utterance=2)]
+    assert s.handle({"type": "edit", "utterance": 2, "speaker": 1}) == [Edit(None, utterance=2, speaker=1)]
+    assert s.handle({"type": "speaker", "speaker": 0, "name": "Ana"}) == [RenameSpeaker(0, "Ana")]
+    assert s.handle({"type": "bookmark", "time": 12.5}) == [AddBookmark("", time=12.5)]
+    s.handle(START)
+    assert s.handle({"type": "bookmark", "label": "here", "elapsed": 3}) == [AddBookmark("here", elapsed=3.0)]
+    assert s.handle({"type": "bookmark"}) == [AddBookmark("")]
+
+
+HOSTILE_REVIEW = [
+    ({"type": "edit", "index": -1, "word": 0, "text": "x"}, "result index and a word number"),
+    ({"type": "edit", "index": 0, "word": True, "text": "x"}, "result index and a word number"),
+    ({"type": "edit", "index": 0, "text": "x"}, "result index and a word number"),
+    ({"type": "edit", "index": 0, "word": 0}, "without text"),
+    ({"type": "edit", "index": 0, "word": 0, "text": 5}, "must be a string"),
+    ({"type": "edit", "index": 0, "word": 0, "text": "x" * 20_001}, "at most 20000 characters"),
+    ({"type": "edit", "utterance": "1", "text": "x"}, "utterance must be a number"),
+    ({"type": "edit", "utterance": 1}, "neither text nor speaker"),
+    ({"type": "edit", "utterance": 1, "speaker": 10**9}, "speaker must be a number from 0 to 999"),
+    ({"type": "edit", "utterance": 1, "speaker": 1.5}, "speaker must be a number"),
+    ({"type": "speaker", "speaker": "0", "name": "Ana"}, "speaker must be a number"),
+    ({"type": "speaker", "speaker": 0}, "at most 100 characters"),
+    ({"type": "speaker", "speaker": 0, "name": "A" * 101}, "at most 100 characters"),
+    ({"type": "bookmark", "time": float("nan")}, "time must be a number of seconds"),
+    ({"type": "bookmark", "time": -1}, "time must be a number of seconds"),
+    ({"type": "bookmark", "time": 1e300}, "time must be a number of seconds"),
+    ({"type": "bookmark", "time": "now"}, "time must be a number of seconds"),
+    ({"type": "bookmark", "label": ["x"], "time": 1}, "label must be a string"),
+    ({"type": "bookmark", "label": "x" * 101, "time": 1}, "label must be a string of at most 100"),
+    ({"type": "bookmark", "label": "now"}, "nothing is being recorded"),
+]
+
+
+@pytest.mark.parametrize(("msg", "expected"), HOSTILE_REVIEW)
+def test_bad_review_messages_become_problems_and_never_raise(msg, expected):
+    [action] = BrowserProtocol().handle(msg)
+    assert isinstance(action, Problem) and not action.fatal and expected in action.message
+    assert len(action.message) < 300
+
+
+def test_review_text_from_the_page_is_always_encodable():
+    [edit] = BrowserProtocol().handle({"type": "edit", "utterance": 0, "text": "bad \ud800 text"})
+    edit.text.encode("utf-8")
+    [rename] = BrowserProtocol().handle({"type": "speaker", "speaker": 0, "name": "A\udfffna"})
+    rename.name.encode("utf-8")

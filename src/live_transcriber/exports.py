@@ -2,7 +2,9 @@
 
 Pure functions from a sequence of final :class:`~live_transcriber.results.Result` (a
 ``Transcript.finals``) to a string; nothing here does I/O. Subtitle cues are timed by the words;
-a result that carries text but no words has its words spread over its ``[start, end]``.
+a result that carries text but no words has its words spread over its ``[start, end]``. Speakers
+are called by the names given (``speaker_names={0: "Ana"}``), else "Speaker 1", "Speaker 2", ...;
+bookmarks appear in the text and JSON files.
 """
 
 from __future__ import annotations
@@ -10,15 +12,31 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import NamedTuple
 
-from .results import UTTERANCE_GAP, Result, Word, group_utterances
+from .results import UTTERANCE_GAP, Bookmark, Result, Word, group_utterances, speaker_label, speaker_names, timed_words
 
-__all__ = ["FORMATS", "UTTERANCE_GAP", "Utterance", "from_json", "to_json", "to_srt", "to_text", "to_vtt", "utterances"]
+__all__ = [
+    "FORMATS",
+    "UTTERANCE_GAP",
+    "Document",
+    "Utterance",
+    "from_json",
+    "read_json",
+    "render",
+    "to_json",
+    "to_srt",
+    "to_text",
+    "to_vtt",
+    "utterances",
+]
+
+#: Speaker number → name, e.g. ``{0: "Ana"}``.
+Names = Mapping[int, str]
 
 JSON_VERSION = 1
 
@@ -51,47 +69,75 @@ def utterances(results: Sequence[Result]) -> list[Utterance]:
 
 def _utterance_words(results: Sequence[Result]) -> Iterator[list[Word]]:
     for group in group_utterances(list(results)):
-        words = [w for r in group for w in _timed_words(r)]
+        words = [w for r in group for w in timed_words(r)]
         if words:
             yield words
 
 
-def to_text(results: Sequence[Result], *, timestamps: bool = False, speakers: bool = True) -> str:
+def to_text(
+    results: Sequence[Result],
+    *,
+    timestamps: bool = False,
+    speakers: bool = True,
+    speaker_names: Names | None = None,
+    bookmarks: Sequence[Bookmark] = (),
+) -> str:
     """One line per utterance, e.g. ``[01:05] Speaker 1: Hello there.``
 
     ``timestamps=True`` starts each line with its start time, ``[mm:ss]`` or ``[h:mm:ss]`` from one
     hour on. ``speakers=True`` names the speaker when the engine told them apart (Deepgram's
-    ``diarize``): speaker 0 is "Speaker 1".
+    ``diarize``) or a person said who spoke: by ``speaker_names``, else speaker 0 is "Speaker 1".
+    Each bookmark is a line of its own, ``[bookmark 01:05] label``, before the first utterance that
+    starts after it.
     """
+    marks = sorted(bookmarks, key=lambda b: b.time)
     lines = []
     for utterance in utterances(results):
-        prefix = ""
-        if timestamps:
-            seconds = _ms(utterance.start) // 1000
-            hours, minutes, seconds = seconds // 3600, seconds // 60 % 60, seconds % 60
-            prefix = f"[{hours}:{minutes:02d}:{seconds:02d}] " if hours else f"[{minutes:02d}:{seconds:02d}] "
+        while marks and marks[0].time < utterance.start:
+            lines.append(_bookmark_line(marks.pop(0)))
+        prefix = f"[{_clock(utterance.start)}] " if timestamps else ""
         if speakers and utterance.speaker is not None:
-            prefix += f"{_speaker_name(utterance.speaker)}: "
+            prefix += f"{_speaker_name(utterance.speaker, speaker_names)}: "
         lines.append(prefix + utterance.text + "\n")
+    lines += [_bookmark_line(mark) for mark in marks]
     return "".join(lines)
 
 
-def to_srt(results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0) -> str:
+def _clock(seconds: float) -> str:
+    """``mm:ss``, or ``h:mm:ss`` from one hour on."""
+    whole = _ms(seconds) // 1000
+    hours, minutes, whole = whole // 3600, whole // 60 % 60, whole % 60
+    return f"{hours}:{minutes:02d}:{whole:02d}" if hours else f"{minutes:02d}:{whole:02d}"
+
+
+def _bookmark_line(mark: Bookmark) -> str:
+    return f"[bookmark {_clock(mark.time)}] {_clean(mark.label)}".rstrip() + "\n"
+
+
+def to_srt(
+    results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0, speaker_names: Names | None = None
+) -> str:
     """SubRip subtitles, numbered from 1, timed by the words (``HH:MM:SS,mmm``).
 
     Text that looks like markup (``<b>``, ``{\\an8}``) stays text. A cue has at most two lines of
-    ``max_chars // 2`` characters, speaker label included, and lasts
+    ``max_chars // 2`` characters, speaker label (``Ana: `` or ``Speaker 1: ``) included, and lasts
     at most ``max_duration`` seconds; see :func:`to_vtt`. An empty transcript gives ``""``.
     """
+
+    def label(speaker: int | None) -> str:
+        return "" if speaker is None else f"{_speaker_name(speaker, speaker_names)}: "
+
     blocks = []
-    for number, cue in enumerate(_cues(results, max_chars, max_duration, _srt_label), start=1):
+    for number, cue in enumerate(_cues(results, max_chars, max_duration, label), start=1):
         text = "\n".join(_srt_escape(line) for line in cue.lines)
         blocks.append(f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n{text}\n")
     return "\n".join(blocks)
 
 
-def to_vtt(results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0) -> str:
-    """WebVTT subtitles, timed by the words (``HH:MM:SS.mmm``), speakers as ``<v Speaker 1>``.
+def to_vtt(
+    results: Sequence[Result], *, max_chars: int = 84, max_duration: float = 6.0, speaker_names: Names | None = None
+) -> str:
+    """WebVTT subtitles, timed by the words (``HH:MM:SS.mmm``), speakers as ``<v Ana>`` or ``<v Speaker 1>``.
 
     Cues never span two utterances, prefer to end at a sentence (or clause) end, never split a word,
     have at most two lines of ``max_chars // 2`` characters (a longer word gets a line of its own)
@@ -102,23 +148,27 @@ def to_vtt(results: Sequence[Result], *, max_chars: int = 84, max_duration: floa
     for cue in _cues(results, max_chars, max_duration, lambda speaker: ""):
         text = "\n".join(_vtt_escape(line) for line in cue.lines)
         if cue.speaker is not None:
-            text = f"<v {_speaker_name(cue.speaker)}>{text}"
+            text = f"<v {_vtt_escape(_speaker_name(cue.speaker, speaker_names))}>{text}"
         blocks.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}\n{text}\n")
     return "\n".join(blocks) + ("" if len(blocks) > 1 else "\n")
 
 
-def to_json(results: Sequence[Result]) -> str:
-    """Every result with its words, exactly (no rounding), as a JSON document :func:`from_json` reads.
+def to_json(results: Sequence[Result], *, speaker_names: Names | None = None, bookmarks: Sequence[Bookmark] = ()) -> str:
+    """Every result with its words, exactly (no rounding), as a JSON document :func:`read_json` reads.
 
-    ``{"version": 1, "transcript": "...", "results": [...], "words": [...]}``: ``results`` are
-    ``Result.to_dict()``, the shape of the widget's ``results`` trait (without its ``index``);
-    ``words`` is every result's words in order, for convenience.
+    ``{"version": 1, "transcript": "...", "results": [...], "words": [...], "speakers": {...},
+    "bookmarks": [...]}``: ``results`` are ``Result.to_dict()``, the shape of the widget's
+    ``results`` trait (without its ``index``; a corrected one has ``edited`` and the engine's
+    ``original``); ``words`` is every result's words in order, for convenience; ``speakers`` the
+    names given (``{"0": "Ana"}``); ``bookmarks`` as ``Bookmark.to_dict()``.
     """
     document = {
         "version": JSON_VERSION,
         "transcript": " ".join(r.text for r in results if r.text),
         "results": [r.to_dict() for r in results],
         "words": [w.to_dict() for r in results for w in r.words],
+        "speakers": {str(k): v for k, v in sorted((speaker_names or {}).items())},
+        "bookmarks": [b.to_dict() for b in bookmarks],
     }
     try:
         return json.dumps(document, ensure_ascii=False, allow_nan=False)
@@ -126,11 +176,26 @@ def to_json(results: Sequence[Result]) -> str:
         raise ValueError(f"Cannot export to JSON: a time or confidence is not a finite number ({error}).") from None
 
 
-def from_json(text: str) -> list[Result]:
-    """The results of a :func:`to_json` document. Raises ``ValueError`` saying what is wrong and where.
+@dataclass(frozen=True)
+class Document:
+    """What a JSON export holds: the results, the speakers' names and the bookmarks."""
 
-    Only ``version`` and ``results`` are read (``transcript`` and ``words`` follow from them), so
-    ``{"version": 1, "results": w.results}`` works too: a missing ``from_finalize`` is false.
+    results: list[Result]
+    speaker_names: dict[int, str] = field(default_factory=dict)
+    bookmarks: list[Bookmark] = field(default_factory=list)
+
+
+def from_json(text: str) -> list[Result]:
+    """The results of a :func:`to_json` document (:func:`read_json` has its names and bookmarks too)."""
+    return read_json(text).results
+
+
+def read_json(text: str) -> Document:
+    """A :func:`to_json` document. Raises ``ValueError`` saying what is wrong and where.
+
+    Only ``version``, ``results``, ``speakers`` and ``bookmarks`` are read (``transcript`` and
+    ``words`` follow from the results), so ``{"version": 1, "results": w.results}`` works too: a
+    missing ``from_finalize`` is false, missing names and bookmarks are none.
     """
     try:
         document = json.loads(text)
@@ -141,11 +206,16 @@ def from_json(text: str) -> list[Result]:
     version = document.get("version")
     if version != JSON_VERSION:
         raise ValueError(f"Unsupported JSON export version {version!r}: this live-transcriber reads version {JSON_VERSION}.")
-    results = document["results"]
+    results, marks = document["results"], document.get("bookmarks", [])
     try:
-        if not isinstance(results, list):
-            raise ValueError(f"results must be a list, not {'an object' if isinstance(results, dict) else type(results).__name__}.")
-        return [Result.from_dict(item, f"results[{i}]") for i, item in enumerate(results)]
+        for name, value in (("results", results), ("bookmarks", marks)):
+            if not isinstance(value, list):
+                raise ValueError(f"{name} must be a list, not {'an object' if isinstance(value, dict) else type(value).__name__}.")
+        return Document(
+            [Result.from_dict(item, f"results[{i}]") for i, item in enumerate(results)],
+            speaker_names(document.get("speakers", {})),
+            [Bookmark.from_dict(item, f"bookmarks[{i}]") for i, item in enumerate(marks)],
+        )
     except ValueError as error:
         raise ValueError(f"Bad JSON export: {error}") from None
 
@@ -161,22 +231,17 @@ FORMATS: dict[str, tuple[Writer, str]] = {
 """File suffix → (writer, MIME type)."""
 
 
+def render(fmt: str, results: Sequence[Result], *, speaker_names: Names | None = None, bookmarks: Sequence[Bookmark] = ()) -> str:
+    """The transcript in format ``fmt`` (a key of :data:`FORMATS`), with what that format shows:
+    speaker names in all four, bookmarks in text and JSON."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    if fmt in ("txt", "json"):
+        return FORMATS[fmt][0](results, speaker_names=speaker_names, bookmarks=bookmarks)  # type: ignore[call-arg]
+    return FORMATS[fmt][0](results, speaker_names=speaker_names)  # type: ignore[call-arg]
+
+
 # --- words and times ---------------------------------------------------------------------------
-
-
-def _timed_words(result: Result) -> Iterator[Word]:
-    """The result's words with text; for a result without words, its text spread over its span."""
-    if result.words:
-        yield from (w for w in result.words if w.text.strip())
-        return
-    tokens = result.text.split()
-    total = sum(len(t) for t in tokens)
-    span = max(result.end - result.start, 0.0)
-    done = 0
-    for token in tokens:
-        start = result.start + span * done / total
-        done += len(token)
-        yield Word(word=token, start=start, end=result.start + span * done / total, confidence=0.0)
 
 
 def _clean(text: str) -> str:
@@ -211,12 +276,9 @@ def _timestamp(ms: int, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{ms:03d}"
 
 
-def _speaker_name(speaker: int) -> str:
-    return f"Speaker {speaker + 1}"
-
-
-def _srt_label(speaker: int | None) -> str:
-    return "" if speaker is None else f"{_speaker_name(speaker)}: "
+def _speaker_name(speaker: int, names: Names | None) -> str:
+    """The speaker's name on one line (a name from JSON or the browser may hold anything)."""
+    return _clean(speaker_label(speaker, dict(names or {})))
 
 
 _SRT_MARKUP = re.compile(r"([<{])(?=[A-Za-z/!\\])")

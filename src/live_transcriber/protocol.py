@@ -11,14 +11,42 @@ The page is untrusted input. Bad messages become a :class:`Problem`; ``handle`` 
 every cost is bounded: a chunk holds at most :data:`MAX_CHUNK_BYTES`, a recording at most
 :data:`MAX_RECORDING_BYTES`, at most :data:`MAX_REORDER` chunks wait for a missing one, a sequence
 number may run at most :data:`MAX_SKIP` ahead, and text from the page is cut at :data:`MAX_TEXT`.
+
+Review messages (correcting the transcript, naming speakers, bookmarks), at any time:
+
+``{type: "edit", index, word, text}``
+    Result ``index`` (its ``index`` in ``results``) says ``text`` instead of its word number
+    ``word`` (counted from 0 in its ``words``). ``text`` may hold several words (they share the
+    old word's time) or none (the word is removed). → :class:`Edit`
+``{type: "edit", utterance, text?, speaker?}``
+    Utterance ``utterance`` (the results' ``utterance`` number) says ``text`` and/or was spoken by
+    ``speaker`` (a number from 0); at least one of the two. → :class:`Edit`
+``{type: "speaker", speaker, name}``
+    Speaker ``speaker`` (a number from 0) is called ``name`` everywhere; ``""`` gives back
+    "Speaker N". → :class:`RenameSpeaker`
+``{type: "bookmark", label?, elapsed?}``
+    A bookmark now, in the recording in progress: ``elapsed`` is the seconds recorded so far as
+    the page counts them (paused time left out, as the widget's clock shows it). Without it the
+    kernel uses its own clock, which runs late when the messages waited for a busy kernel.
+    Ignored, with a problem, when nothing is recording. → :class:`AddBookmark`
+``{type: "bookmark", label?, time}``
+    A bookmark at ``time`` seconds on the transcript's timeline (e.g. where playback is).
+
+Texts are at most :data:`MAX_EDIT_TEXT` characters, names and labels :data:`~live_transcriber.results.MAX_NAME`;
+longer ones are refused, not cut. Whether a result, word or utterance exists is for the
+transcriber to say. The kernel answers a correction with
+``{type: "results_changed", results: [...]}``: the corrected results as dicts with their
+``index``, since the ``results`` trait holds only the latest ones.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence, Union
 
 from .media import DecodeError, container_format
+from .results import MAX_NAME, MAX_SPEAKER
 
 #: The largest audio chunk accepted: a 250 ms MediaRecorder slice is a few kB.
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
@@ -34,6 +62,10 @@ MAX_SKIP = 1200
 MAX_TEXT = 1000
 #: Seconds of audio in one chunk (the recorder's timeslice), to say how much a gap lost.
 CHUNK_SECONDS = 0.25
+#: The longest corrected text taken from the browser (an utterance can run for minutes).
+MAX_EDIT_TEXT = 20_000
+#: The latest time, in seconds, a bookmark may have (a week).
+MAX_TIME = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +108,35 @@ class ClientError:
     message: str
 
 
-Action = Union[StartRecording, Audio, EndRecording, Problem, ClientError, Command]
+@dataclass(frozen=True)
+class Edit:
+    """Correct a word (``index`` and ``word`` set) or an utterance (``utterance`` set, with
+    ``text`` and/or ``speaker``)."""
+
+    text: str | None
+    index: int | None = None
+    word: int | None = None
+    utterance: int | None = None
+    speaker: int | None = None
+
+
+@dataclass(frozen=True)
+class RenameSpeaker:
+    speaker: int
+    name: str
+
+
+@dataclass(frozen=True)
+class AddBookmark:
+    """A bookmark at ``time`` on the timeline, or (``time`` None) ``elapsed`` seconds into the
+    recording in progress (``elapsed`` None: now, by the kernel's clock)."""
+
+    label: str
+    time: float | None = None
+    elapsed: float | None = None
+
+
+Action = Union[StartRecording, Audio, EndRecording, Problem, ClientError, Command, Edit, RenameSpeaker, AddBookmark]
 
 #: Control messages that need no open recording, and the ones that do.
 _COMMANDS = ("clear", "history", "export")
@@ -127,6 +187,12 @@ class BrowserProtocol:
             return [Command(kind)] if self.open else []
         if kind == "client_error":
             return [ClientError(text(msg.get("kind", "other"), 40), text(msg.get("message", "")))]
+        if kind == "edit":
+            return [_edit(msg)]
+        if kind == "speaker":
+            return [_rename(msg)]
+        if kind == "bookmark":
+            return [self._bookmark(msg)]
         return [Problem(f"Ignored a message of unknown type {_shown(kind)}.")]
 
     def close(self) -> list[Action]:
@@ -253,6 +319,21 @@ class BrowserProtocol:
         actions.append(EndRecording())
         return actions
 
+    def _bookmark(self, msg: dict) -> AddBookmark | Problem:
+        label = msg.get("label", "")
+        if not isinstance(label, str) or len(label) > MAX_NAME:
+            return Problem(f"Ignored a bookmark: its label must be a string of at most {MAX_NAME} characters, not {_shown(label)}.")
+        for key in ("time", "elapsed"):
+            value = msg.get(key)
+            if value is not None and not is_time(value):
+                return Problem(f"Ignored a bookmark: {key} must be a number of seconds from 0 to {MAX_TIME:.0f}, not {_shown(value)}.")
+        if msg.get("time") is not None:
+            return AddBookmark(text(label), time=float(msg["time"]))
+        if not self.open:
+            return Problem("Ignored a bookmark: nothing is being recorded (give a time on the timeline to mark one).")
+        elapsed = msg.get("elapsed")
+        return AddBookmark(text(label), elapsed=None if elapsed is None else float(elapsed))
+
     def _is_closed_here(self, msg: dict) -> bool:
         recording = msg.get("recording")
         return recording is not None and text(recording, 200) == self._closed_here
@@ -260,6 +341,42 @@ class BrowserProtocol:
     def _same_recording(self, msg: dict) -> bool:
         recording = msg.get("recording")
         return recording is None or self.recording is None or text(recording, 200) == self.recording
+
+
+def _edit(msg: dict) -> Edit | Problem:
+    content = msg.get("text")
+    if content is not None and (not isinstance(content, str) or len(content) > MAX_EDIT_TEXT):
+        return Problem(f"Ignored a correction: its text must be a string of at most {MAX_EDIT_TEXT} characters, not {_shown(content)}.")
+    content = None if content is None else text(content, MAX_EDIT_TEXT)
+    if "utterance" in msg:
+        utterance, speaker = msg.get("utterance"), msg.get("speaker")
+        if not _is_count(utterance):
+            return Problem(f"Ignored a correction: utterance must be a number from 0, not {_shown(utterance)}.")
+        if speaker is not None and not (_is_count(speaker) and speaker <= MAX_SPEAKER):
+            return Problem(f"Ignored a correction: speaker must be a number from 0 to {MAX_SPEAKER}, not {_shown(speaker)}.")
+        if content is None and speaker is None:
+            return Problem("Ignored a correction of an utterance with neither text nor speaker.")
+        return Edit(content, utterance=utterance, speaker=speaker)
+    index, word = msg.get("index"), msg.get("word")
+    if not (_is_count(index) and _is_count(word)):
+        return Problem(f"Ignored a correction: it needs an utterance, or a result index and a word number from 0 (got {_shown(index)} and {_shown(word)}).")
+    if content is None:
+        return Problem("Ignored a correction of a word without text (send text \"\" to remove the word).")
+    return Edit(content, index=index, word=word)
+
+
+def _rename(msg: dict) -> RenameSpeaker | Problem:
+    speaker, name = msg.get("speaker"), msg.get("name")
+    if not (_is_count(speaker) and speaker <= MAX_SPEAKER):
+        return Problem(f"Ignored a speaker name: speaker must be a number from 0 to {MAX_SPEAKER}, not {_shown(speaker)}.")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        return Problem(f"Ignored a speaker name: it must be a string of at most {MAX_NAME} characters, not {_shown(name)}.")
+    return RenameSpeaker(speaker, text(name))
+
+
+def is_time(value: Any) -> bool:
+    """A number of seconds a bookmark may be at: finite, from 0 to MAX_TIME."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= MAX_TIME
 
 
 def text(value: Any, limit: int = MAX_TEXT) -> str:

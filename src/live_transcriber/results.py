@@ -1,9 +1,10 @@
 """One event model for every engine, shaped like Deepgram's live API; the transcript it adds up to;
-the status vocabulary. Nothing here does I/O.
+the status vocabulary; bookmarks and speaker names. Nothing here does I/O.
 
 Engines emit :data:`Event` objects. :class:`Transcript` folds them into what the user reads: final
 results grouped into utterances (the one place that decides where an utterance ends), the current
 interim text. :func:`derive_status` is the one place that decides the status a user sees.
+A result the user corrected keeps what the engine heard (:class:`Original`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from typing import Any, Literal, Union
 
 #: Seconds of silence between two words that end an utterance.
 UTTERANCE_GAP = 2.0
+#: The longest speaker name and bookmark label, in characters.
+MAX_NAME = 100
+#: The highest speaker number a name can be given for (Deepgram numbers speakers from 0).
+MAX_SPEAKER = 999
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,23 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Original:
+    """What the engine heard, kept in a result the user corrected."""
+
+    text: str
+    words: tuple[Word, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "words": [w.to_dict() for w in self.words]}
+
+    @classmethod
+    def from_dict(cls, item: Any, where: str = "original") -> Original:
+        item = _object(item, where)
+        words = _field(item, "words", list, where, default=[])
+        return cls(_field(item, "text", str, where), tuple(Word.from_dict(w, f"{where}.words[{i}]") for i, w in enumerate(words)))
+
+
+@dataclass(frozen=True)
 class Result:
     """A transcript hypothesis for a stretch of audio (Deepgram's ``Results`` message).
 
@@ -69,6 +91,9 @@ class Result:
     Engines leave ``utterance`` and ``recording`` unset; :class:`Transcript` sets them on the
     final results it keeps: which utterance (counted from 0) and which recording (the index in
     the transcriber's ``recordings``) each belongs to.
+
+    ``original`` is set on a final result the user corrected (see :mod:`live_transcriber.edits`):
+    the text and words the engine gave. Its dict then says ``"edited": true``.
     """
 
     text: str
@@ -80,11 +105,17 @@ class Result:
     from_finalize: bool = False
     utterance: int | None = None
     recording: int | None = None
+    original: Original | None = None
 
     @property
     def speaker(self) -> int | None:
         """The speaker of the first word, when the engine tells speakers apart."""
         return self.words[0].speaker if self.words else None
+
+    @property
+    def edited(self) -> bool:
+        """Whether the user corrected this result (what the engine heard is in ``original``)."""
+        return self.original is not None
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data: the shape of the widget's ``results`` and of JSON exports."""
@@ -102,14 +133,19 @@ class Result:
             entry["utterance"] = self.utterance
         if self.recording is not None:
             entry["recording"] = self.recording
+        if self.original is not None:
+            entry["edited"] = True
+            entry["original"] = self.original.to_dict()
         return entry
 
     @classmethod
     def from_dict(cls, item: Any, where: str = "result") -> Result:
         """The inverse of :meth:`to_dict` (``speaker`` is read from the words); ``ValueError`` says
-        what is wrong and where. Missing flags are false; a missing ``utterance`` is unset."""
+        what is wrong and where. Missing flags are false; a missing ``utterance`` is unset.
+        ``edited`` follows ``original``."""
         item = _object(item, where)
         words = _field(item, "words", list, where, default=[])
+        original = item.get("original")
         return cls(
             text=_field(item, "text", str, where),
             start=_number(item, "start", where),
@@ -120,6 +156,7 @@ class Result:
             from_finalize=_field(item, "from_finalize", bool, where, default=False),
             utterance=_count(item, "utterance", where),
             recording=_count(item, "recording", where),
+            original=None if original is None else Original.from_dict(original, f"{where}.original"),
         )
 
     def shifted(self, offset: float) -> Result:
@@ -128,6 +165,83 @@ class Result:
             return self
         words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in self.words)
         return replace(self, start=self.start + offset, end=self.end + offset, words=words)
+
+
+def timed_words(result: Result) -> list[Word]:
+    """The result's words that have text; for a result without words, its text spread over its
+    ``[start, end]`` by length (confidence 0), so every final result can be timed word by word."""
+    if result.words:
+        return [w for w in result.words if w.text.strip()]
+    return spread(result.text.split(), result.start, result.end)
+
+
+def spread(tokens: list[str], start: float, end: float, speaker: int | None = None, confidence: float = 0.0) -> list[Word]:
+    """Words for ``tokens`` that share ``[start, end]`` in order, each in proportion to its length:
+    contiguous, never overlapping, the first starting at ``start`` and the last ending at ``end``."""
+    total = sum(len(t) for t in tokens)
+    span = max(end - start, 0.0)
+    words, done = [], 0
+    for token in tokens:
+        first = start + span * done / total
+        done += len(token)
+        last = end if done == total else start + span * done / total
+        words.append(Word(plain(token), first, last, confidence, token, speaker))
+    return words
+
+
+def plain(token: str) -> str:
+    """A word as engines give ``Word.word``: lower case, without the punctuation around it."""
+    return token.strip(_PUNCTUATION).lower() or token.lower()
+
+
+_PUNCTUATION = "\"'“”‘’«»()[]{}.,;:!?¿¡…—–-"
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """A moment the user marked: ``time`` seconds on the transcript's timeline, in ``recording``
+    (an index into the transcriber's ``recordings``; None when made before any recording)."""
+
+    time: float
+    label: str = ""
+    recording: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time": self.time, "label": self.label, "recording": self.recording}
+
+    @classmethod
+    def from_dict(cls, item: Any, where: str = "bookmark") -> Bookmark:
+        """The inverse of :meth:`to_dict`; ``ValueError`` says what is wrong and where."""
+        item = _object(item, where)
+        return cls(_number(item, "time", where), _field(item, "label", str, where, default=""), _count(item, "recording", where))
+
+
+def speaker_names(names: Any) -> dict[int, str]:
+    """Checked speaker names: ``{0: "Ana", 1: "Ben"}`` (keys may be digit strings, as JSON has them).
+
+    A name is trimmed to one line of single spaces; an empty name drops the speaker's entry (it is
+    "Speaker N" again). Raises ``ValueError`` saying what is wrong.
+    """
+    if not isinstance(names, dict):
+        raise ValueError(f"Speaker names must be a dict such as {{0: 'Ana', 1: 'Ben'}}, not {_kind(names)}.")
+    checked: dict[int, str] = {}
+    for key, name in names.items():
+        speaker = int(key) if isinstance(key, str) and key.isdigit() and len(key) <= 6 else key
+        if not isinstance(speaker, int) or isinstance(speaker, bool) or not 0 <= speaker <= MAX_SPEAKER:
+            raise ValueError(f"A speaker is a number from 0 to {MAX_SPEAKER} (the words' speaker), not {_kind(key)}.")
+        if not isinstance(name, str):
+            raise ValueError(f"The name of speaker {speaker} must be a string, not {_kind(name)}.")
+        name = " ".join(name.split())
+        if len(name) > MAX_NAME:
+            raise ValueError(f"The name of speaker {speaker} is {len(name)} characters long; at most {MAX_NAME} are allowed.")
+        if name:
+            checked[speaker] = name
+    return dict(sorted(checked.items()))
+
+
+def speaker_label(speaker: int, names: dict[int, str] | None = None) -> str:
+    """What a speaker is called: the name given, else "Speaker 1" for speaker 0."""
+    return (names or {}).get(speaker) or f"Speaker {speaker + 1}"
 
 
 @dataclass(frozen=True)
@@ -304,8 +418,14 @@ class Transcript:
             return []
         added = self._utterances.add(result)
         self.finals += added
-        self.text = f"{self.text} {result.text}" if self.text else result.text
+        self.text = " ".join(t for t in (self.text, *(r.text for r in added)) if t)
         return added
+
+    def replace(self, changed: dict[int, Result]) -> None:
+        """Put corrected results in place (by their index in :attr:`finals`)."""
+        for index, result in changed.items():
+            self.finals[index] = result
+        self.text = " ".join(r.text for r in self.finals if r.text)
 
     def clear(self) -> None:
         self.finals.clear()

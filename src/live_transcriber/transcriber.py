@@ -3,9 +3,11 @@
 A :class:`Transcriber` owns everything but the comm: the browser protocol (messages from the page
 go to :meth:`Transcriber.receive`), the engine streams, the transcript, the recordings on one
 timeline, the status, callbacks, :meth:`~Transcriber.wait`, and pushing audio from Python
-(:meth:`~Transcriber.feed`, :meth:`~Transcriber.transcribe_file`). It has no widget import: use it
-from a script or a server, or under :class:`~live_transcriber.LiveTranscriber`, which mirrors its
-state into traits through a :class:`FrontEnd`.
+(:meth:`~Transcriber.feed`, :meth:`~Transcriber.transcribe_file`); the review: corrections
+(:mod:`~live_transcriber.edits`), speaker names, bookmarks, exports and the transcript as a table.
+It has no widget import: use it from a script or a server, or under
+:class:`~live_transcriber.LiveTranscriber`, which mirrors its state into traits through a
+:class:`FrontEnd`.
 
 Threads: :meth:`receive`, :meth:`feed` and the other methods are called from the user's thread
 (the kernel's); engines emit events from their own threads. One lock guards the state; callbacks
@@ -23,12 +25,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, Union
 
+from . import edits
 from . import journal as J
 from . import protocol as P
 from .engines import Engine, EngineStream
 from .engines.select import make_engine
-from .media import BROWSER, FEED, DecodeError, Source, container_format, duration, file_mime_type, file_source
+from .media import BROWSER, FEED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .results import (
+    Bookmark,
     EngineError,
     EnginePhase,
     EngineStatus,
@@ -42,6 +46,7 @@ from .results import (
     UtteranceEnd,
     derive_status,
     join_words,
+    speaker_names,
 )
 from .settings import MissingKeyError
 
@@ -60,6 +65,10 @@ NO_SPEECH = "no speech heard"
 #: started and stopped faster than that wait for their turn (their audio is kept meanwhile), so
 #: quick Start/Stop clicks cannot pile up threads and memory.
 MAX_STREAMS = 2
+#: The most bookmarks a transcript keeps.
+MAX_BOOKMARKS = 10_000
+#: Seconds between two updates of transcribe_file's progress bar.
+PROGRESS_EVERY = 0.25
 
 
 class TranscriptionError(RuntimeError):
@@ -71,10 +80,12 @@ class FrontEnd(Protocol):
 
     def changed(self, changes: dict[str, Any]) -> None:
         """Some of ``transcript``, ``interim``, ``status``, ``status_detail``, ``error``,
-        ``results`` changed to the values given (called with the transcriber's lock held)."""
+        ``results``, ``speakers``, ``bookmarks`` changed to the values given (called with the
+        transcriber's lock held)."""
 
     def send(self, message: dict[str, Any]) -> None:
-        """Deliver a message to the browser: ``stop_recording``, ``history`` or ``export``."""
+        """Deliver a message to the browser: ``stop_recording``, ``history``, ``export`` or
+        ``results_changed``."""
 
 
 @dataclass
@@ -113,6 +124,8 @@ class _Run:
     #: Events that came while the recording before it was still finishing: its place on the
     #: timeline is known only once that one is done.
     held: list[Event] | None = None
+    #: Its engine took the whole recording at once (nothing is written to its stream).
+    whole: bool = False
     phase: EnginePhase | None = None
     detail: str = ""
     words: int = 0
@@ -125,6 +138,27 @@ class _Run:
     #: source to open it with.
     pending: list[bytes] | None = None
     source: Source = BROWSER
+    #: The end of its latest final word, in seconds from its start: how far transcription got.
+    heard: float = 0.0
+    #: The recording's clock (time.monotonic), for a bookmark "now": when it started, when it
+    #: was paused (if it is), and how long it was paused before.
+    started: float = field(default_factory=time.monotonic)
+    paused_at: float | None = None
+    paused_for: float = 0.0
+
+    def elapsed(self) -> float:
+        """Seconds recorded so far by the kernel's clock, paused time left out."""
+        now = self.paused_at if self.paused_at is not None else time.monotonic()
+        return max(0.0, now - self.started - self.paused_for)
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """A bookmark as kept: ``at`` seconds into ``recording`` (or on the timeline, with no recording)."""
+
+    recording: int | None
+    at: float
+    label: str
 
 
 class Transcriber:
@@ -182,6 +216,8 @@ class Transcriber:
         self._published: dict[str, Any] = {}
         self._results_version = 0  # bumped whenever the list of final results changes
         self._callback_queue: list[Event] = []  # events for callbacks, run once the lock is released
+        self._speakers: dict[int, str] = {}
+        self._marks: list[_Mark] = []
         self.keep_audio = keep_audio
         #: Every recording, oldest first (their bytes are empty unless ``keep_audio``).
         self.recordings: list[Recording] = []
@@ -369,10 +405,21 @@ class Transcriber:
             self._error = action.message
         elif isinstance(action, P.Command):
             self._command(action)
+        elif isinstance(action, (P.Edit, P.RenameSpeaker, P.AddBookmark)):
+            try:
+                self._review(action)
+            except (IndexError, ValueError) as exc:
+                self._error = str(exc)
 
     def _command(self, command: P.Command) -> None:
         if command.name in ("pause", "resume"):
             self._paused = command.name == "pause"
+            run = self._browser_run
+            if run is not None and self._paused and run.paused_at is None:
+                run.paused_at = time.monotonic()
+            elif run is not None and not self._paused and run.paused_at is not None:
+                run.paused_for += time.monotonic() - run.paused_at
+                run.paused_at = None
         elif command.name == "clear":
             self._clear()
         elif command.name == "history":
@@ -384,9 +431,8 @@ class Transcriber:
             if fmt not in FORMATS:
                 self._error = f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}."
                 return
-            writer, mime_type = FORMATS[fmt]
-            content = writer(self._transcript.finals)
-            self._send({"type": "export", "format": fmt, "filename": f"transcript.{fmt}", "mime_type": mime_type, "content": content})
+            content = self._render(fmt)
+            self._send({"type": "export", "format": fmt, "filename": f"transcript.{fmt}", "mime_type": FORMATS[fmt][1], "content": content})
 
     # -- audio from Python -------------------------------------------------------------------------
 
@@ -420,12 +466,25 @@ class Transcriber:
         self._run_callbacks()
 
     def transcribe_file(
-        self, path: str | Path, mime_type: str | None = None, *, realtime: bool = False, timeout: float | None = None
+        self,
+        path: str | Path,
+        mime_type: str | None = None,
+        *,
+        realtime: bool = False,
+        timeout: float | None = None,
+        progress: bool = True,
     ) -> str:
         """Transcribe an audio or video file as one more recording; return its final text.
 
-        The format comes from the file's first bytes, else its name (or pass ``mime_type``). With
-        ``realtime=True`` the file is fed at the pace it plays, as a live recording would be.
+        The format comes from the file's first bytes, else its name (or pass ``mime_type``). An
+        engine that can take a whole file at once (the offline engine: faster-whisper's own batch
+        transcription) is given it; with ``realtime=True`` the file is fed at the pace it plays,
+        as a live recording would be. ``progress`` shows a bar (in the notebook, else in the
+        terminal) of the audio transcribed so far.
+
+        Interrupting it (the kernel's stop button, Ctrl-C) or a ``timeout`` stops the recording at
+        once: the words already final are kept, the transcriber is idle and ready for the next
+        call, the recording's ``error`` and the status detail say how far it got.
         Raises :class:`TranscriptionError` when it cannot be transcribed (no engine, a file that
         is not audio, ...), ``TimeoutError`` after ``timeout`` seconds.
         """
@@ -438,17 +497,19 @@ class Transcriber:
             raise TranscriptionError(str(exc)) from None
         if not data:
             raise TranscriptionError(f"{path.name} is empty.")
-        pace = duration(path) / len(data) if realtime else 0.0
+        seconds = duration(path) if realtime else known_duration(path)
+        pace = (seconds or 0.0) / len(data) if realtime else 0.0
         with self._lock:
             self._check_open()
             if self._engine is None:
                 raise TranscriptionError(self._error)
-            run = self._begin(mime_type, file_source(path))
+            run = self._begin(mime_type, file_source(path), whole=None if realtime else data)
             self._publish()
         recording = run.recording
+        bar = _progress_bar(path.name, seconds) if progress else None
         try:
             started = time.monotonic()
-            for offset in range(0, len(data), FILE_PIECE):
+            for offset in range(0, 0 if run.whole else len(data), FILE_PIECE):
                 if pace:
                     time.sleep(max(0.0, started + offset * pace - time.monotonic()))
                 with self._lock:
@@ -458,21 +519,53 @@ class Transcriber:
             with self._lock:
                 self._end(run)
                 self._publish()
-        except BaseException:
-            self._abort(run)  # e.g. the kernel's stop button: leave nothing half open
+            self._run_callbacks()
+            self._follow(run, timeout, bar)
+        except BaseException as exc:
+            # The kernel's stop button (KeyboardInterrupt), a timeout, a failure here: leave nothing open.
+            self._interrupt(run, seconds, "timed out" if isinstance(exc, TimeoutError) else "interrupted")
             raise
         finally:
             self._run_callbacks()
-        if not self.wait(timeout):
-            raise TimeoutError(f"Transcribing {path.name} took longer than {timeout} s.")
+            if bar is not None:
+                bar.close()
         if recording.error:
             raise TranscriptionError(recording.error)
         return self.text_of(recording.index)
 
+    def _follow(self, run: _Run, timeout: float | None, bar: Any) -> None:
+        """Wait for a recording to be transcribed, showing how far it got on ``bar``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not run.recording.done:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"Transcribing {run.recording.source.name} took longer than {timeout} s.")
+            self._idle.wait(PROGRESS_EVERY if deadline is None else min(PROGRESS_EVERY, max(0.0, deadline - time.monotonic())))
+            if bar is not None:
+                bar.update(max(0.0, min(run.heard, bar.total or run.heard) - bar.n))
+        if bar is not None and bar.total and not run.recording.error:
+            bar.update(bar.total - bar.n)
+
+    def _interrupt(self, run: _Run, seconds: float | None, why: str) -> None:
+        """Stop a recording at once, keeping the words already final; the transcriber is idle after."""
+        with self._lock:
+            if run.recording.done:
+                return
+            of = f" of {_duration(seconds)}" if seconds else ""
+            run.recording.error = f"{run.recording.source.name.capitalize()} was {why} after {_duration(run.heard)}{of}."
+            run.detached = True  # what the engine still emits does not count
+            run.ending = True
+            run.pending = None
+            stream = run.stream
+            self._closed_run(run)
+            self._detail = f"{why} after {_duration(run.heard)}{of}"
+            self._publish()
+        if stream is not None:
+            stream.abort()
+
     def text_of(self, recording: int) -> str:
         """The final text of one recording (an index into :attr:`recordings`)."""
         with self._lock:
-            return " ".join(r.text for r in self._transcript.finals if r.recording == recording)
+            return " ".join(r.text for r in self._transcript.finals if r.recording == recording and r.text)
 
     # -- everything else ---------------------------------------------------------------------------
 
@@ -490,28 +583,27 @@ class Transcriber:
 
     def to_text(self, *, timestamps: bool = False, speakers: bool = True) -> str:
         """The final transcript, one line per utterance (``[mm:ss]`` first with ``timestamps=True``,
-        ``Speaker 1:`` when the engine tells speakers apart)."""
+        the speaker's name, or ``Speaker 1:``, when speakers are told apart), bookmarks on lines
+        of their own."""
         from .exports import to_text
 
-        return to_text(self.finals, timestamps=timestamps, speakers=speakers)
+        with self._lock:
+            return to_text(
+                self._transcript.finals, timestamps=timestamps, speakers=speakers, speaker_names=self._speakers, bookmarks=self._bookmarks()
+            )
 
     def to_srt(self) -> str:
         """The final transcript as SubRip subtitles, timed by its words."""
-        from .exports import to_srt
-
-        return to_srt(self.finals)
+        return self._render("srt")
 
     def to_vtt(self) -> str:
         """The final transcript as WebVTT subtitles, timed by its words."""
-        from .exports import to_vtt
-
-        return to_vtt(self.finals)
+        return self._render("vtt")
 
     def to_json(self) -> str:
-        """Every final result with its words and timings, as JSON."""
-        from .exports import to_json
-
-        return to_json(self.finals)
+        """Every final result with its words and timings, the speakers' names and the bookmarks, as
+        JSON (:func:`live_transcriber.exports.read_json` reads it back)."""
+        return self._render("json")
 
     def export(self, path: str | Path) -> Path:
         """Write the transcript to ``path`` in the format its suffix names: .txt, .srt, .vtt or .json."""
@@ -521,8 +613,166 @@ class Transcriber:
         fmt = path.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
             raise ValueError(f"Cannot export to {path.name!r}: use a .txt, .srt, .vtt or .json file name.")
-        path.write_text(FORMATS[fmt][0](self.finals), encoding="utf-8", newline="")
+        path.write_text(self._render(fmt), encoding="utf-8", newline="")
         return path
+
+    def _render(self, fmt: str) -> str:
+        from .exports import render
+
+        with self._lock:
+            return render(fmt, self._transcript.finals, speaker_names=self._speakers, bookmarks=self._bookmarks())
+
+    def to_dataframe(self, level: str = "words") -> Any:
+        """The transcript as a pandas DataFrame, one row per word (``level="words"``) or per
+        utterance (``"utterances"``); see :func:`live_transcriber.analysis.to_dataframe` for the
+        columns. Needs pandas (``pip install live-transcriber[pandas]``)."""
+        from .analysis import to_dataframe
+
+        with self._lock:
+            finals, names = list(self._transcript.finals), dict(self._speakers)
+        return to_dataframe(finals, level, speaker_names=names)
+
+    # -- review: corrections, speaker names, bookmarks ------------------------------------------------
+
+    def edit_word(self, index: int, word: int, text: str) -> Result:
+        """Correct one word: result ``index`` (its ``index`` in :attr:`results`) says ``text``
+        instead of its word number ``word`` (counted from 0 in its ``words``).
+
+        ``text`` may hold several words (they share the old word's time) or none (the word is
+        removed). The result is marked ``edited`` and keeps the engine's words in ``original``;
+        :attr:`transcript`, :attr:`results` and every export follow. Returns the corrected result.
+        """
+        with self._lock:
+            result = self._final(index)
+            corrected = edits.edit_word(result, _count(word, "word"), text)
+            self._replace({index: corrected})
+            self._publish()
+        return corrected
+
+    def edit_utterance(self, utterance: int, text: str | None = None, *, speaker: int | None = None) -> list[Result]:
+        """Correct an utterance (the results' ``utterance`` number): it says ``text`` and/or was
+        spoken by ``speaker`` (a number from 0: name it with :attr:`speakers`).
+
+        Words that still match keep their times; new words are spread over the time of the words
+        they replace (:mod:`live_transcriber.edits` has the rule), so timings stay in order.
+        Returns the utterance's results, corrected.
+        """
+        with self._lock:
+            _count(utterance, "utterance")
+            indexes = [i for i, r in enumerate(self._transcript.finals) if r.utterance == utterance]
+            if not indexes:
+                raise IndexError(f"There is no utterance {utterance}: the results' utterance numbers are from 0 to {self._utterance_count() - 1}.")
+            results = [self._transcript.finals[i] for i in indexes]
+            corrected = edits.edit_utterance(results, text, speaker)
+            self._replace({i: new for i, old, new in zip(indexes, results, corrected, strict=True) if new is not old})
+            self._publish()
+        return corrected
+
+    @property
+    def speakers(self) -> dict[int, str]:
+        """The speakers' names, e.g. ``{0: "Ana", 1: "Ben"}``: assign to rename speakers in the
+        transcript and every export (a speaker with no name is "Speaker N", N counted from 1)."""
+        with self._lock:
+            return dict(self._speakers)
+
+    @speakers.setter
+    def speakers(self, names: dict[int, str]) -> None:
+        checked = speaker_names(names)
+        with self._lock:
+            self._speakers = checked
+            self._publish()
+
+    @property
+    def bookmarks(self) -> list[dict[str, Any]]:
+        """The bookmarks, in time order: ``{"time", "label", "recording"}``, ``time`` in seconds on
+        the transcript's timeline (``Bookmark.to_dict()``)."""
+        with self._lock:
+            return [b.to_dict() for b in self._bookmarks()]
+
+    def add_bookmark(self, time: float | None = None, label: str = "") -> dict[str, Any]:
+        """Mark a moment: ``time`` seconds on the transcript's timeline, or now in the recording in
+        progress (``time=None``). Kept in :attr:`bookmarks`, the text and JSON exports. Returns it."""
+        if not isinstance(label, str):
+            raise TypeError(f"A bookmark's label is a string, not {type(label).__name__}.")
+        with self._lock:
+            mark = self._mark(time, None, label)
+            self._publish()
+            return self._placed(mark).to_dict()
+
+    def _review(self, action: P.Edit | P.RenameSpeaker | P.AddBookmark) -> None:
+        """Carry out a correction, a speaker's name or a bookmark from the browser."""
+        if isinstance(action, P.RenameSpeaker):
+            self._speakers = speaker_names({**self._speakers, action.speaker: action.name})
+        elif isinstance(action, P.AddBookmark):
+            self._mark(action.time, action.elapsed, action.label, browser=True)
+        elif action.utterance is not None:
+            self.edit_utterance(action.utterance, action.text, speaker=action.speaker)
+        else:
+            self.edit_word(action.index, action.word, action.text or "")  # type: ignore[arg-type]
+
+    def _final(self, index: int) -> Result:
+        _count(index, "index")
+        finals = self._transcript.finals
+        if index >= len(finals):
+            raise IndexError(f"There is no result {index}: the results' indexes are from 0 to {len(finals) - 1}.")
+        return finals[index]
+
+    def _utterance_count(self) -> int:
+        finals = self._transcript.finals
+        return next((r.utterance + 1 for r in reversed(finals) if r.utterance is not None), 0)
+
+    def _replace(self, changed: dict[int, Result]) -> None:
+        """Put corrected results in place and tell every view, including those that hold results
+        older than the ``results`` trait's latest ones."""
+        if not changed:
+            return
+        self._transcript.replace(changed)
+        for index, result in changed.items():
+            self._result_dicts[index] = {"index": index, **result.to_dict()}
+        self._results_version += 1
+        self._send({"type": "results_changed", "results": [self._result_dicts[i] for i in sorted(changed)]})
+
+    def _mark(self, time: float | None, elapsed: float | None, label: str, browser: bool = False) -> _Mark:
+        """Keep a bookmark: at ``time`` on the timeline, else ``elapsed`` seconds (or now) into the
+        recording in progress (the browser's when it comes from the browser)."""
+        if len(self._marks) >= MAX_BOOKMARKS:
+            raise ValueError(f"Cannot add a bookmark: a transcript keeps at most {MAX_BOOKMARKS}.")
+        label = " ".join(label.split())
+        if time is not None:
+            if not P.is_time(time):
+                raise ValueError(f"A bookmark's time is a number of seconds from 0 to {P.MAX_TIME:.0f}, not {time!r}.")
+            recording = self._recording_at(float(time))
+            at = float(time) - (0.0 if recording is None else self.recordings[recording].offset)
+            mark = _Mark(recording, at, label)
+        else:
+            run = self._browser_run if browser else self._current
+            if run is None or run.ending:
+                raise ValueError("Nothing is being recorded: give the bookmark a time on the transcript's timeline.")
+            mark = _Mark(run.recording.index, run.elapsed() if elapsed is None else elapsed, label)
+        self._marks.append(mark)
+        return mark
+
+    def _recording_at(self, time: float) -> int | None:
+        """The recording a time on the timeline falls in (or after), among those placed on it."""
+        held = {run.recording.index for run in self._runs if run.held is not None}
+        found = None
+        for recording in self.recordings:
+            if recording.index not in held and recording.offset <= time:
+                found = recording.index
+        return found
+
+    def _placed(self, mark: _Mark) -> Bookmark:
+        """A kept bookmark on the timeline. A recording not placed yet (one before it is still
+        being transcribed) will start at the timeline's end at the earliest: its bookmarks move
+        once it is placed."""
+        if mark.recording is None:
+            return Bookmark(mark.at, mark.label)
+        held = any(run.recording.index == mark.recording and run.held is not None for run in self._runs)
+        offset = self._timeline_end if held else self.recordings[mark.recording].offset
+        return Bookmark(offset + mark.at, mark.label, mark.recording)
+
+    def _bookmarks(self) -> list[Bookmark]:
+        return sorted((self._placed(m) for m in self._marks), key=lambda b: b.time)
 
     def save_audio(self, path: str | Path, recording: int = -1) -> Path:
         """Write a recording (the latest by default) to ``path`` exactly as it came.
@@ -571,8 +821,9 @@ class Transcriber:
         if self._closed:
             raise RuntimeError("This transcriber was closed.")
 
-    def _begin(self, mime_type: str, source: Source) -> _Run:
-        """Start a recording: the current one (if any) is ended first."""
+    def _begin(self, mime_type: str, source: Source, whole: bytes | None = None) -> _Run:
+        """Start a recording: the current one (if any) is ended first. ``whole``: all of its
+        bytes, for an engine that takes a whole recording at once (else they are written)."""
         previous = self._current
         if previous is not None and not previous.ending:
             if previous is self._browser_run:
@@ -602,21 +853,33 @@ class Transcriber:
         if self._engine is None:
             self._fail(self._error, run)
             return run
-        self._open_stream(run, source)
+        self._open_stream(run, source, whole)
         return run
 
-    def _open_stream(self, run: _Run, source: Source) -> None:
-        """Open the run's engine stream now, or once a stream closes (:data:`MAX_STREAMS`)."""
+    def _open_stream(self, run: _Run, source: Source, whole: bytes | None = None) -> None:
+        """Open the run's engine stream now, or once a stream closes (:data:`MAX_STREAMS`).
+        ``whole``: all of the recording's bytes, for an engine that takes them at once; a run that
+        has to wait for its turn is written to like any other instead."""
         if sum(1 for r in self._runs if r.stream is not None) >= MAX_STREAMS:
             run.pending = []
             run.source = source
             return
         assert self._engine is not None
+        emit: Callable[[Event], None] = lambda event: self._on_event(run, event)  # noqa: E731
         try:
-            run.stream = self._engine.open(run.recording.mime_type, lambda event: self._on_event(run, event), source=source)
+            if whole is not None:
+                run.stream = self._engine.open_whole(whole, run.recording.mime_type, emit, source=source)
+            if run.stream is not None:
+                run.whole = True
+            else:
+                run.stream = self._engine.open(run.recording.mime_type, emit, source=source)
         except Exception as exc:
             log.debug("opening a stream failed", exc_info=True)
             self._fail(str(exc), run)
+            return
+        if run.whole:
+            assert whole is not None
+            self._write(run, whole)  # kept (memory, journal); a whole run's stream is not written to
 
     def _open_waiting(self) -> None:
         """A stream closed: give the oldest waiting run its turn, with the audio it kept."""
@@ -648,6 +911,8 @@ class Transcriber:
             if self.journal is not None:
                 self.journal.audio(run.recording.index, data)
                 self._check_journal()
+        if run.whole:
+            return
         if run.stream is not None:
             run.stream.write(data)
         elif run.pending is not None:
@@ -663,16 +928,6 @@ class Transcriber:
             run.stream.end()
         elif run.pending is None and not run.recording.done:
             self._closed_run(run)
-
-    def _abort(self, run: _Run) -> None:
-        with self._lock:
-            run.ending = True
-            stream = run.stream
-            if stream is None:
-                run.pending = None
-                self._closed_run(run)
-        if stream is not None:
-            stream.abort()
 
     def _fail(self, message: str, run: _Run | None = None) -> None:
         """The recording cannot go on: say why, end it, and tell the page to stop recording."""
@@ -692,6 +947,7 @@ class Transcriber:
     def _clear(self) -> None:
         self._transcript.clear()
         self._result_dicts = []
+        self._marks = []  # they mark moments of the transcript (speaker names are kept: same people)
         self._results_version += 1
         if self.journal is not None:
             self.journal.cleared()
@@ -748,6 +1004,8 @@ class Transcriber:
     def _apply(self, run: _Run, event: Event) -> None:
         """Fold one event into the state; queue it (on the timeline) for the callbacks."""
         offset = run.recording.offset
+        if run.recording.done:
+            return  # e.g. late events of a recording that was interrupted
         if isinstance(event, Result):
             if run.detached:
                 return
@@ -761,6 +1019,7 @@ class Transcriber:
                     self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
                     self._results_version += 1
                     run.words += 1
+                    run.heard = max(run.heard, final.end - offset)
                     self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
                     if self.journal is not None:
                         self.journal.final(final)
@@ -846,6 +1105,8 @@ class Transcriber:
             "status_detail": detail,
             "error": self._error,
             "results": self._results_version,
+            "speakers": dict(self._speakers),
+            "bookmarks": [b.to_dict() for b in self._bookmarks()],
         }
 
     def _publish(self) -> None:
@@ -900,6 +1161,28 @@ def _register(callbacks: list, callback: Callable, remove: bool) -> None:
         raise TypeError(f"Expected a function, got {type(callback).__name__}.")
     else:
         callbacks.append(callback)
+
+
+def _count(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}.")
+    if value < 0:
+        raise IndexError(f"{name} is counted from 0: {value} is not one.")
+    return value
+
+
+def _duration(seconds: float) -> str:
+    """``83 s`` or ``1:23:20`` style, for messages."""
+    whole = round(seconds)
+    return f"{whole} s" if whole < 60 else f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}".removeprefix("0:")
+
+
+def _progress_bar(name: str, seconds: float | None) -> Any:
+    """A progress bar of audio seconds: a widget in a notebook, text in a terminal (tqdm.auto)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=round(seconds, 1) if seconds else None, desc=name, unit="s", unit_scale=False, leave=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]" if seconds else None)
 
 
 def _bytes(data: Any) -> bytes:

@@ -9,7 +9,7 @@ import anywidget
 import traitlets
 
 from .engines import Engine
-from .results import Result, Status
+from .results import Result, Status, speaker_names
 from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
 
 _STATIC = Path(__file__).parent / "static"
@@ -20,6 +20,14 @@ RESULTS_SYNCED = 50
 
 def _results_tail(results: list[dict], _widget: Any) -> list[dict]:
     return results[-RESULTS_SYNCED:]
+
+
+def _names_to_json(names: dict[int, str], _widget: Any) -> dict[str, str]:
+    return {str(speaker): name for speaker, name in names.items()}
+
+
+def _names_from_json(names: Any, _widget: Any) -> Any:
+    return names  # the validator reads digit-string keys (JSON has no others)
 
 
 class LiveTranscriber(anywidget.AnyWidget):
@@ -59,6 +67,12 @@ class LiveTranscriber(anywidget.AnyWidget):
         read_only=True, help="Final results as dicts (Result.to_dict() plus index); the browser gets the latest few."
     ).tag(sync=True, to_json=_results_tail)
     engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+    speakers = traitlets.Dict(
+        help='Speaker names, e.g. {0: "Ana", 1: "Ben"}: assign to rename speakers everywhere (unnamed: "Speaker N").'
+    ).tag(sync=True, to_json=_names_to_json, from_json=_names_from_json)
+    bookmarks = traitlets.List(
+        read_only=True, help="Bookmarks in time order: {time, label, recording}, time on the transcript's timeline."
+    ).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -85,6 +99,18 @@ class LiveTranscriber(anywidget.AnyWidget):
         with self.hold_sync():
             for name, value in changes.items():
                 self.set_trait(name, value.value if isinstance(value, Status) else value)
+
+    @traitlets.validate("speakers")
+    def _check_speakers(self, proposal: Any) -> dict[int, str]:
+        try:
+            return speaker_names(proposal["value"])
+        except ValueError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.observe("speakers")
+    def _rename_speakers(self, change: Any) -> None:
+        if change["new"] != self.transcriber.speakers:  # set from Python, not mirrored from the transcriber
+            self.transcriber.speakers = change["new"]
 
     # -- the transcriber's methods -------------------------------------------------------------
 
@@ -131,9 +157,11 @@ class LiveTranscriber(anywidget.AnyWidget):
         """See :meth:`Transcriber.end_feed`."""
         self.transcriber.end_feed()
 
-    def transcribe_file(self, path: str | Path, mime_type: str | None = None, *, realtime: bool = False, timeout: float | None = None) -> str:
+    def transcribe_file(
+        self, path: str | Path, mime_type: str | None = None, *, realtime: bool = False, timeout: float | None = None, progress: bool = True
+    ) -> str:
         """See :meth:`Transcriber.transcribe_file`."""
-        return self.transcriber.transcribe_file(path, mime_type, realtime=realtime, timeout=timeout)
+        return self.transcriber.transcribe_file(path, mime_type, realtime=realtime, timeout=timeout, progress=progress)
 
     def to_text(self, *, timestamps: bool = False, speakers: bool = True) -> str:
         """See :meth:`Transcriber.to_text`."""
@@ -163,6 +191,22 @@ class LiveTranscriber(anywidget.AnyWidget):
     def finals(self) -> list[Result]:
         """See :attr:`Transcriber.finals`."""
         return self.transcriber.finals
+
+    def edit_word(self, index: int, word: int, text: str) -> Result:
+        """See :meth:`Transcriber.edit_word`."""
+        return self.transcriber.edit_word(index, word, text)
+
+    def edit_utterance(self, utterance: int, text: str | None = None, *, speaker: int | None = None) -> list[Result]:
+        """See :meth:`Transcriber.edit_utterance`."""
+        return self.transcriber.edit_utterance(utterance, text, speaker=speaker)
+
+    def add_bookmark(self, time: float | None = None, label: str = "") -> dict[str, Any]:
+        """See :meth:`Transcriber.add_bookmark`."""
+        return self.transcriber.add_bookmark(time, label)
+
+    def to_dataframe(self, level: str = "words") -> Any:
+        """See :meth:`Transcriber.to_dataframe`."""
+        return self.transcriber.to_dataframe(level)
 
     def close(self) -> None:
         transcriber = getattr(self, "transcriber", None)

@@ -1,4 +1,5 @@
-"""What every engine provides: open a stream, write container bytes to it, end it.
+"""What every engine provides: open a stream, write container bytes to it, end it; and what an
+engine may add: take a whole recording at once.
 
 An engine turns a recording's audio (a container stream such as WebM/Opus, in chunks as
 MediaRecorder produces them) into :mod:`live_transcriber.results` events. Streams do their work
@@ -49,6 +50,17 @@ class Engine(abc.ABC):
 
         ``source`` says where the audio comes from, for error messages.
         """
+
+    def open_whole(self, data: bytes, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream | None:
+        """Optional: transcribe a whole recording given at once (a file), faster than streaming it.
+
+        Returns a stream that is already ended (``write`` and ``end`` do nothing): it emits the
+        same events as a stream would for the same audio (final results with ``speech_final``
+        where utterances end, times from the recording's start), then ``StreamClosed``; ``abort``
+        stops it between two pieces of work. Returns None (the default) when the engine has no
+        faster way: the caller then writes the bytes to :meth:`open`'s stream.
+        """
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources held across streams."""

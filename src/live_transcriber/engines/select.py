@@ -29,6 +29,6 @@ def make_engine(engine: Union[str, Engine] = "auto", **options: Any) -> tuple[En
         from .deepgram import DeepgramEngine
 
         return DeepgramEngine(**options), notice
-    from .local import LocalEngine
+    from .local_batch import BatchLocalEngine  # the offline engine, with a batch path for files
 
-    return LocalEngine(**options), notice
+    return BatchLocalEngine(**options), notice

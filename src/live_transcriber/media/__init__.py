@@ -14,6 +14,7 @@ from .formats import (
     duration,
     file_mime_type,
     file_source,
+    known_duration,
     sniff,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "duration",
     "file_mime_type",
     "file_source",
+    "known_duration",
     "sniff",
 ]

@@ -160,6 +160,19 @@ def file_mime_type(path: str | Path, head: bytes = b"") -> str:
     )
 
 
+def known_duration(path: str | Path) -> float | None:
+    """Seconds of audio in a file as its container's header says, without decoding; None when the
+    header does not say (e.g. a MediaRecorder WebM) or the file cannot be opened."""
+    import av
+    import av.error
+
+    try:
+        with av.open(str(path)) as container:
+            return container.duration / 1_000_000 if container.duration else None
+    except (OSError, av.error.FFmpegError):
+        return None
+
+
 def duration(path: str | Path) -> float:
     """Seconds of audio in a file (from the container, else by decoding it)."""
     import av
