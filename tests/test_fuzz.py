@@ -64,7 +64,7 @@ mime_types = st.one_of(
     numbers,
 )
 kinds = st.one_of(
-    st.sampled_from(["start", "chunk", "stop", "pause", "resume", "clear", "history", "export", "client_error"]), values
+    st.sampled_from(["start", "chunk", "stop", "pause", "resume", "clear", "history", "export", "client_error", "recover"]), values
 )
 recordings = st.one_of(st.sampled_from(["r1", "r2"]), values)
 message = st.one_of(
@@ -73,6 +73,8 @@ message = st.one_of(
     st.fixed_dictionaries({"type": st.just("chunk"), "recording": st.just("r1"), "seq": st.integers(0, 40)}),
     st.fixed_dictionaries({"type": st.just("stop"), "recording": recordings}, optional={"chunks": numbers}),
     st.fixed_dictionaries({"type": st.sampled_from(["export", "client_error"]), "format": values, "kind": values, "message": values}),
+    st.fixed_dictionaries({"type": st.just("recover"), "recordings": st.one_of(st.lists(recordings, max_size=4), values)}),
+    st.fixed_dictionaries({"type": st.just("start"), "recording": recordings, "mime_type": mime_types, "recovered": values}),
     st.dictionaries(st.one_of(st.just("type"), st.text(max_size=8)), values, max_size=4).map(lambda d: {"type": None, **d}),
     st.fixed_dictionaries({"type": kinds}),
     values,

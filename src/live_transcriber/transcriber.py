@@ -27,7 +27,7 @@ from . import journal as J
 from . import protocol as P
 from .engines import Engine, EngineStream
 from .engines.select import make_engine
-from .media import BROWSER, FEED, DecodeError, Source, container_format, duration, file_mime_type, file_source
+from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source
 from .results import (
     EngineError,
     EnginePhase,
@@ -74,7 +74,7 @@ class FrontEnd(Protocol):
         ``results`` changed to the values given (called with the transcriber's lock held)."""
 
     def send(self, message: dict[str, Any]) -> None:
-        """Deliver a message to the browser: ``stop_recording``, ``history`` or ``export``."""
+        """Deliver a message to the browser: ``stop_recording``, ``history``, ``export``, ``ack`` or ``recover``."""
 
 
 @dataclass
@@ -170,6 +170,8 @@ class Transcriber:
         self._current: _Run | None = None  # the recording that takes audio now
         self._browser = P.BrowserProtocol()
         self._browser_run: _Run | None = None
+        #: The page's recordings by their id, to tell the page what reached the kernel (``recover``).
+        self._page_recordings: dict[str, Recording] = {}
         self._feed_run: _Run | None = None
         self._idle = threading.Event()
         self._idle.set()
@@ -352,13 +354,22 @@ class Transcriber:
                 self._write(self._browser_run, action.data)
                 self._acknowledge(self._browser_run, action.seq + 1)
         elif isinstance(action, P.StartRecording):
-            self._browser_run = self._begin(action.mime_type, BROWSER)
+            self._browser_run = self._begin(action.mime_type, RECOVERED if action.recovered else BROWSER)
             self._browser_run.recording.counters = self._browser.counters  # kept up to date by the protocol
             self._browser_run.browser_id = self._browser.recording
+            if self._browser.recording is not None:
+                self._page_recordings[self._browser.recording] = self._browser_run.recording
         elif isinstance(action, P.EndRecording):
             if self._browser_run is not None:
                 self._end(self._browser_run)
                 self._browser_run = None
+            if action.replaced is not None:
+                # Only the page recording it stops (another tab or browser); it keeps what it
+                # records meanwhile, to send once it is told what the kernel has (recover).
+                reason = "Recording stopped: this widget started recording in another tab or window."
+                self._send({"type": "stop_recording", "recording": action.replaced, "reason": reason})
+        elif isinstance(action, P.Recover):
+            self._send({"type": "recover", "recordings": [self._recovery(r) for r in action.recordings]})
         elif isinstance(action, P.Problem):
             if action.message != self._error:  # a page repeating a bad message fills no log
                 log.warning("live-transcriber: %s", action.message)
@@ -369,6 +380,28 @@ class Transcriber:
             self._error = action.message
         elif isinstance(action, P.Command):
             self._command(action)
+
+    def _recovery(self, recording_id: str) -> dict[str, Any]:
+        """What the kernel has of one of the page's recordings, for the page to send what is missing.
+
+        ``state`` is ``"open"`` (still recording here: the page may go on with it from chunk
+        ``received``), ``"ended"`` (the kernel has chunks ``0..received-1``; ``done`` once they
+        are all transcribed, ``failed`` if the recording ended in an error) or ``"unknown"`` (it
+        never reached this transcriber: a kernel restart, another kernel).
+        """
+        received = self._browser.received(recording_id)
+        if received is not None:
+            return {"recording": recording_id, "state": "open", "received": received}
+        recording = self._page_recordings.get(recording_id)
+        if recording is None:
+            return {"recording": recording_id, "state": "unknown", "received": 0}
+        return {
+            "recording": recording_id,
+            "state": "ended",
+            "received": recording.counters.chunks,
+            "done": recording.done and not recording.error,
+            "failed": bool(recording.error),
+        }
 
     def _command(self, command: P.Command) -> None:
         if command.name in ("pause", "resume"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 from typing import Any, Union
 
@@ -18,8 +20,25 @@ _STATIC = Path(__file__).parent / "static"
 RESULTS_SYNCED = 50
 
 
+#: This kernel process, as the page knows it: audio the page kept from a process that is gone
+#: (a restarted kernel) is offered again, audio of a live one never is.
+_PROCESS = secrets.token_hex(8)
+
+
 def _results_tail(results: list[dict], _widget: Any) -> list[dict]:
     return results[-RESULTS_SYNCED:]
+
+
+def _jupyter_kernel_id() -> str:
+    """The Jupyter kernel id (which a restart keeps, though the process changes), or "" outside Jupyter."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = Path(get_connection_file()).name
+    except Exception:  # not in an IPython kernel
+        return ""
+    match = re.fullmatch(r"kernel-(.+)\.json", name)
+    return match.group(1) if match else ""
 
 
 class LiveTranscriber(anywidget.AnyWidget):
@@ -59,6 +78,9 @@ class LiveTranscriber(anywidget.AnyWidget):
         read_only=True, help="Final results as dicts (Result.to_dict() plus index); the browser gets the latest few."
     ).tag(sync=True, to_json=_results_tail)
     engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+    #: Who records, for the audio the page keeps until the kernel confirms it: this widget, this
+    #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in static/widget.js).
+    _identity = traitlets.Dict(read_only=True).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -68,6 +90,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
         super().__init__()
         self.set_trait("engine_label", self.transcriber.engine_label)
+        self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
         self.transcriber.attach(self)
 

@@ -7,6 +7,7 @@ from .decode import StreamDecoder
 from .formats import (
     BROWSER,
     FEED,
+    RECOVERED,
     DecodeError,
     Source,
     container_family,
@@ -20,6 +21,7 @@ from .formats import (
 __all__ = [
     "BROWSER",
     "FEED",
+    "RECOVERED",
     "DecodeError",
     "Source",
     "StreamDecoder",

@@ -54,6 +54,17 @@ async ([path, index, timeoutMs]) => {
 """
 
 
+_COMMAND = """
+async ([path, name, args]) => {
+  const app = window.jupyterapp;
+  const panel = Array.from(app.shell.widgets('main')).find((w) => w.context && w.context.path === path);
+  app.shell.activateById(panel.id);
+  await app.commands.execute(name, args);
+  return null;
+}
+"""
+
+
 @dataclass
 class Notebook:
     """A notebook open in JupyterLab in ``page``, with its kernel idle and reachable."""
@@ -88,6 +99,23 @@ class Notebook:
                     raise KernelError(f"cell raised in {self.path}:\n{error_text(output)}")
         return outputs
 
+    def command(self, name: str, args: dict[str, Any] | None = None) -> Any:
+        """Run one of the app's commands (e.g. ``docmanager:save``) on this notebook, as a menu would."""
+        return self.page.evaluate(_COMMAND, [self.path, name, args or {}])
+
+    def save(self) -> None:
+        """Save the notebook, outputs included (a reloaded page shows its widgets from them)."""
+        self.command("docmanager:save")
+
+    def reload(self) -> None:
+        """Reload the page, as a user pressing F5 would, and wait until the notebook's kernel is idle again."""
+        self.page.reload(wait_until="domcontentloaded")
+        self.wait_until_idle()
+
+    def wait_until_idle(self, timeout: float = 60.0) -> None:
+        """Wait until this page shows the notebook's kernel connected and idle."""
+        self.page.wait_for_function(_KERNEL_IDLE, arg=self.path, timeout=timeout * 1000, polling=200)
+
     @staticmethod
     def text(outputs: list[dict[str, Any]]) -> str:
         """The plain text of a cell's outputs (streams and text/plain results), concatenated."""
@@ -116,6 +144,14 @@ def open_notebook(lab: JupyterLab, page: Page, cells: tuple[str, ...], name: str
     assert sessions, f"JupyterLab opened {path} but the server has no session for it"
     session = sessions[0]
     return Notebook(page, path, session["id"], Kernel(lab, session["kernel"]["id"]))
+
+
+def open_again(lab: JupyterLab, page: Page, notebook: Notebook) -> Notebook:
+    """Open a notebook that is already open (and saved) in another page, as a second browser tab
+    would: the same session and kernel, the widgets restored from the saved outputs."""
+    page.goto(lab.lab_url(notebook.path, workspace=f"again-{uuid.uuid4().hex[:6]}"), wait_until="domcontentloaded")
+    page.wait_for_function(_KERNEL_IDLE, arg=notebook.path, timeout=60_000, polling=200)
+    return Notebook(page, notebook.path, notebook.session_id, notebook.kernel)
 
 
 def shut_down(lab: JupyterLab, notebook: Notebook) -> None:

@@ -1,0 +1,131 @@
+"""Audio the kernel never got, the kernel's side: the page asks what reached the kernel
+(``recover``), goes on with a recording the kernel still has open, or sends what is missing as a
+recovered recording; a recording replaced by another page's is stopped there. The page's side is
+in ``static/widget.js`` (unit tests in ``tests/js/``, the real thing in
+``tests/browser/test_faults.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from live_transcriber import Transcriber
+from live_transcriber.journal import load
+from live_transcriber.media import RECOVERED
+from live_transcriber.results import EngineError, Result, StreamClosed
+from live_transcriber.testing import ScriptedEngine
+
+WEBM = "audio/webm;codecs=opus"
+
+
+class Page:
+    """A front end that keeps what the kernel sends to the page."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def changed(self, changes: dict[str, Any]) -> None:
+        pass
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == kind]
+
+
+@pytest.fixture
+def engine() -> ScriptedEngine:
+    return ScriptedEngine()
+
+
+@pytest.fixture
+def page() -> Page:
+    return Page()
+
+
+@pytest.fixture
+def core(engine: ScriptedEngine, page: Page, tmp_path) -> Transcriber:
+    t = Transcriber(engine, journal=tmp_path)
+    t.attach(page)
+    yield t
+    t.close()
+
+
+def start(core: Transcriber, recording: str, **fields: Any) -> None:
+    core.receive({"type": "start", "recording": recording, "mime_type": WEBM, **fields})
+
+
+def chunks(core: Transcriber, recording: str, *seqs: int) -> None:
+    for seq in seqs:
+        core.receive({"type": "chunk", "recording": recording, "seq": seq}, [f"<{recording}:{seq}>".encode()])
+
+
+def recover(core: Transcriber, page: Page, *recordings: str) -> dict[str, dict[str, Any]]:
+    core.receive({"type": "recover", "recordings": list(recordings)})
+    return {r["recording"]: r for r in page.of("recover")[-1]["recordings"]}
+
+
+def test_the_kernel_says_what_it_has_of_each_recording(core, engine, page):
+    start(core, "a")
+    chunks(core, "a", 0, 1, 2)
+    assert recover(core, page, "a", "never") == {
+        "a": {"recording": "a", "state": "open", "received": 3},
+        "never": {"recording": "never", "state": "unknown", "received": 0},
+    }
+    core.receive({"type": "stop", "recording": "a", "chunks": 5})  # chunks 3 and 4 never came
+    assert recover(core, page, "a")["a"] == {"recording": "a", "state": "ended", "received": 3, "done": False, "failed": False}
+    engine.stream.close()
+    assert recover(core, page, "a")["a"]["done"] is True
+
+    start(core, "b")
+    chunks(core, "b", 0)
+    engine.stream.emit(EngineError("The engine broke.", fatal=True), StreamClosed())
+    assert recover(core, page, "b")["b"] == {"recording": "b", "state": "ended", "received": 1, "done": False, "failed": True}
+
+
+def test_after_a_page_reload_the_page_goes_on_with_the_open_recording_and_nothing_is_lost(core, engine, page):
+    start(core, "a")
+    chunks(core, "a", 0, 1, 2)
+    # The page is reloaded: chunks 3 and 4 were recorded and kept by the page, never sent.
+    # The new page asks, and sends what the kernel has not got, under the same id and numbers.
+    assert recover(core, page, "a")["a"]["received"] == 3
+    chunks(core, "a", 3, 4)
+    core.receive({"type": "stop", "recording": "a", "chunks": 5})
+    assert bytes(engine.stream.written) == b"".join(f"<a:{i}>".encode() for i in range(5))
+    assert engine.stream.ended
+    engine.stream.close()
+    counters = core.recordings[0].counters
+    assert (counters.chunks, counters.lost, counters.duplicates) == (5, 0, 0)
+    assert page.of("ack")[-1] == {"type": "ack", "recording": "a", "chunks": 5, "done": True}
+    assert core.error == ""
+
+
+def test_a_recovered_recording_is_named_as_such_everywhere(core, engine, page):
+    start(core, "r2", recovered=True)
+    chunks(core, "r2", 0, 1)
+    core.receive({"type": "stop", "recording": "r2", "chunks": 2})
+    assert core.recordings[0].source == RECOVERED
+    assert engine.stream.source == RECOVERED
+    assert RECOVERED.name == "audio recovered from the browser"
+    engine.stream.emit(Result("Words recovered.", 0.0, 1.0, is_final=True, speech_final=True), StreamClosed())
+    saved = load(core.journal.folder)
+    assert saved.recordings[0].source == "audio recovered from the browser" and saved.transcript == "Words recovered."
+    assert page.of("ack")[-1]["done"] is True
+
+
+def test_a_recording_replaced_by_another_pages_start_is_stopped_on_its_page_only(core, engine, page):
+    start(core, "tab1")
+    chunks(core, "tab1", 0, 1)
+    start(core, "tab2")  # the same widget, Start pressed in another browser
+    stops = page.of("stop_recording")
+    assert len(stops) == 1 and stops[0]["recording"] == "tab1" and "another tab or window" in stops[0]["reason"]
+    # The first page's last chunks and its stop are expected: no error, and the kernel can say
+    # what it has of that recording, so the page offers the rest.
+    chunks(core, "tab1", 2)
+    core.receive({"type": "stop", "recording": "tab1", "chunks": 3})
+    assert "Ignored" not in core.error
+    assert recover(core, page, "tab1")["tab1"]["received"] == 2
+    chunks(core, "tab2", 0)
+    assert bytes(engine.stream.written) == b"<tab2:0>"
