@@ -13,7 +13,7 @@ import pytest
 from live_transcriber import Transcriber
 from live_transcriber.journal import load
 from live_transcriber.media import RECOVERED
-from live_transcriber.results import EngineError, Result, StreamClosed
+from live_transcriber.results import EngineError, Result, StreamClosed, Word
 from live_transcriber.testing import ScriptedEngine
 
 WEBM = "audio/webm;codecs=opus"
@@ -51,6 +51,12 @@ def core(engine: ScriptedEngine, page: Page, tmp_path) -> Transcriber:
     t.attach(page)
     yield t
     t.close()
+
+
+def said(text: str, start: float) -> Result:
+    """A final result with a word every 0.5 s from ``start``."""
+    words = tuple(Word(t.strip(".").lower(), start + 0.5 * i, start + 0.5 * i + 0.4, 0.9, t) for i, t in enumerate(text.split()))
+    return Result(text, start, words[-1].end, words, is_final=True, speech_final=True)
 
 
 def start(core: Transcriber, recording: str, **fields: Any) -> None:
@@ -129,3 +135,23 @@ def test_a_recording_replaced_by_another_pages_start_is_stopped_on_its_page_only
     assert recover(core, page, "tab1")["tab1"]["received"] == 2
     chunks(core, "tab2", 0)
     assert bytes(engine.stream.written) == b"<tab2:0>"
+
+
+def test_a_recording_cut_short_by_close_is_not_called_done_and_resume_finishes_it(engine, page, tmp_path):
+    core = Transcriber(engine, journal=tmp_path)
+    core.attach(page)
+    start(core, "a")
+    chunks(core, "a", 0, 1)
+    engine.stream.emit(said("Said before.", 0.0))
+    folder = core.journal.folder
+    core.close()
+    # The page must keep what it has not had confirmed: no "done" for a recording close() cut short.
+    assert not [m for m in page.of("ack") if m["done"]]
+    saved = load(folder)
+    assert [r.index for r in saved.interrupted] == [0] and saved.transcript == "Said before."
+    again = ScriptedEngine()
+    resumed = Transcriber.resume(folder, again)
+    assert bytes(again.stream.written) == b"<a:0><a:1>" and again.stream.ended
+    again.stream.emit(said("Said before. And after.", 0.0), StreamClosed())
+    assert resumed.wait(1) and resumed.transcript == "Said before. And after."
+    resumed.close()

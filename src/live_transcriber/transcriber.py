@@ -572,7 +572,8 @@ class Transcriber:
         return path
 
     def close(self) -> None:
-        """Stop every recording at once and release the engine. Their words so far are kept."""
+        """Stop every recording at once and release the engine. Their words so far are kept; with a
+        journal, a recording cut short stays interrupted in it, for :meth:`resume` to finish."""
         with self._lock:
             if self._closed:
                 return
@@ -828,9 +829,12 @@ class Transcriber:
             return
         run.recording.done = True
         run.ending = True
-        if self.journal is not None:
+        # Cut short by close(): not all its words are in. The journal keeps it as interrupted
+        # (resume() transcribes the rest) and the page is not told it is done.
+        cut_short = self._closed
+        if self.journal is not None and not cut_short:
             self.journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
-        if not run.recording.error:  # else the page keeps the audio, to send again or download
+        if not run.recording.error and not cut_short:  # else the page keeps the audio, to send again or download
             self._acknowledge(run, run.recording.counters.chunks, done=True)
         if run in self._runs:
             self._runs.remove(run)

@@ -1169,8 +1169,22 @@ class SharedRecorder {
     try {
       this.model.send(content, undefined, buffers);
     } catch (err) {
-      // The comm is gone once the widget is closed; the tail of a recording is then lost anyway.
+      // The comm is gone for good: the kernel died or was restarted (the page keeps showing the
+      // widget), or the widget was closed. Whatever was not confirmed stays in this browser.
       console.warn("[live-transcriber] could not send to the kernel", err);
+      if (this.disposed || this.keeper.disposed) return;
+      this.keeper.lost();
+      const failure = {
+        kind: /** @type {const} */ ("other"),
+        message:
+          "The kernel stopped (it died, or was restarted or shut down), so this widget can no longer reach it. " +
+          "This browser kept the audio the kernel did not confirm: run the widget's cell again to send it.",
+      };
+      if (this.recording && !this.recording.finished) this.failRecording(this.recording, failure);
+      else {
+        this.localError = failure.message;
+        this.changed();
+      }
     }
   }
 
@@ -1310,7 +1324,8 @@ class AudioKeeper {
   ended(id) {
     const tracked = this.tracked.get(id);
     if (tracked) tracked.live = false;
-    void this.check();
+    if (!this.disposed) void this.check();
+    else if (tracked) this.letGo(tracked);
   }
 
   /**
@@ -1527,14 +1542,29 @@ class AudioKeeper {
     }
   }
 
-  /** The widget is gone: give the locks back; if the kernel closed it, its audio may be offered elsewhere. */
+  /** The kernel is gone: nothing will be confirmed here any more; another widget may offer it all. */
+  lost() {
+    this.ownerGone = true;
+    this.dispose();
+  }
+
+  /**
+   * The widget is gone. A recording still being recorded keeps its chunks until its recorder has
+   * stopped (see ended); the others are let go now.
+   */
   dispose() {
     this.disposed = true;
-    for (const tracked of this.tracked.values()) {
-      if (this.ownerGone && tracked.carries === undefined) this.withStore((store) => store.markOwnerGone(tracked.id));
-      tracked.release();
-    }
-    this.tracked.clear();
+    for (const tracked of [...this.tracked.values()]) if (!tracked.live) this.letGo(tracked);
+  }
+
+  /**
+   * No longer answers for a recording: gives its lock back, so that another widget may offer it
+   * (any widget, if the kernel closed this one: it will never confirm it).
+   * @param {Tracked} tracked
+   */
+  letGo(tracked) {
+    if (this.ownerGone && tracked.carries === undefined) this.withStore((store) => store.markOwnerGone(tracked.id));
+    this.untrack(tracked.id);
   }
 }
 

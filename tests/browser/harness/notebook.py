@@ -54,6 +54,18 @@ async ([path, index, timeoutMs]) => {
 """
 
 
+_START = """
+([path, index]) => {
+  const app = window.jupyterapp;
+  const panel = Array.from(app.shell.widgets('main')).find((w) => w.context && w.context.path === path);
+  app.shell.activateById(panel.id);
+  panel.content.activeCellIndex = index;
+  panel.content.deselectAll();
+  void app.commands.execute('notebook:run-cell');
+  return null;
+}
+"""
+
 _COMMAND = """
 async ([path, name, args]) => {
   const app = window.jupyterapp;
@@ -86,6 +98,10 @@ class Notebook:
         Raises ``KernelError`` if the cell raised.
         """
         return self._run(index, timeout)[index]
+
+    def start_cell(self, index: int) -> None:
+        """Start running cell ``index`` and return at once (the cell goes on in the kernel)."""
+        self.page.evaluate(_START, [self.path, index])
 
     def run_all(self, timeout: float = 120.0) -> list[list[dict[str, Any]]]:
         """Run every cell (Run > Run All Cells) and wait for them; return each cell's outputs."""
