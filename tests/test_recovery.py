@@ -155,3 +155,16 @@ def test_a_recording_cut_short_by_close_is_not_called_done_and_resume_finishes_i
     again.stream.emit(said("Said before. And after.", 0.0), StreamClosed())
     assert resumed.wait(1) and resumed.transcript == "Said before. And after."
     resumed.close()
+
+
+def test_each_widget_tells_the_page_who_records():
+    from live_transcriber import LiveTranscriber
+
+    first, second = LiveTranscriber(engine=ScriptedEngine(), journal=None), LiveTranscriber(engine=ScriptedEngine(), journal=None)
+    try:
+        assert first._identity["widget"] != second._identity["widget"]
+        assert first._identity["process"] == second._identity["process"]
+        assert first._identity["kernel"] == ""  # not in a Jupyter kernel (the browser tests check the id)
+    finally:
+        first.close()
+        second.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from pathlib import Path
 from typing import Any, Union
 
@@ -31,12 +32,12 @@ def _results_tail(results: list[dict], _widget: Any) -> list[dict]:
 
 def _jupyter_kernel_id() -> str:
     """The Jupyter kernel id (which a restart keeps, though the process changes), or "" outside Jupyter."""
-    try:
-        from ipykernel.connect import get_connection_file
-
-        name = Path(get_connection_file()).name
-    except Exception:  # not in an IPython kernel
+    # Only from a kernel that runs: importing ipykernel elsewhere changes which comm manager
+    # the widget's comm belongs to.
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    if kernelapp is None or not kernelapp.IPKernelApp.initialized():
         return ""
+    name = Path(kernelapp.IPKernelApp.instance().connection_file).name
     match = re.fullmatch(r"kernel-(.+)\.json", name)
     return match.group(1) if match else ""
 

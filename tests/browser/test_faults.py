@@ -237,6 +237,7 @@ def test_the_kernel_killed_and_restarted(page, open_notebook):
     button(page, "Start").click()
     wait_for_chunks(nb, 12)
     folder = Path(nb.kernel.eval("str(w.journal.folder)"))
+    assert nb.kernel.eval("w._identity['kernel']") == nb.kernel.kernel_id  # which a restart keeps
     pid = nb.kernel.eval("__import__('os').getpid()")
     os.kill(pid, signal.SIGKILL)
     nb.kernel.close()  # its connection belonged to the old process
