@@ -1,18 +1,21 @@
-"""Audio the kernel never got, the kernel's side: the page asks what reached the kernel
-(``recover``), goes on with a recording the kernel still has open, or sends what is missing as a
-recovered recording; a recording replaced by another page's is stopped there. The page's side is
-in ``static/widget.js`` (unit tests in ``tests/js/``, the real thing in
-``tests/browser/test_faults.py``)."""
+"""Nothing lost, the kernel's side of the fault matrix. Audio the kernel never got: the page asks
+what reached the kernel (``recover``), goes on with a recording the kernel still has open, or sends
+what is missing as a recovered recording; a recording replaced by another page's is stopped there;
+close() leaves what it cut short to resume(). An engine stream that fails mid-recording is opened
+again where its words end. The page's side is in ``static/widget.js`` (unit tests in
+``tests/js/``, the real thing in ``tests/browser/test_faults.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+import speech
 
-from live_transcriber import Transcriber
+from live_transcriber import Status, Transcriber
 from live_transcriber.journal import load
 from live_transcriber.media import RECOVERED
+from live_transcriber.media.replay import ReplayBuffer
 from live_transcriber.results import EngineError, Result, StreamClosed, Word
 from live_transcriber.testing import ScriptedEngine
 
@@ -168,3 +171,73 @@ def test_each_widget_tells_the_page_who_records():
     finally:
         first.close()
         second.close()
+
+
+# --- an engine that fails mid-recording ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def webm(tmp_path_factory) -> list[bytes]:
+    """A WebM/Opus recording with 250 ms clusters, as 2 kB chunks."""
+    folder = tmp_path_factory.mktemp("restart")
+    wav = speech.synthesize("One two three four five six seven eight nine ten.", folder / "count.wav", pad_after=0.5)
+    data = speech.encode(wav, folder / "count.webm", "webm").read_bytes()
+    return [data[i : i + 2000] for i in range(0, len(data), 2000)]
+
+
+def send(core: Transcriber, recording: str, pieces: list[bytes], first: int = 0) -> None:
+    for seq, piece in enumerate(pieces, start=first):
+        core.receive({"type": "chunk", "recording": recording, "seq": seq}, [piece])
+
+
+def test_an_engine_that_fails_mid_recording_is_started_again_where_its_words_end(core, engine, page, webm):
+    half = len(webm) // 2
+    start(core, "a")
+    send(core, "a", webm[:half])
+    failed = engine.stream
+    failed.emit(said("One two three.", 0.0))  # "three." ends at 1.4 s
+    failed.emit(EngineError("The engine crashed.", fatal=True))
+
+    # A new stream, on the audio from the last entry point (a cluster) before 1.4 s; the page
+    # records on, and is told what happened.
+    assert len(engine.streams) == 2 and not page.of("stop_recording")
+    restarted = engine.stream
+    replay = ReplayBuffer(WEBM)
+    replay.feed(b"".join(webm[:half]))
+    begins, data = replay.replay(1.4)
+    assert bytes(restarted.written) == data and 1.0 < begins <= 1.4
+    assert core.error.startswith("The engine crashed. The engine was started again") and "nothing is lost" in core.error
+    assert core.status is Status.RECORDING
+    failed.emit(Result("Late words from the failed stream.", 1.5, 2.0, is_final=True), StreamClosed())  # ignored
+    assert not core.recordings[0].done and core.transcript == "One two three."
+
+    # Its times count from where it began; the words already final are not given twice.
+    restarted.emit(said("three. four five.", 1.0 - begins))
+    assert core.transcript == "One two three. four five."
+    assert core.results[-1]["words"][0]["start"] == pytest.approx(1.5)
+    send(core, "a", webm[half:], first=half)
+    assert bytes(restarted.written) == data + b"".join(webm[half:])
+    core.receive({"type": "stop", "recording": "a", "chunks": len(webm)})
+    assert restarted.ended
+    restarted.close()
+    assert core.wait(1) and vars(core.recordings[0].counters)["lost"] == 0
+    assert page.of("ack")[-1] == {"type": "ack", "recording": "a", "chunks": len(webm), "done": True}
+
+
+def test_an_engine_that_keeps_failing_ends_the_recording_after_two_restarts(core, engine, page, webm):
+    start(core, "a")
+    send(core, "a", webm[:10])
+    for attempt in range(3):
+        engine.stream.emit(said("Words.", 0.0))  # each stream hears something, then fails
+        engine.stream.emit(EngineError(f"Crash {attempt + 1}.", fatal=True))
+    assert len(engine.streams) == 3  # the first one and two restarts
+    assert core.error == "Crash 3." and page.of("stop_recording")[-1]["reason"] == "Crash 3."
+    engine.stream.emit(StreamClosed())
+    assert core.wait(1) and core.recordings[0].error == "Crash 3."
+
+
+def test_a_stream_that_fails_before_it_heard_anything_is_not_started_again(core, engine, page, webm):
+    start(core, "a")
+    send(core, "a", webm[:4])
+    engine.stream.emit(EngineError("Could not decode the browser's recording.", fatal=True), StreamClosed())
+    assert len(engine.streams) == 1 and core.recordings[0].error.startswith("Could not decode")

@@ -28,6 +28,7 @@ from . import protocol as P
 from .engines import Engine, EngineStream
 from .engines.select import make_engine
 from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source
+from .media.replay import ReplayBuffer
 from .results import (
     EngineError,
     EnginePhase,
@@ -60,6 +61,9 @@ NO_SPEECH = "no speech heard"
 #: started and stopped faster than that wait for their turn (their audio is kept meanwhile), so
 #: quick Start/Stop clicks cannot pile up threads and memory.
 MAX_STREAMS = 2
+#: How many times a recording's engine stream that fails (an engine error, a decoder error) is
+#: opened again on the recording's audio before the recording is given up.
+MAX_RESTARTS = 2
 
 
 class TranscriptionError(RuntimeError):
@@ -110,9 +114,9 @@ class _Run:
     ending: bool = False
     #: Its words no longer count (the transcript was cleared, or the transcriber closed).
     detached: bool = False
-    #: Events that came while the recording before it was still finishing: its place on the
-    #: timeline is known only once that one is done.
-    held: list[Event] | None = None
+    #: Events that came while the recording before it was still finishing (with the generation of
+    #: the stream that gave them): its place on the timeline is known only once that one is done.
+    held: list[tuple[int, Event]] | None = None
     phase: EnginePhase | None = None
     detail: str = ""
     words: int = 0
@@ -125,6 +129,15 @@ class _Run:
     #: source to open it with.
     pending: list[bytes] | None = None
     source: Source = BROWSER
+    #: Which stream is the run's: bumped when a failed stream is replaced (see :meth:`Transcriber._restart`),
+    #: so that what the old one still emits is ignored.
+    generation: int = 0
+    restarts: int = 0
+    #: Whether its stream gave a result: only a stream that heard something is opened again when
+    #: it fails (one that fails before is likely to fail the same way again).
+    heard: bool = False
+    #: Where the stream's time 0 is in the recording (seconds): a replaced stream starts mid-recording.
+    shift: float = 0.0
 
 
 class Transcriber:
@@ -641,13 +654,16 @@ class Transcriber:
 
     def _open_stream(self, run: _Run, source: Source) -> None:
         """Open the run's engine stream now, or once a stream closes (:data:`MAX_STREAMS`)."""
+        run.source = source
         if sum(1 for r in self._runs if r.stream is not None) >= MAX_STREAMS:
             run.pending = []
-            run.source = source
             return
         assert self._engine is not None
+        generation = run.generation
         try:
-            run.stream = self._engine.open(run.recording.mime_type, lambda event: self._on_event(run, event), source=source)
+            run.stream = self._engine.open(
+                run.recording.mime_type, lambda event: self._on_event(run, event, generation), source=source
+            )
         except Exception as exc:
             log.debug("opening a stream failed", exc_info=True)
             self._fail(str(exc), run)
@@ -770,10 +786,12 @@ class Transcriber:
 
     # -- engine events (engine threads) ----------------------------------------------------------------
 
-    def _on_event(self, run: _Run, event: Event) -> None:
+    def _on_event(self, run: _Run, event: Event, generation: int = 0) -> None:
         with self._lock:
+            if generation != run.generation:
+                return  # from a stream that failed and was replaced
             if run.held is not None and not isinstance(event, EngineStatus):
-                run.held.append(event)
+                run.held.append((generation, event))
                 return
             self._apply(run, event)
             self._publish()
@@ -781,8 +799,9 @@ class Transcriber:
 
     def _apply(self, run: _Run, event: Event) -> None:
         """Fold one event into the state; queue it (on the timeline) for the callbacks."""
-        offset = run.recording.offset
+        offset = run.recording.offset + run.shift
         if isinstance(event, Result):
+            run.heard = True
             if run.detached:
                 return
             event = event.shifted(offset)
@@ -805,6 +824,8 @@ class Transcriber:
             run.phase, run.detail = event.phase, event.detail
             return
         elif isinstance(event, EngineError):
+            if event.fatal and self._restart(run, event.message):
+                return
             if event.fatal:
                 run.recording.error = event.message
                 if run is self._current:
@@ -822,6 +843,40 @@ class Transcriber:
             log.debug("stream metadata: %s", event)
         if not run.detached:
             self._callback_queue.append(event)
+
+    def _restart(self, run: _Run, why: str) -> bool:
+        """The run's engine stream failed mid-recording: open a new one on the recording's audio from
+        just before its last final word, so the recording goes on and no word is lost. False if it
+        cannot be (the stream never gave a result, no audio kept, the transcriber closing,
+        :data:`MAX_RESTARTS` reached)."""
+        recording = run.recording
+        if not run.heard or run.detached or recording.done or self._closed or self._engine is None or run.restarts >= MAX_RESTARTS:
+            return False
+        if not recording.data:
+            return False
+        last = max((r.end for r in self._transcript.finals if r.recording == recording.index), default=None)
+        replay = ReplayBuffer(recording.mime_type)
+        replay.feed(bytes(recording.data))
+        start, data = replay.replay(0.0 if last is None else max(0.0, last - recording.offset))
+        log.warning("live-transcriber: %s Opening the engine again from %.1f s of %s.", why, start, recording.source.name)
+        run.restarts += 1
+        run.generation += 1
+        run.heard = False
+        run.shift = start
+        if last is not None:
+            run.skip_before = max(run.skip_before or last, last)  # words already final are not given twice
+        run.stream = run.pending = None
+        self._open_stream(run, run.source)
+        if run.stream is None and run.pending is None:
+            return True  # it could not be opened: _open_stream said why and ended the recording
+        if run.stream is not None:
+            run.stream.write(data)
+            if run.ending:
+                run.stream.end()
+        else:
+            run.pending = [data]
+        self._error = f"{why} The engine was started again on the recording's audio from {start:.1f} s on; nothing is lost."
+        return True
 
     def _closed_run(self, run: _Run) -> None:
         """A recording's stream closed: everything it will give is in; the next one may go on."""
@@ -856,8 +911,9 @@ class Transcriber:
             following = self._runs[0]
             held, following.held = following.held, None
             self._place(following)
-            for event in held:
-                self._apply(following, event)
+            for generation, event in held:
+                if generation == following.generation:
+                    self._apply(following, event)
         self._open_waiting()
         if not self._runs:
             self._idle.set()

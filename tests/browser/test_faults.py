@@ -12,7 +12,9 @@ given: "nothing lost" is then exact, chunk for chunk. Faults injected in the pag
 from __future__ import annotations
 
 import os
+import re
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from harness.notebook import open_again
 from playwright.sync_api import expect
 
 from live_transcriber.journal import load
+from live_transcriber.testing.deepgram_server import Fault
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -31,6 +34,52 @@ SCRIPTED = (
     "from live_transcriber import LiveTranscriber\nfrom live_transcriber.testing import ScriptedEngine\n"
     "engine = ScriptedEngine(close_on_end=True)\nw = LiveTranscriber(engine=engine)\nw"
 )
+# The offline engine, whose first stream fails (raises) at its 40th chunk, about 10 s in, as an
+# engine bug would: an error event first, then the stream stops.
+FAILS_ONCE = """
+import threading
+from live_transcriber import LiveTranscriber
+from live_transcriber.engines import Engine, EngineStream
+from live_transcriber.engines.local import LocalEngine
+from live_transcriber.results import EngineError
+
+class FailingStream(EngineStream):
+    def __init__(self, stream, emit):
+        self.stream, self.emit, self.writes = stream, emit, 0
+
+    def write(self, data):
+        self.writes += 1
+        if self.writes < 40:
+            self.stream.write(data)
+        elif self.writes == 40:
+            def fail():
+                self.emit(EngineError("The offline engine failed: RuntimeError('injected fault')"))
+                self.stream.abort()
+            threading.Thread(target=fail).start()
+
+    def end(self):
+        self.stream.end()
+
+    def abort(self):
+        self.stream.abort()
+
+    def wait(self, timeout=None):
+        return self.stream.wait(timeout)
+
+class FailsOnce(Engine):
+    def __init__(self):
+        self.local, self.opened = LocalEngine(), 0
+        self.label = self.local.label
+
+    def open(self, mime_type, emit, **options):
+        self.opened += 1
+        stream = self.local.open(mime_type, emit, **options)
+        return FailingStream(stream, emit) if self.opened == 1 else stream
+
+engine = FailsOnce()
+w = LiveTranscriber(engine=engine)
+w
+"""
 # Seconds of audio in a recording's bytes, decoded (a recovered recording starts mid-stream).
 SECONDS = """
 import io, av
@@ -38,6 +87,18 @@ import io, av
 def seconds(data):
     with av.open(io.BytesIO(bytes(data))) as container:
         return round(sum(frame.samples / frame.sample_rate for frame in container.decode(audio=0)), 2)
+"""
+
+
+# Records in the page every status the widget shows, to see the short-lived ones.
+WATCH_STATUS = """
+() => {
+  window.__ltStatuses = [];
+  const node = document.querySelector('.lt-status');
+  const text = (name) => node.querySelector(name).textContent;
+  new MutationObserver(() => window.__ltStatuses.push(`${text('.lt-status-text')} (${text('.lt-status-detail')})`))
+    .observe(node, { subtree: true, childList: true, characterData: true });
+}
 """
 
 
@@ -350,6 +411,106 @@ def test_the_widget_closed_mid_recording(page, open_notebook):
     )
 
 
+def speak_and_stop(nb, page, word_ends, started: float) -> None:
+    """Let the fake microphone say the whole paragraph (and the pause after it), then press Stop."""
+    remaining = started + word_ends[-1][1] + 2.5 - time.monotonic()
+    if remaining > 0:
+        page.wait_for_timeout(remaining * 1000)
+    button(page, "Stop").click()
+    nb.kernel.wait_for("w.status", lambda s: s in ("idle", "error"), timeout=120)
+
+
+def test_an_engine_exception_mid_recording(page, open_notebook, fake_mic, word_ends):
+    nb = open_notebook(FAILS_ONCE, SECONDS)
+    nb.run_all()
+    button(page, "Start").click()
+    started = time.monotonic()
+    expect(page.locator(".lt-error")).to_contain_text("injected fault", timeout=60_000)
+    message = page.locator(".lt-error").inner_text()
+    assert "started again" in message
+    assert page.locator(".lt-root").get_attribute("data-phase") == "recording"  # the page records on
+    speak_and_stop(nb, page, word_ends, started)
+    transcript = nb.kernel.eval("w.transcript")
+    error = speech.wer(fake_mic.text, transcript)
+    assert nb.kernel.eval("engine.opened") == 2
+    assert error <= 0.25, transcript
+    counters = nb.kernel.eval("vars(w.recordings[-1].counters)")
+    assert counters["lost"] == 0 and nb.kernel.eval("len(w.recordings)") == 1
+    nothing_kept(page)
+    report(
+        "engine exception mid-recording (offline engine's stream raises at 10 s)",
+        message,
+        f"the recording goes on; transcript WER {error:.2f} ({len(transcript.split())} of {len(fake_mic.text.split())} words)",
+        "nothing",
+    )
+
+
+def test_a_decoder_error_mid_stream(page, open_notebook, alignment, word_ends):
+    nb = open_notebook(LOCAL, SECONDS)
+    nb.run_all()
+    faults.install(page)
+    button(page, "Start").click()
+    started = time.monotonic()
+    wait_for_chunks(nb, 16)
+    faults.damage_chunks(page, 1)  # half of one chunk's audio becomes garbage on its way
+    expect(page.locator(".lt-error")).to_contain_text("could not be decoded", timeout=60_000)
+    message = page.locator(".lt-error").inner_text()
+    assert page.locator(".lt-root").get_attribute("data-phase") == "recording"  # not fatal
+    speak_and_stop(nb, page, word_ends, started)
+    transcript = nb.kernel.eval("w.transcript")
+    found = re.search(r"About ([\d.]+) s of audio around (\d+):(\d+)", message)
+    assert found, message
+    missing, at = float(found[1]), int(found[2]) * 60 + int(found[3])
+    words = [speech.normalize(w) for w in transcript.split()]
+    # The words outside the damaged stretch are in the transcript, in their place.
+    outside = spoken(alignment, 0, at - 1.0) + spoken(alignment, at + missing + 2.0, 1e9)
+    assert sum(w in words for w in outside) >= 0.8 * len(outside), (outside, transcript)
+    inside = [w for w, begin, end in alignment if begin < at + 1 + missing and end > at]
+    report(
+        "decoder error: half of one chunk garbage mid-stream (offline engine)",
+        message,
+        f"the recording goes on; {len(words)} words, WER {speech.wer(' '.join(w for w, _, _ in alignment), transcript):.2f}",
+        f"{missing:.1f} s of audio at {at // 60}:{at % 60:02d} ({len(inside)} words spoken near it)",
+    )
+
+
+def test_the_deepgram_connection_drops_while_the_kernel_is_busy(page, open_notebook, alignment, word_ends, make_deepgram_server):
+    server = make_deepgram_server("k", alignment)
+    server.faults.append(Fault.drop(after=4.0))  # the first connection drops after 4 s of audio
+    nb = open_notebook(
+        "from live_transcriber import LiveTranscriber\n"
+        f"w = LiveTranscriber(engine='deepgram', api_key='k', base_url={server.base_url!r})\nw",
+        # A cell that runs until the engine has reconnected: the kernel is busy throughout.
+        "import time\nsaw = []\ndeadline = time.monotonic() + 90\n"
+        "while w.status != 'reconnecting' and time.monotonic() < deadline:\n    time.sleep(0.05)\n"
+        "saw.append(w.status)\n"
+        "while w.status == 'reconnecting' and time.monotonic() < deadline:\n    time.sleep(0.05)\n"
+        "saw.append(w.status)",
+    )
+    nb.run_cell(0)
+    page.evaluate(WATCH_STATUS)
+    button(page, "Start").click()
+    started = time.monotonic()
+    wait_for_chunks(nb, 4)
+    nb.run_cell(1, timeout=120)
+    assert nb.kernel.eval("saw") == ["reconnecting", "recording"]
+    speak_and_stop(nb, page, word_ends, started)
+    transcript = nb.kernel.eval("w.transcript")
+    assert speech.wer(" ".join(w for w, _, _ in alignment), transcript) == 0.0, transcript
+    assert len(server.connections) == 2 and server.connections[0].fault is not None
+    statuses = page.evaluate("() => window.__ltStatuses")
+    shown = next((s for s in statuses if s.startswith("reconnecting")), "")
+    assert shown, statuses
+    assert nb.kernel.eval("w.error") == ""
+    nothing_kept(page)
+    report(
+        "Deepgram connection dropped while a cell runs",
+        f"status {shown!r} while it reconnects",
+        f"every word of the script ({len(transcript.split())}), exactly once",
+        "nothing",
+    )
+
+
 def test_transcript_text_is_data_never_markup(page, open_notebook):
     nb = open_notebook(
         SCRIPTED,
@@ -368,3 +529,43 @@ def test_transcript_text_is_data_never_markup(page, open_notebook):
     assert widget.locator(".lt-transcript *:is(img, script, b, i, svg), .lt-error *").count() == 0
     assert page.evaluate("() => window.__pwned") is None
     report("markup in an engine's results and errors", "shown as text", "the text, exactly", "nothing")
+
+
+def test_kept_audio_is_bounded_can_be_downloaded_and_discarded(page, open_notebook):
+    nb = open_notebook(SCRIPTED, SECONDS)
+    page.evaluate("() => localStorage.setItem('live-transcriber:store-limit-mb', '0.1')")
+    nb.run_all()
+    nb.save()
+    faults.install(page)
+    button(page, "Start").click()
+    wait_for_chunks(nb, 4)
+    faults.drop_chunks(page)  # from now on the kernel gets nothing; the page keeps what it may
+    note = page.locator(".lt-unsent-text")
+    expect(note).to_contain_text("keeps at most 0.1 MB of audio the kernel has not confirmed, and that is full", timeout=30_000)
+    full = note.inner_text()
+    [kept] = faults.kept_audio(page)
+    page.wait_for_function("(n) => window.__ltFaults.dropped >= n", arg=kept["chunks"] + 8)
+    [later] = faults.kept_audio(page)
+    assert later["chunks"] == kept["chunks"] and later["bytes"] <= 0.1 * 1024 * 1024  # no more kept
+    received = chunks_received(nb)
+    nb.reload()
+
+    notice = page.locator(".lt-unsent")
+    expect(notice).to_contain_text("did not reach the kernel", timeout=30_000)
+    with page.expect_download() as download:
+        button(notice, "Download").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.startswith("untranscribed-audio-") and download.value.suggested_filename.endswith(".webm")
+    saved = nb.kernel.eval(f"seconds(open({str(path)!r}, 'rb').read())")
+    assert saved >= 0.8 * kept["seconds"] * (kept["chunks"] - received) / kept["chunks"] > 0
+    button(notice, "Discard").click()
+    expect(notice).to_be_hidden()
+    nb.kernel.wait_for("w.status", lambda s: s == "idle", timeout=30)  # the kernel's recording was ended
+    assert nb.kernel.eval("vars(w.recordings[-1].counters)")["lost"] == 0
+    nothing_kept(page)
+    report(
+        "unconfirmed audio past the page's bound (0.1 MB here, 256 MB by default)",
+        full,
+        f"the first {kept['bytes'] / 1024:.0f} kB ({kept['chunks']} chunks), downloaded as a file ({saved:.1f} s) or sent",
+        "what the kernel never got after the bound; Discard deletes the rest",
+    )
