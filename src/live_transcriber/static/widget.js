@@ -653,8 +653,8 @@ export function describeUnsent(items, clock = timeOfDay) {
   const times = items.map((item) => clock(item.created)).join(", ");
   const which = items.length === 1 ? `recorded at ${times}` : `from ${items.length} recordings (${times})`;
   return (
-    `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (the page was reloaded, ` +
-    "or the kernel stopped), so it is not in the transcript. This browser kept it."
+    `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (a reload, a kernel ` +
+    "restart or a closed widget cut it off), so it is not in the transcript. This browser kept it."
   );
 }
 
@@ -873,14 +873,22 @@ class SharedRecorder {
     const attempt = ++this.attempt;
     this.phase = "requesting";
     this.changed();
-    // One recording per widget: a tab that records holds the widget's lock.
+    // One recording per widget: a tab that records holds the widget's lock. The recording's own
+    // lock is held before anything of it is kept, so that no other tab takes it for interrupted.
     const widget = this.keeper.identity?.widget;
-    const release = widget ? await takeLock(`widget:${widget}`) : () => {};
+    const id = randomId();
+    const [release, recordingLock] = await Promise.all([
+      widget ? takeLock(`widget:${widget}`) : Promise.resolve(() => {}),
+      takeLock(`recording:${id}`),
+    ]);
+    const releaseRecording = recordingLock ?? (() => {});
     if (attempt !== this.attempt) {
       release?.();
+      releaseRecording();
       return;
     }
     if (!release) {
+      releaseRecording();
       this.phase = "off";
       this.localError = "This widget is recording in another tab or window: stop it there (or close that tab) to record here.";
       this.changed();
@@ -893,6 +901,7 @@ class SharedRecorder {
       microphone = await this.openMicrophone();
     } catch (err) {
       this.releaseWidget();
+      releaseRecording();
       if (attempt !== this.attempt) return;
       this.phase = "off";
       this.report(describeMediaError(err, { vscode: isVSCodeWebview(), inFrame: isInFrame() }));
@@ -900,10 +909,11 @@ class SharedRecorder {
     }
     if (attempt !== this.attempt) {
       this.releaseWidget();
+      releaseRecording();
       stopTracks(microphone);
       return;
     }
-    this.record(microphone);
+    this.record(microphone, id, releaseRecording);
     void this.refreshDevices();
   }
 
@@ -925,8 +935,12 @@ class SharedRecorder {
     return microphone;
   }
 
-  /** @param {MediaStream} microphone */
-  record(microphone) {
+  /**
+   * @param {MediaStream} microphone
+   * @param {string} id the recording's id
+   * @param {() => void} releaseLock gives back the recording's lock (held from here on by what keeps its audio)
+   */
+  record(microphone, id, releaseLock) {
     const mimeType = pickMimeType(MediaRecorder);
     /** @type {MediaRecorder} */
     let mediaRecorder;
@@ -935,6 +949,7 @@ class SharedRecorder {
     } catch (err) {
       stopTracks(microphone);
       this.releaseWidget();
+      releaseLock();
       this.phase = "off";
       this.report({
         kind: "unsupported",
@@ -944,7 +959,7 @@ class SharedRecorder {
     }
     /** @type {Recording} */
     const recording = {
-      id: randomId(),
+      id,
       microphone,
       mediaRecorder,
       sent: 0,
@@ -977,7 +992,7 @@ class SharedRecorder {
 
     const announce = () => {
       const type = mediaRecorder.mimeType || mimeType;
-      this.keeper.begin(recording.id, type);
+      this.keeper.begin(recording.id, type, releaseLock);
       this.send({ type: "start", recording: recording.id, mime_type: type });
     };
     // A recorder left to choose its own type may name it only once it has started; its "start"
@@ -1275,14 +1290,12 @@ class AudioKeeper {
    * A recording starts here: keep its chunks from now on.
    * @param {string} id
    * @param {string} mimeType
+   * @param {() => void} release gives back its Web Lock, held from before it started
    */
-  begin(id, mimeType) {
+  begin(id, mimeType, release) {
     const identity = this.identity;
     const tracked = this.track(id, { live: true, storing: identity !== null });
-    void takeLock(`recording:${id}`).then((release) => {
-      if (release && this.tracked.get(id) === tracked) tracked.release = release;
-      else release?.();
-    });
+    tracked.release = release;
     if (!identity) return;
     const now = Date.now();
     /** @type {KeptRecording} */
