@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from live_transcriber.media import DecodeError, StreamDecoder, container_format
+from live_transcriber.media import DecodeError, Gap, StreamDecoder, container_format
 
 RATE = 16000
 TOLERANCE = 0.05  # seconds; covers codec priming (AAC in fragmented MP4 keeps ~21 ms)
@@ -60,6 +60,7 @@ class Sink:
 
     chunks: list[np.ndarray] = field(default_factory=list)
     errors: list[DecodeError] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
 
     def on_audio(self, samples: np.ndarray) -> None:
@@ -75,7 +76,7 @@ class Sink:
         return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)
 
     def decoder(self, mime_type: str) -> StreamDecoder:
-        return StreamDecoder(mime_type, self.on_audio, on_error=self.on_error)
+        return StreamDecoder(mime_type, self.on_audio, on_error=self.on_error, on_gap=self.gaps.append)
 
 
 def run(*cmd: str | Path) -> None:
@@ -456,6 +457,48 @@ def test_corrupt_tail_delivers_the_good_audio_first(media: dict[str, Media], nam
     assert envelope_correlation(sink.audio, expected) > 0.99
     if decoder.error is not None:
         assert sink.events[-1] == "error" and sink.events.count("error") == 1
+
+
+# Damage mid-stream: audio that could not be decoded is reported, and its place kept
+
+
+@pytest.mark.parametrize("name", INCREMENTAL)
+def test_a_clean_stream_has_no_gap(media: dict[str, Media], name: str) -> None:
+    sink = Sink()
+    decoder = sink.decoder(media[name].mime_type)
+    feed(decoder, split(media[name].data, seed=9))
+    decoder.close()
+    assert sink.gaps == [] and decoder.error is None
+
+
+@pytest.mark.parametrize("damage", ["overwritten", "inserted"])
+def test_damage_mid_stream_is_reported_and_the_timeline_kept(media: dict[str, Media], damage: str) -> None:
+    """The defect in issue 10: garbage mid-stream silently dropped audio (FFmpeg skips to the next
+    point it can read, without an error). Now the decoder says how much audio, where, and fills it
+    with silence, so the audio after it keeps its time."""
+    m = media["webm_live"]
+    expected = decode_whole(m.data, "webm")
+    middle = len(m.data) // 2
+    garbage = random.Random(3).randbytes(3000 if damage == "overwritten" else 200_000)
+    if damage == "overwritten":
+        data = m.data[:middle] + garbage + m.data[middle + len(garbage) :]
+    else:
+        data = m.data[:middle] + garbage + m.data[middle:]
+    sink = Sink()
+    decoder = sink.decoder(m.mime_type)
+    feed(decoder, split(data, seed=4))
+    decoder.close()
+    assert decoder.error is None
+    assert len(sink.gaps) == 1, sink.gaps
+    gap = sink.gaps[0]
+    # Where the damage is, and no more audio missing than the report says.
+    assert 0 < gap.start < seconds(expected) and gap.duration >= 0.1 and gap.filled
+    assert abs(seconds(sink.audio) - seconds(expected)) < 0.1
+    assert f"About {gap.duration:.1f} s of audio around 0:0{int(gap.start)}" in str(gap)
+    assert "could not be decoded" in str(gap)
+    # The audio after the gap is where it belongs on the timeline.
+    after = round((gap.start + gap.duration + 0.1) * RATE)
+    assert envelope_correlation(sink.audio[after:], expected[after : len(sink.audio)]) > 0.95
 
 
 # Long streams

@@ -1,6 +1,7 @@
 import pytest
 
 from live_transcriber.protocol import (
+    MAX_RECOVER,
     MAX_SKIP,
     AddBookmark,
     Audio,
@@ -10,6 +11,7 @@ from live_transcriber.protocol import (
     Edit,
     EndRecording,
     Problem,
+    Recover,
     RenameSpeaker,
     StartRecording,
 )
@@ -124,12 +126,31 @@ def test_start_needs_an_audio_type():
     assert len(out) == 1 and out[0].fatal and "no audio format" in out[0].message
 
 
-def test_a_second_start_closes_the_first_recording(session):
+def test_a_second_start_closes_the_first_recording_and_names_it_so_its_page_stops(session):
     session.handle(chunk(0), [b"0"])
     out = session.handle({**START, "recording": "s2"})
-    assert out[:2] == [EndRecording(), StartRecording("audio/webm;codecs=opus")]
+    assert out[:2] == [EndRecording(replaced="s1"), StartRecording("audio/webm;codecs=opus")]
     assert "previous one was closed" in problems(out)[0]
     assert session.handle(chunk(0, stream="s2"), [b"new"]) == [Audio(b"new", 0)]
+    # What the first recording's page sends until it has stopped is expected: ignored quietly.
+    assert session.handle(chunk(1), [b"late"]) == []
+    assert session.handle({"type": "stop", "recording": "s1", "chunks": 2}) == []
+
+
+def test_a_recovered_recording_says_so_and_recover_asks_about_recordings():
+    s = BrowserProtocol()
+    assert s.handle({**START, "recovered": True}) == [StartRecording("audio/webm;codecs=opus", recovered=True)]
+    assert s.handle({**START, "recording": "s2", "recovered": "yes"})[1] == StartRecording("audio/webm;codecs=opus")
+    assert s.received("s2") == 0 and s.received("s1") is None
+    s.handle(chunk(0, stream="s2"), [b"0"])
+    assert s.received("s2") == 1
+    assert s.handle({"type": "recover", "recordings": ["a", "b", "a", "\ud800" * 300]}) == [Recover(("a", "b", "?" * 200))]
+
+
+@pytest.mark.parametrize("recordings", [None, "a", [1], ["a"] * (MAX_RECOVER + 1), {"a": 1}])
+def test_a_bad_recover_message_is_a_problem(recordings):
+    out = BrowserProtocol().handle({"type": "recover", "recordings": recordings})
+    assert len(out) == 1 and isinstance(out[0], Problem) and not out[0].fatal and "recover message" in out[0].message
 
 
 def test_client_errors_are_passed_on():

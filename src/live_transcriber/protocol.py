@@ -4,6 +4,13 @@ order. No I/O.
 For each recording the browser sends a ``start`` message, numbered ``chunk`` messages that each
 carry one binary buffer of the container stream, and a ``stop`` message once the recorder produced
 its last chunk (the wire format is documented at the top of ``static/widget.js``).
+
+The page keeps each recording's chunks until the kernel acknowledges them (``ack``, sent by the
+transcriber). Audio that never reached the kernel (a page reloaded mid-recording, a kernel that
+died) comes back later: the page asks with ``{"type": "recover", "recordings": [id, ...]}`` what the
+kernel has of those recordings (:class:`Recover`), then either goes on with a recording the kernel
+still has open (the same id, the next sequence numbers, then ``stop``) or sends the rest as a new
+recording whose ``start`` says ``"recovered": true`` (chunk 0 is then the container header).
 :meth:`BrowserProtocol.handle` turns each message into a list of actions for the transcriber to
 carry out: start a recording, pass audio on, end the recording, report a problem, run a command.
 
@@ -66,11 +73,15 @@ CHUNK_SECONDS = 0.25
 MAX_EDIT_TEXT = 20_000
 #: The latest time, in seconds, a bookmark may have (a week).
 MAX_TIME = 7 * 24 * 3600.0
+#: The most recordings one ``recover`` message may ask about.
+MAX_RECOVER = 100
 
 
 @dataclass(frozen=True)
 class StartRecording:
     mime_type: str
+    #: Audio the page kept of an earlier recording that never reached a kernel, sent again.
+    recovered: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,16 @@ class Audio:
 
 @dataclass(frozen=True)
 class EndRecording:
-    pass
+    #: The id of a recording ended because another one started: the page recording it (another
+    #: tab, another browser) must be told to stop, and what it still sends is ignored.
+    replaced: str | None = None
+
+
+@dataclass(frozen=True)
+class Recover:
+    """The page holds audio of these recordings (their ids) that the kernel has not confirmed."""
+
+    recordings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,7 @@ class AddBookmark:
     elapsed: float | None = None
 
 
-Action = Union[StartRecording, Audio, EndRecording, Problem, ClientError, Command, Edit, RenameSpeaker, AddBookmark]
+Action = Union[StartRecording, Audio, EndRecording, Problem, ClientError, Command, Recover, Edit, RenameSpeaker, AddBookmark]
 
 #: Control messages that need no open recording, and the ones that do.
 _COMMANDS = ("clear", "history", "export")
@@ -193,7 +213,14 @@ class BrowserProtocol:
             return [_rename(msg)]
         if kind == "bookmark":
             return [self._bookmark(msg)]
+        if kind == "recover":
+            return self._recover(msg)
         return [Problem(f"Ignored a message of unknown type {_shown(kind)}.")]
+
+    def received(self, recording: str) -> int | None:
+        """How many chunks of the open recording ``recording`` came (the next sequence number
+        expected), or None if it is not the open one."""
+        return self._next_seq if self.open and recording == self.recording else None
 
     def close(self) -> list[Action]:
         """End the open recording (if any) as if its stop had come: deliver what waits, report gaps.
@@ -214,15 +241,18 @@ class BrowserProtocol:
         actions: list[Action] = []
         replaced = self.open
         if replaced:
-            # A new recording while one is open (e.g. the page was reloaded): close the old one first.
-            actions += self._finish()
+            # A new recording while one is open (the page was reloaded, or another tab or browser
+            # pressed Start): close the old one first, and have whoever records it stop.
+            old = self.recording
+            actions += self._finish(replaced=old)
+            self._closed_here = old
         recording = msg.get("recording")
         self.open = True
         self.recording = text(recording, 200) if recording is not None else None
         self.counters = Counters()
         self._next_seq = 0
         self._waiting.clear()
-        actions.append(StartRecording(mime_type))  # type: ignore[arg-type]
+        actions.append(StartRecording(mime_type, recovered=msg.get("recovered") is True))  # type: ignore[arg-type]
         if replaced:
             actions.append(Problem("A new recording started before the previous one ended; the previous one was closed."))
         return actions
@@ -312,11 +342,11 @@ class BrowserProtocol:
             return [Problem(f"The recording's stop message gave an invalid chunk count {_shown(total)}; ended with the chunks received."), *self._finish()]
         return self._finish(total)
 
-    def _finish(self, total: int | None = None) -> list[Action]:
+    def _finish(self, total: int | None = None, replaced: str | None = None) -> list[Action]:
         end = max([self._next_seq, total or 0, *(seq + 1 for seq in self._waiting)])
         actions = self._flush(end)
         self.open = False
-        actions.append(EndRecording())
+        actions.append(EndRecording(replaced))
         return actions
 
     def _bookmark(self, msg: dict) -> AddBookmark | Problem:
@@ -333,6 +363,12 @@ class BrowserProtocol:
             return Problem("Ignored a bookmark: nothing is being recorded (give a time on the timeline to mark one).")
         elapsed = msg.get("elapsed")
         return AddBookmark(text(label), elapsed=None if elapsed is None else float(elapsed))
+
+    def _recover(self, msg: dict) -> list[Action]:
+        ids = msg.get("recordings")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_RECOVER:
+            return [Problem(f"Ignored a recover message: expected a list of at most {MAX_RECOVER} recording ids, got {_shown(ids)}.")]
+        return [Recover(tuple(dict.fromkeys(text(i, 200) for i in ids)))]
 
     def _is_closed_here(self, msg: dict) -> bool:
         recording = msg.get("recording")

@@ -30,7 +30,8 @@ from . import journal as J
 from . import protocol as P
 from .engines import Engine, EngineStream
 from .engines.select import make_engine
-from .media import BROWSER, FEED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
+from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
+from .media.replay import ReplayBuffer
 from .results import (
     Bookmark,
     EngineError,
@@ -69,6 +70,9 @@ MAX_STREAMS = 2
 MAX_BOOKMARKS = 10_000
 #: Seconds between two updates of transcribe_file's progress bar.
 PROGRESS_EVERY = 0.25
+#: How many times a recording's engine stream that fails (an engine error, a decoder error) is
+#: opened again on the recording's audio before the recording is given up.
+MAX_RESTARTS = 2
 
 
 class TranscriptionError(RuntimeError):
@@ -84,8 +88,8 @@ class FrontEnd(Protocol):
         transcriber's lock held)."""
 
     def send(self, message: dict[str, Any]) -> None:
-        """Deliver a message to the browser: ``stop_recording``, ``history``, ``export`` or
-        ``results_changed``."""
+        """Deliver a message to the browser: ``stop_recording``, ``history``, ``export``, ``ack``,
+        ``recover`` or ``results_changed``."""
 
 
 @dataclass
@@ -121,9 +125,9 @@ class _Run:
     ending: bool = False
     #: Its words no longer count (the transcript was cleared, or the transcriber closed).
     detached: bool = False
-    #: Events that came while the recording before it was still finishing: its place on the
-    #: timeline is known only once that one is done.
-    held: list[Event] | None = None
+    #: Events that came while the recording before it was still finishing (with the generation of
+    #: the stream that gave them): its place on the timeline is known only once that one is done.
+    held: list[tuple[int, Event]] | None = None
     #: Its engine took the whole recording at once (nothing is written to its stream).
     whole: bool = False
     phase: EnginePhase | None = None
@@ -138,6 +142,15 @@ class _Run:
     #: source to open it with.
     pending: list[bytes] | None = None
     source: Source = BROWSER
+    #: Which stream is the run's: bumped when a failed stream is replaced (see :meth:`Transcriber._restart`),
+    #: so that what the old one still emits is ignored.
+    generation: int = 0
+    restarts: int = 0
+    #: Whether its stream gave a result: only a stream that heard something is opened again when
+    #: it fails (one that fails before is likely to fail the same way again).
+    got_result: bool = False
+    #: Where the stream's time 0 is in the recording (seconds): a replaced stream starts mid-recording.
+    shift: float = 0.0
     #: The end of its latest final word, in seconds from its start: how far transcription got.
     heard: float = 0.0
     #: The recording's clock (time.monotonic), for a bookmark "now": when it started, when it
@@ -204,6 +217,8 @@ class Transcriber:
         self._current: _Run | None = None  # the recording that takes audio now
         self._browser = P.BrowserProtocol()
         self._browser_run: _Run | None = None
+        #: The page's recordings by their id, to tell the page what reached the kernel (``recover``).
+        self._page_recordings: dict[str, Recording] = {}
         self._feed_run: _Run | None = None
         self._idle = threading.Event()
         self._idle.set()
@@ -388,13 +403,22 @@ class Transcriber:
                 self._write(self._browser_run, action.data)
                 self._acknowledge(self._browser_run, action.seq + 1)
         elif isinstance(action, P.StartRecording):
-            self._browser_run = self._begin(action.mime_type, BROWSER)
+            self._browser_run = self._begin(action.mime_type, RECOVERED if action.recovered else BROWSER)
             self._browser_run.recording.counters = self._browser.counters  # kept up to date by the protocol
             self._browser_run.browser_id = self._browser.recording
+            if self._browser.recording is not None:
+                self._page_recordings[self._browser.recording] = self._browser_run.recording
         elif isinstance(action, P.EndRecording):
             if self._browser_run is not None:
                 self._end(self._browser_run)
                 self._browser_run = None
+            if action.replaced is not None:
+                # Only the page recording it stops (another tab or browser); it keeps what it
+                # records meanwhile, to send once it is told what the kernel has (recover).
+                reason = "Recording stopped: this widget started recording in another tab or window."
+                self._send({"type": "stop_recording", "recording": action.replaced, "reason": reason})
+        elif isinstance(action, P.Recover):
+            self._send({"type": "recover", "recordings": [self._recovery(r) for r in action.recordings]})
         elif isinstance(action, P.Problem):
             if action.message != self._error:  # a page repeating a bad message fills no log
                 log.warning("live-transcriber: %s", action.message)
@@ -410,6 +434,28 @@ class Transcriber:
                 self._review(action)
             except (IndexError, ValueError) as exc:
                 self._error = str(exc)
+
+    def _recovery(self, recording_id: str) -> dict[str, Any]:
+        """What the kernel has of one of the page's recordings, for the page to send what is missing.
+
+        ``state`` is ``"open"`` (still recording here: the page may go on with it from chunk
+        ``received``), ``"ended"`` (the kernel has chunks ``0..received-1``; ``done`` once they
+        are all transcribed, ``failed`` if the recording ended in an error) or ``"unknown"`` (it
+        never reached this transcriber: a kernel restart, another kernel).
+        """
+        received = self._browser.received(recording_id)
+        if received is not None:
+            return {"recording": recording_id, "state": "open", "received": received}
+        recording = self._page_recordings.get(recording_id)
+        if recording is None:
+            return {"recording": recording_id, "state": "unknown", "received": 0}
+        return {
+            "recording": recording_id,
+            "state": "ended",
+            "received": recording.counters.chunks,
+            "done": recording.done and not recording.error,
+            "failed": bool(recording.error),
+        }
 
     def _command(self, command: P.Command) -> None:
         if command.name in ("pause", "resume"):
@@ -789,7 +835,8 @@ class Transcriber:
         return path
 
     def close(self) -> None:
-        """Stop every recording at once and release the engine. Their words so far are kept."""
+        """Stop every recording at once and release the engine. Their words so far are kept; with a
+        journal, a recording cut short stays interrupted in it, for :meth:`resume` to finish."""
         with self._lock:
             if self._closed:
                 return
@@ -860,12 +907,13 @@ class Transcriber:
         """Open the run's engine stream now, or once a stream closes (:data:`MAX_STREAMS`).
         ``whole``: all of the recording's bytes, for an engine that takes them at once; a run that
         has to wait for its turn is written to like any other instead."""
+        run.source = source
         if sum(1 for r in self._runs if r.stream is not None) >= MAX_STREAMS:
             run.pending = []
-            run.source = source
             return
         assert self._engine is not None
-        emit: Callable[[Event], None] = lambda event: self._on_event(run, event)  # noqa: E731
+        generation = run.generation
+        emit: Callable[[Event], None] = lambda event: self._on_event(run, event, generation)  # noqa: E731
         try:
             if whole is not None:
                 run.stream = self._engine.open_whole(whole, run.recording.mime_type, emit, source=source)
@@ -992,10 +1040,12 @@ class Transcriber:
 
     # -- engine events (engine threads) ----------------------------------------------------------------
 
-    def _on_event(self, run: _Run, event: Event) -> None:
+    def _on_event(self, run: _Run, event: Event, generation: int = 0) -> None:
         with self._lock:
+            if generation != run.generation:
+                return  # from a stream that failed and was replaced
             if run.held is not None and not isinstance(event, EngineStatus):
-                run.held.append(event)
+                run.held.append((generation, event))
                 return
             self._apply(run, event)
             self._publish()
@@ -1003,10 +1053,11 @@ class Transcriber:
 
     def _apply(self, run: _Run, event: Event) -> None:
         """Fold one event into the state; queue it (on the timeline) for the callbacks."""
-        offset = run.recording.offset
+        offset = run.recording.offset + run.shift
         if run.recording.done:
             return  # e.g. late events of a recording that was interrupted
         if isinstance(event, Result):
+            run.got_result = True
             if run.detached:
                 return
             event = event.shifted(offset)
@@ -1019,7 +1070,7 @@ class Transcriber:
                     self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
                     self._results_version += 1
                     run.words += 1
-                    run.heard = max(run.heard, final.end - offset)
+                    run.heard = max(run.heard, final.end - run.recording.offset)
                     self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
                     if self.journal is not None:
                         self.journal.final(final)
@@ -1030,6 +1081,8 @@ class Transcriber:
             run.phase, run.detail = event.phase, event.detail
             return
         elif isinstance(event, EngineError):
+            if event.fatal and self._restart(run, event.message):
+                return
             if event.fatal:
                 run.recording.error = event.message
                 if run is self._current:
@@ -1048,15 +1101,53 @@ class Transcriber:
         if not run.detached:
             self._callback_queue.append(event)
 
+    def _restart(self, run: _Run, why: str) -> bool:
+        """The run's engine stream failed mid-recording: open a new one on the recording's audio from
+        just before its last final word, so the recording goes on and no word is lost. False if it
+        cannot be (the stream never gave a result, no audio kept, the transcriber closing,
+        :data:`MAX_RESTARTS` reached)."""
+        recording = run.recording
+        if not run.got_result or run.detached or recording.done or self._closed or self._engine is None or run.restarts >= MAX_RESTARTS:
+            return False
+        if not recording.data:
+            return False
+        last = max((r.end for r in self._transcript.finals if r.recording == recording.index), default=None)
+        replay = ReplayBuffer(recording.mime_type)
+        replay.feed(bytes(recording.data))
+        start, data = replay.replay(0.0 if last is None else max(0.0, last - recording.offset))
+        log.warning("live-transcriber: %s Opening the engine again from %.1f s of %s.", why, start, recording.source.name)
+        run.restarts += 1
+        run.generation += 1
+        run.got_result = False
+        run.whole = False  # a new stream is written to, like any other
+        run.shift = start
+        if last is not None:
+            run.skip_before = max(run.skip_before or last, last)  # words already final are not given twice
+        run.stream = run.pending = None
+        self._open_stream(run, run.source)
+        if run.stream is None and run.pending is None:
+            return True  # it could not be opened: _open_stream said why and ended the recording
+        if run.stream is not None:
+            run.stream.write(data)
+            if run.ending:
+                run.stream.end()
+        else:
+            run.pending = [data]
+        self._error = f"{why} The engine was started again on the recording's audio from {start:.1f} s on; nothing is lost."
+        return True
+
     def _closed_run(self, run: _Run) -> None:
         """A recording's stream closed: everything it will give is in; the next one may go on."""
         if run.recording.done:
             return
         run.recording.done = True
         run.ending = True
-        if self.journal is not None:
+        # Cut short by close(): not all its words are in. The journal keeps it as interrupted
+        # (resume() transcribes the rest) and the page is not told it is done.
+        cut_short = self._closed
+        if self.journal is not None and not cut_short:
             self.journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
-        if not run.recording.error:  # else the page keeps the audio, to send again or download
+        if not run.recording.error and not cut_short:  # else the page keeps the audio, to send again or download
             self._acknowledge(run, run.recording.counters.chunks, done=True)
         if run in self._runs:
             self._runs.remove(run)
@@ -1078,8 +1169,9 @@ class Transcriber:
             following = self._runs[0]
             held, following.held = following.held, None
             self._place(following)
-            for event in held:
-                self._apply(following, event)
+            for generation, event in held:
+                if generation == following.generation:
+                    self._apply(following, event)
         self._open_waiting()
         if not self._runs:
             self._idle.set()

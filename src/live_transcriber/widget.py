@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import sys
 from pathlib import Path
 from typing import Any, Union
 
@@ -18,6 +21,11 @@ _STATIC = Path(__file__).parent / "static"
 RESULTS_SYNCED = 50
 
 
+#: This kernel process, as the page knows it: audio the page kept from a process that is gone
+#: (a restarted kernel) is offered again, audio of a live one never is.
+_PROCESS = secrets.token_hex(8)
+
+
 def _results_tail(results: list[dict], _widget: Any) -> list[dict]:
     return results[-RESULTS_SYNCED:]
 
@@ -28,6 +36,18 @@ def _names_to_json(names: dict[int, str], _widget: Any) -> dict[str, str]:
 
 def _names_from_json(names: Any, _widget: Any) -> Any:
     return names  # the validator reads digit-string keys (JSON has no others)
+
+
+def _jupyter_kernel_id() -> str:
+    """The Jupyter kernel id (which a restart keeps, though the process changes), or "" outside Jupyter."""
+    # Only from a kernel that runs: importing ipykernel elsewhere changes which comm manager
+    # the widget's comm belongs to.
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    if kernelapp is None or not kernelapp.IPKernelApp.initialized():
+        return ""
+    name = Path(kernelapp.IPKernelApp.instance().connection_file).name
+    match = re.fullmatch(r"kernel-(.+)\.json", name)
+    return match.group(1) if match else ""
 
 
 class LiveTranscriber(anywidget.AnyWidget):
@@ -73,6 +93,9 @@ class LiveTranscriber(anywidget.AnyWidget):
     bookmarks = traitlets.List(
         read_only=True, help="Bookmarks in time order: {time, label, recording}, time on the transcript's timeline."
     ).tag(sync=True)
+    #: Who records, for the audio the page keeps until the kernel confirms it: this widget, this
+    #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in static/widget.js).
+    _identity = traitlets.Dict(read_only=True).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -82,6 +105,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
         super().__init__()
         self.set_trait("engine_label", self.transcriber.engine_label)
+        self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
         self.transcriber.attach(self)
 

@@ -215,7 +215,7 @@ class LocalStream(EngineStream):
         self._ended = False
         self._aborted = False
         self._closed = threading.Event()
-        self._decoder = StreamDecoder(mime_type, self._on_audio, sample_rate=engine.policy.sample_rate, on_error=self._on_decode_error, source=source)
+        self._decoder = StreamDecoder(mime_type, self._on_audio, sample_rate=engine.policy.sample_rate, on_error=self._on_decode_error, on_gap=lambda gap: self._emit(EngineError(str(gap), fatal=False)), source=source)
         self._thread = threading.Thread(target=self._run, name="live-transcriber-local", daemon=True)
         self._thread.start()
 

@@ -3,10 +3,11 @@ demuxers, recognising a file's format from its bytes, durations, where audio com
 (:mod:`.formats`); decoding a container stream as it arrives (:mod:`.decode`); finding the header
 and entry points of the browser's containers, to replay a stream from the middle (:mod:`.replay`)."""
 
-from .decode import StreamDecoder
+from .decode import Gap, StreamDecoder
 from .formats import (
     BROWSER,
     FEED,
+    RECOVERED,
     DecodeError,
     Source,
     container_family,
@@ -21,7 +22,9 @@ from .formats import (
 __all__ = [
     "BROWSER",
     "FEED",
+    "RECOVERED",
     "DecodeError",
+    "Gap",
     "Source",
     "StreamDecoder",
     "container_family",

@@ -4,6 +4,11 @@ The browser sends 250 ms pieces of one container stream (WebM/Opus from Chrome, 
 from Firefox, fragmented MP4/AAC from Safari). :class:`StreamDecoder` feeds them to a single
 long-lived FFmpeg demuxer through a blocking, non-seekable file object, so each byte is decoded
 once and consumed bytes are dropped: cost and memory stay linear and bounded on long streams.
+
+Damaged data mid-stream (garbage in a chunk, bytes lost in transit) makes FFmpeg skip ahead to the
+next point it can read, without an error. The decoder notices the jump in the audio's timestamps,
+reports it as a :class:`Gap` (how much audio, where) and fills it with silence, so the audio after
+it keeps its place on the recording's timeline.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import av
 import av.error
@@ -21,7 +27,7 @@ import numpy as np
 
 from .formats import BROWSER, DecodeError, Source, container_format
 
-__all__ = ["DecodeError", "StreamDecoder"]
+__all__ = ["DecodeError", "Gap", "StreamDecoder"]
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +41,39 @@ _PROBE_OPTIONS = {"probesize": "32", "analyzeduration": "1"}
 # ffmpeg writes it), which cannot be read without seeking back.
 _INDEX_MAY_FOLLOW = {"mov", "mp4"}
 
+# A jump ahead in the audio's timestamps longer than this is audio that could not be decoded. Every
+# codec here has frames of 60 ms at most, and clean browser recordings have no jumps at all.
+_MIN_GAP = 0.1
+#: At most this much silence (seconds) fills gaps in one stream; gaps past it are reported, not
+#: filled: a damaged timestamp can jump by hours, and FFmpeg's own skips seen here are below 20 s.
+MAX_FILL = 30.0
+
 # close() waits this long for the decoder to drain a backlog (or a whole-buffer MP4 decode).
 _CLOSE_TIMEOUT = 300.0
 _ABORT_TIMEOUT = 5.0
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Audio that could not be decoded: ``duration`` seconds from ``start`` (seconds from the
+    stream's first audio). ``str()`` says so in a sentence for the user."""
+
+    start: float
+    duration: float
+    source: Source = BROWSER
+    #: Whether it was filled with silence (see :data:`MAX_FILL`).
+    filled: bool = True
+
+    def __str__(self) -> str:
+        minutes, seconds = divmod(int(self.start), 60)
+        return (
+            f"About {self.duration:.1f} s of audio around {minutes}:{seconds:02d} in {self.source.name} could not be "
+            "decoded (the data was damaged or lost on its way); the rest is transcribed."
+        )
+
+
 class _CallbackError(Exception):
-    """on_audio raised: not a decoding problem, so never retried."""
+    """A callback (its name, its exception) raised: not a decoding problem, so never retried."""
 
 
 class _InputBuffer:
@@ -148,8 +180,9 @@ class _InputBuffer:
 class StreamDecoder:
     """Decode a container stream, fed piece by piece, into 16 kHz mono float32 numpy arrays.
 
-    Decoding runs in a daemon thread started here; ``on_audio`` and ``on_error`` are called
-    from that thread. Only the first audio track is decoded.
+    Decoding runs in a daemon thread started here; ``on_audio``, ``on_error`` and ``on_gap``
+    (audio that could not be decoded mid-stream, filled with silence: not fatal) are called from
+    that thread. Only the first audio track is decoded.
     """
 
     def __init__(
@@ -159,6 +192,7 @@ class StreamDecoder:
         sample_rate: int = 16000,
         *,
         on_error: Callable[[DecodeError], None] | None = None,
+        on_gap: Callable[[Gap], None] | None = None,
         source: Source = BROWSER,
     ) -> None:
         self._format = container_format(mime_type)
@@ -166,7 +200,11 @@ class StreamDecoder:
         self._mime_type = mime_type.strip() or "audio"
         self._on_audio = on_audio
         self._on_error = on_error
+        self._on_gap = on_gap
         self._sample_rate = sample_rate
+        self._origin: float | None = None  # timestamp of the first audio
+        self._expected: float | None = None  # timestamp the next audio should have
+        self._filled = 0.0  # seconds of silence put in gaps so far
         self._input = _InputBuffer()
         self._error: DecodeError | None = None
         self._aborted = False
@@ -260,8 +298,11 @@ class StreamDecoder:
             )
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=self._sample_rate)
+            self._origin = self._expected = None
+            self._filled = 0.0
             try:
                 for frame in container.decode(stream):
+                    self._check_time(frame)
                     self._deliver(resampler.resample(frame))
             except _CallbackError:
                 raise
@@ -275,28 +316,53 @@ class StreamDecoder:
                 raise
             self._deliver(resampler.resample(None))
 
+    def _check_time(self, frame: av.AudioFrame) -> None:
+        """Notice audio missing before ``frame`` (its timestamp jumps ahead): report it, fill it."""
+        time = frame.time
+        if time is None or not frame.sample_rate:
+            return
+        if self._origin is None:
+            self._origin = time
+        elif self._expected is not None and time - self._expected > _MIN_GAP:
+            missing = time - self._expected
+            filled = self._filled + missing <= MAX_FILL
+            if filled:
+                self._filled += missing
+                self._deliver_samples(np.zeros(round(missing * self._sample_rate), dtype=np.float32))
+            gap = Gap(self._expected - self._origin, missing, self._source, filled)
+            log.info("live-transcriber: %s", gap)
+            if self._on_gap is not None:
+                try:
+                    self._on_gap(gap)
+                except Exception as exc:
+                    raise _CallbackError("on_gap", exc) from exc
+        end = time + frame.samples / frame.sample_rate
+        self._expected = end if self._expected is None else max(self._expected, end)
+
     def _deliver(self, frames: Iterable[av.AudioFrame]) -> None:
         for frame in frames:
             if self._aborted:
                 return
-            samples = frame.to_ndarray().reshape(-1)
-            if not samples.size:
-                continue
-            try:
-                self._on_audio(samples)
-            except Exception as exc:
-                raise _CallbackError(exc) from exc
-            if self.samples_out == 0:
-                # Audio flows, so incremental decoding works: no need to keep a copy any more.
-                self._input.release_kept()
-            self.samples_out += samples.size
+            self._deliver_samples(frame.to_ndarray().reshape(-1))
+
+    def _deliver_samples(self, samples: np.ndarray) -> None:
+        if not samples.size or self._aborted:
+            return
+        try:
+            self._on_audio(samples)
+        except Exception as exc:
+            raise _CallbackError("on_audio", exc) from exc
+        if self.samples_out == 0:
+            # Audio flows, so incremental decoding works: no need to keep a copy any more.
+            self._input.release_kept()
+        self.samples_out += samples.size
 
     def _describe(self, exc: Exception) -> DecodeError:
         if isinstance(exc, DecodeError):
             return exc
         if isinstance(exc, _CallbackError):
             error = DecodeError(
-                f"Decoding {self._source.name} ({self._mime_type}) stopped: on_audio raised {exc.args[0]!r}."
+                f"Decoding {self._source.name} ({self._mime_type}) stopped: {exc.args[0]} raised {exc.args[1]!r}."
             )
             error.__cause__ = exc.__cause__
             return error

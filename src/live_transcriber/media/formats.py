@@ -42,6 +42,11 @@ class Source:
 
 BROWSER = Source("the browser's recording", "check that the recorder's mimeType matches the data it sends")
 FEED = Source("the audio passed to feed()", "check that the pieces are one container stream in the MIME type given")
+#: Audio the page kept because it never reached a kernel (a reload, a restart) and sent again.
+RECOVERED = Source(
+    "audio recovered from the browser",
+    "it is the container header and the part of an interrupted recording the kernel never got; download it from the widget to check it",
+)
 
 
 def file_source(path: str | Path) -> Source:

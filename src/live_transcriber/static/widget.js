@@ -5,6 +5,9 @@
  *
  * Browser → kernel (custom messages; a recording is one Start..Stop, `recording` its random id):
  *   {type: "start", recording, mime_type}          recorder created, before recorder.start()
+ *   {type: "start", recording, mime_type, recovered: true}
+ *                                                  audio kept from an interrupted recording, sent
+ *                                                  again as a recording of its own (see below)
  *   {type: "chunk", recording, seq, size} + [buf]  every non-empty 250 ms blob, in recording order
  *   {type: "pause"} / {type: "resume"}             the recorder was paused / resumed (same recording)
  *   {type: "stop", recording, chunks}              after the recorder's last blob has been sent
@@ -12,14 +15,41 @@
  *   {type: "clear"}                                forget the transcript
  *   {type: "history"}                              send every final result (a new or reloaded view)
  *   {type: "export", format}                       send the transcript as txt, srt, vtt or json
- * Kernel → browser (custom messages): {type: "stop_recording", reason} asks for a normal stop;
+ *   {type: "recover", recordings: [id, ...]}       what do you have of these recordings? (below)
+ * Kernel → browser (custom messages): {type: "stop_recording", reason, recording?} asks for a
+ *   normal stop (of that recording only, when named: another tab took over);
  *   {type: "history", results} answers "history"; {type: "export", filename, mime_type, content}
- *   answers "export" and becomes a download.
+ *   answers "export" and becomes a download; {type: "ack", recording, chunks, done}: the first
+ *   `chunks` chunks of the recording are safe (on disk in the kernel's journal), `done`: all of it
+ *   is transcribed; {type: "recover", recordings: [{recording, state, received, done?, failed?}]}
+ *   answers "recover": state "open" (still recording in the kernel, which has chunks
+ *   0..received-1), "ended" (done: transcribed; failed: ended in an error) or "unknown".
  * Kernel → browser (traits): status (one of STATUS below) and status_detail (e.g. "attempt 2 of 5",
  *   shown beside it, may be empty), error, transcript, interim, engine_label, and results: the
  *   latest final results, each with its `index` (views append only the ones they have not shown),
  *   its `utterance` number (the kernel decides where utterances end: results with the same number
- *   form one block on screen) and that utterance's `speaker` (a number, or null).
+ *   form one block on screen) and that utterance's `speaker` (a number, or null); _identity:
+ *   {widget, process, kernel}, who records (a random id per widget, per kernel process, and the
+ *   Jupyter kernel id, which a restart keeps).
+ *
+ * Unconfirmed audio. Each chunk is also kept in IndexedDB (database "live-transcriber", filed
+ * under its recording and _identity) until the kernel acknowledges it; chunk 0 (the container
+ * header) and the chunks from the last entry point before the first unconfirmed one (a WebM
+ * Cluster, an Ogg page, an MP4 fragment) stay until the recording is done, so that what was not
+ * confirmed can be decoded on its own. A recording still being recorded holds a Web Lock, so no
+ * other tab takes it for lost. When a view is shown, and after each Stop, the page asks its
+ * kernel about the recordings it keeps that belong here: this widget's own, those of a widget
+ * the kernel closed, and those of a kernel process that a restart replaced. A busy kernel
+ * answers late, never wrongly: its queue holds the chunks sent before the question. Then:
+ *   - open, chunks missing: offer to send them under the same id and numbers, then "stop";
+ *     open, none missing: just send "stop" (a page reloaded mid-recording);
+ *   - ended or unknown, chunks missing: offer to send them as a new recording (`recovered: true`):
+ *     chunk 0 up to its entry point, then the media from the last entry point before the first
+ *     missing chunk; the kept recording is deleted once the kernel confirms the new one;
+ *   - ended and done (or failed with everything received): delete; ended, still transcribing: wait.
+ * The offer says how much audio it is, and can download it instead, or discard it. At most
+ * STORE_LIMIT_MB are kept (localStorage "live-transcriber:store-limit-mb" overrides it): past it,
+ * new audio is still sent but no longer kept, and the widget says so.
  *
  * The recorder belongs to the model, not to a view, so a widget displayed twice records once.
  *
@@ -27,10 +57,12 @@
  *   1. Settings and types
  *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status line, clock
  *      format, ResultStore, utterance blocks, MIME type choice, environment checks and media error
- *      descriptions, loudness, RecordingClock
+ *      descriptions, loudness, RecordingClock; unconfirmed audio: entry points, what to keep,
+ *      what to send again, how to say it
  *   3. LevelMeter: the microphone's level, from Web Audio
- *   4. SharedRecorder: microphone, MediaRecorder and comm of one model, shared by its views
- *   5. Browser helpers: storage, downloads, clipboard
+ *   4. SharedRecorder: microphone, MediaRecorder and comm of one model, shared by its views;
+ *      the unconfirmed audio it keeps, and the offer to send it again
+ *   5. Browser helpers: AudioStore (IndexedDB), Web Locks, storage, downloads, clipboard
  *   6. View: the DOM of one view, painted from the model and the recorder
  *   7. anywidget entry point
  * The styles are in widget.css, which anywidget loads through the widget's `_css`.
@@ -50,6 +82,13 @@ const TICK_MS = 100;
 /** Where the chosen microphone is remembered, per browser and Jupyter origin. */
 const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
+/** The most unconfirmed audio this page keeps, all recordings together: about 17 hours of Chrome's Opus. */
+export const STORE_LIMIT_MB = 256;
+/** localStorage key whose value (in MB) overrides STORE_LIMIT_MB. */
+const STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
+const STORE_DB = "live-transcriber";
+/** Web Lock names start with this; see "Unconfirmed audio" above. */
+const LOCK_PREFIX = "live-transcriber:";
 
 /** Every value of the kernel's `status` trait: `live_transcriber.Status` (tests/js/test_vocabulary.py checks they agree). */
 export const STATUS = Object.freeze({
@@ -87,6 +126,76 @@ export const STATUS = Object.freeze({
  * @property {string} interim
  * @property {string} engine_label
  * @property {FinalResult[]} results
+ * @property {Partial<Identity>} _identity
+ */
+
+/**
+ * Who records: the `_identity` trait.
+ * @typedef {object} Identity
+ * @property {string} widget  a random id of the widget
+ * @property {string} process a random id of the kernel process
+ * @property {string} kernel  the Jupyter kernel id ("" when unknown), which a restart keeps
+ */
+
+/**
+ * A recording whose audio this page keeps (IndexedDB store "recordings").
+ * @typedef {object} KeptRecording
+ * @property {string} id
+ * @property {string} mimeType
+ * @property {string} widget     its Identity, when it was recorded
+ * @property {string} process
+ * @property {string} kernel
+ * @property {number} created    when it started, in ms since the epoch
+ * @property {number} updated    when its latest chunk was kept
+ * @property {number} chunks     chunks kept so far: the next one's seq
+ * @property {number} bytes      bytes kept now
+ * @property {number} seconds    recording time up to its latest chunk
+ * @property {number} confirmed  how many of its first chunks the kernel said are safe
+ * @property {boolean} ownerGone the kernel closed its widget: no acknowledgement will come
+ */
+
+/**
+ * One kept chunk (IndexedDB store "chunks").
+ * @typedef {object} KeptChunk
+ * @property {string} recording
+ * @property {number} seq
+ * @property {ArrayBuffer} data
+ * @property {number} entry  where its first entry point is (see entryOffset), or -1
+ */
+
+/**
+ * The kernel's answer about one kept recording (see the protocol above).
+ * @typedef {object} RecoveryAnswer
+ * @property {string} recording
+ * @property {string} state  "open", "ended" or "unknown"
+ * @property {number} received
+ * @property {boolean} [done]
+ * @property {boolean} [failed]
+ */
+
+/** @typedef {{action: "continue" | "finish" | "send" | "wait" | "forget", from: number}} RecoveryStep */
+
+/**
+ * Kept audio the kernel does not have, offered to the user.
+ * @typedef {object} Unsent
+ * @property {KeptRecording} kept
+ * @property {RecoveryStep} step  "continue" or "send"
+ * @property {number} seconds     about how much audio it is
+ */
+
+/**
+ * A recording whose audio this page keeps and answers for, while the page lives.
+ * @typedef {object} Tracked
+ * @property {string} id
+ * @property {boolean} live        still being recorded here: never offered again
+ * @property {boolean} storing     new chunks are kept (false once the store is full or failed)
+ * @property {number[]} entries    the chunks that hold an entry point, ascending
+ * @property {number[]} sizes      bytes of each kept chunk, by seq
+ * @property {number} confirmed
+ * @property {number} pruned       chunks 1 to pruned - 1 are deleted
+ * @property {() => void} release  gives its Web Lock back
+ * @property {string} [carries]    a recovered recording sent from here: the kept one it carries...
+ * @property {number} [total]      ...and how many chunks it was sent in
  */
 
 /** @typedef {import("@anywidget/types").AnyModel<ModelState>} Model */
@@ -408,6 +517,156 @@ export class RecordingClock {
   }
 }
 
+// Unconfirmed audio (see the top of this file)
+
+/**
+ * @param {string} mimeType
+ * @returns {"webm" | "ogg" | "mp4" | ""} the container family, for finding entry points
+ */
+export function containerFamily(mimeType) {
+  const base = mimeType.split(";")[0].trim().toLowerCase();
+  if (/^(audio|video)\/(webm|x-matroska|matroska)$/.test(base)) return "webm";
+  if (/^(audio|video)\/ogg$/.test(base) || base === "audio/opus") return "ogg";
+  if (/^(audio|video)\/mp4$/.test(base) || base === "audio/x-m4a") return "mp4";
+  return "";
+}
+
+/** The bytes that start an entry point, and where the entry starts relative to them. */
+const ENTRY_MARKS = {
+  webm: { pattern: [0x1f, 0x43, 0xb6, 0x75], shift: 0 }, // a Cluster's element id
+  ogg: { pattern: [0x4f, 0x67, 0x67, 0x53], shift: 0 }, // "OggS", a page
+  mp4: { pattern: [0x6d, 0x6f, 0x6f, 0x66], shift: -4 }, // "moof", after its box size
+};
+
+/**
+ * Where a decoder can first enter the stream in this chunk: a WebM Cluster, an Ogg page, an
+ * MP4 fragment. Found by its marker bytes, which audio data may contain by chance (about once in
+ * 4 GB): that only makes the page keep a few chunks less, or send some twice.
+ * @param {Uint8Array} bytes one chunk
+ * @param {string} family from containerFamily
+ * @returns {number} its offset in the chunk, or -1
+ */
+export function entryOffset(bytes, family) {
+  const mark = family === "webm" || family === "ogg" || family === "mp4" ? ENTRY_MARKS[family] : null;
+  if (!mark) return -1;
+  const [first, ...rest] = mark.pattern;
+  for (let i = -mark.shift; i + mark.pattern.length <= bytes.length; i += 1) {
+    if (bytes[i] === first && rest.every((byte, k) => bytes[i + 1 + k] === byte)) return i + mark.shift;
+  }
+  return -1;
+}
+
+/**
+ * The first chunk (after chunk 0, the header) that must stay once the kernel confirmed the
+ * first `confirmed`: the last one before them that holds an entry point, so that the chunks not
+ * confirmed can still be decoded without the ones before.
+ * @param {number[]} entries the chunks that hold an entry point, ascending
+ * @param {number} confirmed
+ * @returns {number} chunks 1 to this - 1 may be deleted (0: none)
+ */
+export function keptFrom(entries, confirmed) {
+  let from = 0;
+  for (const seq of entries) {
+    if (seq >= confirmed) break;
+    from = seq;
+  }
+  return from;
+}
+
+/**
+ * What to do with a kept recording, from the kernel's answer.
+ * @param {RecoveryAnswer} answer
+ * @param {{chunks: number, confirmed: number}} kept
+ * @returns {RecoveryStep}
+ */
+export function recoveryStep(answer, kept) {
+  const received = Number.isInteger(answer.received) && answer.received > 0 ? answer.received : 0;
+  if (answer.state === "open") {
+    // Still recording in the kernel (the page was reloaded mid-recording): go on with it.
+    return { action: received < kept.chunks ? "continue" : "finish", from: received };
+  }
+  if (answer.state === "ended") {
+    if (received < kept.chunks) return { action: "send", from: received };
+    return { action: answer.done || answer.failed ? "forget" : "wait", from: received };
+  }
+  // A kernel that never had it (a restart): all but what an earlier kernel put in its journal.
+  return { action: kept.confirmed < kept.chunks ? "send" : "forget", from: kept.confirmed };
+}
+
+/**
+ * The pieces to send (or download) of a kept recording, from chunk `from` on.
+ * @param {KeptChunk[]} chunks the kept chunks, ascending
+ * @param {number} from the first chunk the kernel does not have
+ * @param {boolean} continuing the kernel has the recording open: its own chunks, under their own
+ *   numbers; else a stream of its own, numbered from 0: the container header (chunk 0 up to its
+ *   entry point), then the media from the last entry point before `from`
+ * @returns {{seq: number, data: Uint8Array<ArrayBuffer>}[]}
+ */
+export function recoveryPieces(chunks, from, continuing) {
+  if (continuing) return chunks.filter((c) => c.seq >= from).map((c) => ({ seq: c.seq, data: new Uint8Array(c.data) }));
+  const header = chunks[0];
+  if (!header || header.seq !== 0) return [];
+  let start = 0;
+  for (const chunk of chunks) if (chunk.seq > 0 && chunk.seq < from && chunk.entry >= 0) start = chunk.seq;
+  /** @type {Uint8Array<ArrayBuffer>[]} */
+  const pieces = [];
+  if (start === 0) {
+    for (const chunk of chunks) pieces.push(new Uint8Array(chunk.data));
+  } else {
+    const whole = new Uint8Array(header.data);
+    pieces.push(header.entry > 0 ? whole.subarray(0, header.entry) : whole);
+    for (const chunk of chunks) {
+      if (chunk.seq === start) pieces.push(new Uint8Array(chunk.data).subarray(chunk.entry));
+      else if (chunk.seq > start) pieces.push(new Uint8Array(chunk.data));
+    }
+  }
+  return pieces.map((data, seq) => ({ seq, data }));
+}
+
+/**
+ * @param {number} seconds
+ * @returns {string} e.g. "42 s", "3 min 5 s", "1 h 12 min"
+ */
+export function formatDuration(seconds) {
+  const whole = Math.max(1, Math.round(seconds));
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  return `${Math.floor(whole / 3600)} h ${Math.floor(whole / 60) % 60} min`;
+}
+
+/**
+ * @param {number} time ms since the epoch
+ * @returns {string} "hh:mm", local time
+ */
+export function timeOfDay(time) {
+  const date = new Date(time);
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}
+
+/**
+ * What the offer to send kept audio says.
+ * @param {{seconds: number, created: number}[]} items
+ * @param {(time: number) => string} [clock]
+ */
+export function describeUnsent(items, clock = timeOfDay) {
+  const seconds = items.reduce((sum, item) => sum + item.seconds, 0);
+  const times = items.map((item) => clock(item.created)).join(", ");
+  const which = items.length === 1 ? `recorded at ${times}` : `from ${items.length} recordings (${times})`;
+  return (
+    `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (a reload, a kernel ` +
+    "restart or a closed widget cut it off), so it is not in the transcript. This browser kept it."
+  );
+}
+
+/**
+ * @param {string | null} stored the localStorage override, in MB
+ * @returns {number} bytes
+ */
+export function storeLimitBytes(stored) {
+  const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
+  return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. LevelMeter
 
@@ -496,13 +755,24 @@ class SharedRecorder {
     this.historyAsked = false;
     /** @type {Set<(change: Change) => void>} */
     this.listeners = new Set();
+    /** The unconfirmed audio of this model's recordings. */
+    this.keeper = new AudioKeeper(model, (content, buffers) => this.send(content, buffers), () => this.changed());
+    /** Released when the recording ends: while held, other tabs cannot record with this widget. */
+    this.releaseWidget = () => {};
     /** @param {any} msg a custom message from the kernel */
     this.onMessage = (msg) => {
-      if (msg?.type === "stop_recording") this.stop(msg.reason ? String(msg.reason) : "");
-      else if (msg?.type === "history" && Array.isArray(msg.results)) {
+      if (msg?.type === "stop_recording") {
+        // A named recording is stopped only where it records (another tab took over).
+        if (!msg.recording || msg.recording === this.recording?.id) this.stop(msg.reason ? String(msg.reason) : "");
+      } else if (msg?.type === "history" && Array.isArray(msg.results)) {
         this.results.reset(msg.results);
         this.changed("results");
       } else if (msg?.type === "export") download(msg);
+      else if (msg?.type === "ack") this.keeper.onAck(msg);
+      else if (msg?.type === "recover") this.keeper.onRecover(msg);
+    };
+    this.onCommClose = () => {
+      this.keeper.ownerGone = true;
     };
     this.onResults = () => {
       if (this.results.merge(model.get("results") ?? [])) this.send({ type: "history" });
@@ -511,6 +781,8 @@ class SharedRecorder {
     this.onDeviceChange = () => void this.refreshDevices();
     model.on("msg:custom", this.onMessage);
     model.on("change:results", this.onResults);
+    // Fired when the kernel closes the widget (w.close()): then no acknowledgement will come.
+    model.on("comm:close", this.onCommClose);
     navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
     void this.refreshDevices();
   }
@@ -540,6 +812,7 @@ class SharedRecorder {
     if (!this.historyAsked) {
       this.historyAsked = true;
       this.send({ type: "history" });
+      void this.keeper.check();
     }
   }
 
@@ -600,21 +873,47 @@ class SharedRecorder {
     const attempt = ++this.attempt;
     this.phase = "requesting";
     this.changed();
+    // One recording per widget: a tab that records holds the widget's lock. The recording's own
+    // lock is held before anything of it is kept, so that no other tab takes it for interrupted.
+    const widget = this.keeper.identity?.widget;
+    const id = randomId();
+    const [release, recordingLock] = await Promise.all([
+      widget ? takeLock(`widget:${widget}`) : Promise.resolve(() => {}),
+      takeLock(`recording:${id}`),
+    ]);
+    const releaseRecording = recordingLock ?? (() => {});
+    if (attempt !== this.attempt) {
+      release?.();
+      releaseRecording();
+      return;
+    }
+    if (!release) {
+      releaseRecording();
+      this.phase = "off";
+      this.localError = "This widget is recording in another tab or window: stop it there (or close that tab) to record here.";
+      this.changed();
+      return;
+    }
+    this.releaseWidget = release;
     /** @type {MediaStream} */
     let microphone;
     try {
       microphone = await this.openMicrophone();
     } catch (err) {
+      this.releaseWidget();
+      releaseRecording();
       if (attempt !== this.attempt) return;
       this.phase = "off";
       this.report(describeMediaError(err, { vscode: isVSCodeWebview(), inFrame: isInFrame() }));
       return;
     }
     if (attempt !== this.attempt) {
+      this.releaseWidget();
+      releaseRecording();
       stopTracks(microphone);
       return;
     }
-    this.record(microphone);
+    this.record(microphone, id, releaseRecording);
     void this.refreshDevices();
   }
 
@@ -636,8 +935,12 @@ class SharedRecorder {
     return microphone;
   }
 
-  /** @param {MediaStream} microphone */
-  record(microphone) {
+  /**
+   * @param {MediaStream} microphone
+   * @param {string} id the recording's id
+   * @param {() => void} releaseLock gives back the recording's lock (held from here on by what keeps its audio)
+   */
+  record(microphone, id, releaseLock) {
     const mimeType = pickMimeType(MediaRecorder);
     /** @type {MediaRecorder} */
     let mediaRecorder;
@@ -645,6 +948,8 @@ class SharedRecorder {
       mediaRecorder = new MediaRecorder(microphone, mimeType ? { mimeType } : undefined);
     } catch (err) {
       stopTracks(microphone);
+      this.releaseWidget();
+      releaseLock();
       this.phase = "off";
       this.report({
         kind: "unsupported",
@@ -654,7 +959,7 @@ class SharedRecorder {
     }
     /** @type {Recording} */
     const recording = {
-      id: randomId(),
+      id,
       microphone,
       mediaRecorder,
       sent: 0,
@@ -685,8 +990,11 @@ class SharedRecorder {
       );
     }
 
-    const announce = () =>
-      this.send({ type: "start", recording: recording.id, mime_type: mediaRecorder.mimeType || mimeType });
+    const announce = () => {
+      const type = mediaRecorder.mimeType || mimeType;
+      this.keeper.begin(recording.id, type, releaseLock);
+      this.send({ type: "start", recording: recording.id, mime_type: type });
+    };
     // A recorder left to choose its own type may name it only once it has started; its "start"
     // event still comes before the first chunk.
     if (mediaRecorder.mimeType || mimeType) announce();
@@ -760,9 +1068,12 @@ class SharedRecorder {
    */
   enqueueChunk(recording, blob) {
     if (recording.finished || !blob || blob.size === 0) return;
+    const seconds = this.clock.elapsedMs() / 1000;
     recording.queue = recording.queue
       .then(async () => {
         const buffer = await blob.arrayBuffer();
+        // Kept first: the kernel's acknowledgement of this chunk may delete it.
+        this.keeper.keep(recording.id, recording.sent, buffer, seconds, blob.type || recording.mediaRecorder.mimeType);
         this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
         recording.sent += 1;
       })
@@ -843,10 +1154,12 @@ class SharedRecorder {
     void recording.queue.then(() => {
       this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
       if (recording.failure) this.send({ type: "client_error", ...recording.failure });
+      this.keeper.ended(recording.id);
       if (this.recording === recording) {
         this.recording = null;
         this.phase = "off";
         this.paused = false;
+        this.releaseWidget();
         this.changed("tick");
         this.changed();
       }
@@ -871,8 +1184,22 @@ class SharedRecorder {
     try {
       this.model.send(content, undefined, buffers);
     } catch (err) {
-      // The comm is gone once the widget is closed; the tail of a recording is then lost anyway.
+      // The comm is gone for good: the kernel died or was restarted (the page keeps showing the
+      // widget), or the widget was closed. Whatever was not confirmed stays in this browser.
       console.warn("[live-transcriber] could not send to the kernel", err);
+      if (this.disposed || this.keeper.disposed) return;
+      this.keeper.lost();
+      const failure = {
+        kind: /** @type {const} */ ("other"),
+        message:
+          "The kernel stopped (it died, or was restarted or shut down), so this widget can no longer reach it. " +
+          "This browser kept the audio the kernel did not confirm: run the widget's cell again to send it.",
+      };
+      if (this.recording && !this.recording.finished) this.failRecording(this.recording, failure);
+      else {
+        this.localError = failure.message;
+        this.changed();
+      }
     }
   }
 
@@ -882,6 +1209,7 @@ class SharedRecorder {
     this.attempt += 1;
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:results", this.onResults);
+    this.model.off("comm:close", this.onCommClose);
     navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
     this.listeners.clear();
     this.stopTicking();
@@ -891,11 +1219,568 @@ class SharedRecorder {
       clearTimeout(recording.stopTimer);
       stopTracks(recording.microphone);
     }
+    this.releaseWidget();
+    this.keeper.dispose();
+  }
+}
+
+/** Without Web Locks, a kept recording is taken for interrupted once no chunk came for this long. */
+const QUIET_MS = 15_000;
+
+/**
+ * The unconfirmed audio of one model's recordings (see "Unconfirmed audio" at the top of this
+ * file): keeps each chunk until the kernel confirms it, and offers what a kernel never got.
+ */
+class AudioKeeper {
+  /**
+   * @param {Model} model
+   * @param {(content: object, buffers?: ArrayBuffer[]) => void} send
+   * @param {() => void} changed
+   */
+  constructor(model, send, changed) {
+    this.model = model;
+    this.send = send;
+    this.changed = changed;
+    /** @type {AudioStore | null} */
+    this.store = null;
+    this.opening = AudioStore.open().then((store) => {
+      this.store = store;
+      return store;
+    });
+    this.limit = storeLimitBytes(readStored(STORE_LIMIT_KEY) || null);
+    /** @type {Map<string, Tracked>} */
+    this.tracked = new Map();
+    /** Kept recordings asked about, until the kernel answers. @type {Map<string, KeptRecording>} */
+    this.asked = new Map();
+    /** Kept recordings being sent again, by id. @type {Set<string>} */
+    this.sending = new Set();
+    /** Offered to the user. @type {Unsent[]} */
+    this.unsent = [];
+    /** Said under the offer: audio on its way, or a store that is full. */
+    this.note = "";
+    /** The kernel closed the widget: what it did not confirm will never be. */
+    this.ownerGone = false;
+    this.disposed = false;
+  }
+
+  /** @returns {Identity | null} who records here, once the kernel said */
+  get identity() {
+    const identity = this.model.get("_identity");
+    if (!identity?.widget) return null;
+    return { widget: identity.widget, process: identity.process ?? "", kernel: identity.kernel ?? "" };
+  }
+
+  /**
+   * Runs `work` with the store once it is open (at once if it is: its transaction then comes
+   * before any made later), in the order asked.
+   * @param {(store: AudioStore) => Promise<unknown>} work
+   * @param {Tracked} [tracked] stops keeping its chunks if the store fails
+   */
+  withStore(work, tracked) {
+    /** @param {AudioStore | null} store */
+    const run = (store) => {
+      if (!store) return;
+      work(store).catch((err) => this.storeFailed(err, tracked));
+    };
+    if (this.store) run(this.store);
+    else void this.opening.then(run);
+  }
+
+  /**
+   * A recording starts here: keep its chunks from now on.
+   * @param {string} id
+   * @param {string} mimeType
+   * @param {() => void} release gives back its Web Lock, held from before it started
+   */
+  begin(id, mimeType, release) {
+    const identity = this.identity;
+    const tracked = this.track(id, { live: true, storing: identity !== null });
+    tracked.release = release;
+    if (!identity) return;
+    const now = Date.now();
+    /** @type {KeptRecording} */
+    const kept = { id, mimeType, ...identity, created: now, updated: now, chunks: 0, bytes: 0, seconds: 0, confirmed: 0, ownerGone: false };
+    this.withStore((store) => store.add(kept), tracked);
+  }
+
+  /**
+   * Keeps one chunk, before it is sent.
+   * @param {string} id
+   * @param {number} seq
+   * @param {ArrayBuffer} buffer
+   * @param {number} seconds the recording's time at the end of the chunk
+   * @param {string} mimeType
+   */
+  keep(id, seq, buffer, seconds, mimeType) {
+    const tracked = this.tracked.get(id);
+    if (!tracked?.storing) return;
+    if (this.store && this.store.bytes + buffer.byteLength > this.limit) {
+      tracked.storing = false;
+      const mb = Math.round((this.limit / 1024 / 1024) * 10) / 10;
+      this.note =
+        `This browser keeps at most ${mb} MB of audio the kernel has not confirmed, and that is full: ` +
+        "new audio is still sent, but no longer kept in case it does not arrive. Send or discard the audio kept earlier to make room.";
+      this.changed();
+      return;
+    }
+    const entry = entryOffset(new Uint8Array(buffer), containerFamily(mimeType));
+    if (entry >= 0) tracked.entries.push(seq);
+    tracked.sizes[seq] = buffer.byteLength;
+    // IndexedDB copies the buffer when put() is called, so sending it next changes nothing here.
+    this.withStore((store) => store.addChunk({ recording: id, seq, data: buffer, entry }, seconds), tracked);
+  }
+
+  /**
+   * The recording's stop was sent: ask the kernel what it has of every recording kept here.
+   * @param {string} id
+   */
+  ended(id) {
+    const tracked = this.tracked.get(id);
+    if (tracked) tracked.live = false;
+    if (!this.disposed) void this.check();
+    else if (tracked) this.letGo(tracked);
+  }
+
+  /**
+   * The kernel confirmed chunks of a recording: delete what is no longer needed.
+   * @param {{recording?: unknown, chunks?: unknown, done?: unknown}} msg
+   */
+  onAck(msg) {
+    const id = String(msg.recording ?? "");
+    const chunks = Number.isInteger(msg.chunks) ? Number(msg.chunks) : 0;
+    const tracked = this.tracked.get(id);
+    if (tracked?.carries !== undefined) {
+      // Audio sent again: the kept recording goes once the kernel has all of it.
+      if (msg.done === true || chunks >= (tracked.total ?? Infinity)) {
+        this.forget(tracked.carries);
+        this.untrack(id);
+      }
+      return;
+    }
+    if (msg.done === true) {
+      this.forget(id);
+      return;
+    }
+    if (!tracked) {
+      this.withStore((store) => store.confirm(id, chunks));
+      return;
+    }
+    tracked.confirmed = Math.max(tracked.confirmed, chunks);
+    const from = keptFrom(tracked.entries, tracked.confirmed);
+    const pruned = tracked.pruned;
+    let freed = 0;
+    for (let seq = pruned; seq < from; seq += 1) freed += tracked.sizes[seq] ?? 0;
+    tracked.pruned = Math.max(pruned, from);
+    this.withStore((store) => store.confirm(id, tracked.confirmed, pruned, from, freed), tracked);
+  }
+
+  /**
+   * Asks the kernel what it has of the kept recordings that belong here and that no page is
+   * recording: this widget's, a closed widget's, and those of a kernel process a restart replaced.
+   */
+  async check() {
+    const identity = this.identity;
+    const store = await this.opening;
+    if (!identity || !store || this.disposed) return;
+    /** @type {[KeptRecording[], Set<string> | null]} */
+    let found;
+    try {
+      found = await Promise.all([store.list(), heldLocks()]);
+    } catch (err) {
+      console.warn("[live-transcriber] could not read the kept audio", err);
+      return;
+    }
+    const [all, held] = found;
+    const belongs = (/** @type {KeptRecording} */ kept) =>
+      kept.widget === identity.widget ||
+      kept.ownerGone ||
+      (kept.process !== identity.process && kept.kernel !== "" && kept.kernel === identity.kernel);
+    const idle = (/** @type {KeptRecording} */ kept) =>
+      held ? !held.has(`${LOCK_PREFIX}recording:${kept.id}`) : Date.now() - kept.updated > QUIET_MS;
+    const ask = all.filter((kept) => {
+      if (this.sending.has(kept.id) || this.asked.has(kept.id)) return false;
+      const tracked = this.tracked.get(kept.id);
+      return tracked ? !tracked.live : belongs(kept) && idle(kept);
+    });
+    if (!ask.length || this.disposed) return;
+    for (const kept of ask) this.asked.set(kept.id, kept);
+    this.send({ type: "recover", recordings: ask.map((kept) => kept.id) });
+  }
+
+  /**
+   * The kernel's answer to "recover": forget, wait, finish, or offer what it does not have.
+   * @param {{recordings?: unknown}} msg
+   */
+  onRecover(msg) {
+    const answers = /** @type {RecoveryAnswer[]} */ (Array.isArray(msg.recordings) ? msg.recordings : []);
+    /** @type {Unsent[]} */
+    const offered = [];
+    for (const answer of answers) {
+      const kept = this.asked.get(String(answer?.recording));
+      if (!kept) continue; // asked by another page
+      this.asked.delete(kept.id);
+      const step = recoveryStep(answer, kept);
+      if (step.action === "forget") this.forget(kept.id);
+      else if (step.action === "finish") {
+        // A page reloaded mid-recording: the kernel has every chunk kept; end the recording there.
+        this.track(kept.id, { live: false, storing: false });
+        this.send({ type: "stop", recording: kept.id, chunks: kept.chunks });
+      } else if (step.action === "continue" || step.action === "send") {
+        const seconds = kept.chunks > 0 ? (kept.seconds * (kept.chunks - step.from)) / kept.chunks : 0;
+        offered.push({ kept, step, seconds });
+      }
+    }
+    if (!offered.length) return;
+    this.unsent = [...this.unsent.filter((u) => !offered.some((o) => o.kept.id === u.kept.id)), ...offered];
+    this.changed();
+  }
+
+  /** Sends what is offered to the kernel (each recording kept until the kernel confirms it). */
+  async sendUnsent() {
+    const items = this.unsent;
+    this.unsent = [];
+    this.changed();
+    let seconds = 0;
+    for (const item of items) {
+      if (await this.sendOne(item)) seconds += item.seconds;
+    }
+    if (seconds) this.note = `Sent ${formatDuration(seconds)} of kept audio to the kernel; this browser keeps it until the kernel confirms it.`;
+    this.changed();
+  }
+
+  /**
+   * @param {Unsent} item
+   * @returns {Promise<boolean>} whether it was sent
+   */
+  async sendOne({ kept, step }) {
+    const store = this.store;
+    if (!store || this.disposed) return false;
+    const own = this.tracked.get(kept.id);
+    // Another tab may be sending it too: whoever holds its lock does.
+    const release = own ? own.release : await takeLock(`recording:${kept.id}`);
+    if (!release) return false;
+    this.sending.add(kept.id);
+    const continuing = step.action === "continue";
+    const pieces = recoveryPieces(await store.chunks(kept.id), step.from, continuing);
+    if (!pieces.length) {
+      this.sending.delete(kept.id);
+      if (!own) release();
+      return false;
+    }
+    const id = continuing ? kept.id : randomId();
+    if (!continuing) this.send({ type: "start", recording: id, mime_type: kept.mimeType, recovered: true });
+    for (const piece of pieces) {
+      const data = piece.data.slice().buffer;
+      this.send({ type: "chunk", recording: id, seq: piece.seq, size: data.byteLength }, [data]);
+    }
+    this.send({ type: "stop", recording: id, chunks: continuing ? kept.chunks : pieces.length });
+    if (continuing) {
+      this.track(kept.id, { live: false, storing: false }).release = release;
+    } else {
+      const tracked = this.track(id, { live: false, storing: false });
+      tracked.carries = kept.id;
+      tracked.total = pieces.length;
+      tracked.release = own ? () => {} : release;
+    }
+    return true;
+  }
+
+  /** Saves what is offered as audio files (the offer stays). */
+  async downloadUnsent() {
+    const store = this.store;
+    if (!store) return;
+    for (const { kept, step } of this.unsent) {
+      const pieces = recoveryPieces(await store.chunks(kept.id), step.from, false);
+      if (!pieces.length) continue;
+      const stamp = new Date(kept.created).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+      const suffix = { webm: ".webm", ogg: ".ogg", mp4: ".m4a", "": ".bin" }[containerFamily(kept.mimeType)];
+      saveFile(new Blob(pieces.map((p) => p.data), { type: kept.mimeType }), `untranscribed-audio-${stamp}${suffix}`);
+    }
+  }
+
+  /** Deletes what is offered (a recording the kernel still has open is ended there). */
+  discardUnsent() {
+    for (const { kept, step } of this.unsent) {
+      if (step.action === "continue") this.send({ type: "stop", recording: kept.id, chunks: step.from });
+      this.forget(kept.id);
+    }
+    this.unsent = [];
+    this.changed();
+  }
+
+  /**
+   * @param {string} id
+   * @param {{live: boolean, storing: boolean}} state
+   * @returns {Tracked}
+   */
+  track(id, state) {
+    const tracked = this.tracked.get(id);
+    if (tracked) return Object.assign(tracked, state);
+    /** @type {Tracked} */
+    const fresh = { id, ...state, entries: [], sizes: [], confirmed: 0, pruned: 1, release: () => {} };
+    this.tracked.set(id, fresh);
+    return fresh;
+  }
+
+  /** @param {string} id */
+  untrack(id) {
+    this.tracked.get(id)?.release();
+    this.tracked.delete(id);
+  }
+
+  /**
+   * A kept recording is no longer needed: delete it.
+   * @param {string} id
+   */
+  forget(id) {
+    this.untrack(id);
+    this.sending.delete(id);
+    this.withStore((store) => store.remove(id));
+    const before = this.unsent.length;
+    this.unsent = this.unsent.filter((u) => u.kept.id !== id);
+    if (!this.sending.size && this.note.startsWith("Sent ")) this.note = "";
+    if (this.unsent.length !== before || !this.note) this.changed();
+  }
+
+  /**
+   * @param {unknown} err
+   * @param {Tracked} [tracked]
+   */
+  storeFailed(err, tracked) {
+    if (tracked) tracked.storing = false;
+    console.warn("[live-transcriber] could not keep audio in IndexedDB", err);
+    if (errorName(err) === "QuotaExceededError") {
+      this.note = "The browser's storage is full: new audio is still sent, but no longer kept in case it does not arrive.";
+      this.changed();
+    }
+  }
+
+  /** The kernel is gone: nothing will be confirmed here any more; another widget may offer it all. */
+  lost() {
+    this.ownerGone = true;
+    this.dispose();
+  }
+
+  /**
+   * The widget is gone. A recording still being recorded keeps its chunks until its recorder has
+   * stopped (see ended); the others are let go now.
+   */
+  dispose() {
+    this.disposed = true;
+    for (const tracked of [...this.tracked.values()]) if (!tracked.live) this.letGo(tracked);
+  }
+
+  /**
+   * No longer answers for a recording: gives its lock back, so that another widget may offer it
+   * (any widget, if the kernel closed this one: it will never confirm it).
+   * @param {Tracked} tracked
+   */
+  letGo(tracked) {
+    if (this.ownerGone && tracked.carries === undefined) this.withStore((store) => store.markOwnerGone(tracked.id));
+    this.untrack(tracked.id);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 5. Browser helpers
+
+/**
+ * The page's IndexedDB store of unconfirmed audio: recordings (KeptRecording) and their chunks
+ * (KeptChunk, keyed by [recording, seq]). Every write is one transaction; transactions on the
+ * same stores run in the order they were made, so a chunk kept before it is sent is kept before
+ * its acknowledgement deletes it.
+ */
+class AudioStore {
+  /** @returns {Promise<AudioStore | null>} the page's store, or null where IndexedDB is not available */
+  static open() {
+    storeOpening ??= new Promise((resolve) => {
+      /** @type {IDBOpenDBRequest} */
+      let request;
+      try {
+        request = indexedDB.open(STORE_DB, 1);
+      } catch (err) {
+        console.warn("[live-transcriber] no IndexedDB: unconfirmed audio is not kept", err);
+        resolve(null);
+        return;
+      }
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore("recordings", { keyPath: "id" });
+        request.result.createObjectStore("chunks", { keyPath: ["recording", "seq"] });
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => db.close();
+        resolve(new AudioStore(db));
+      };
+      request.onerror = () => {
+        console.warn("[live-transcriber] IndexedDB refused: unconfirmed audio is not kept", request.error);
+        resolve(null);
+      };
+    });
+    return storeOpening;
+  }
+
+  /** @param {IDBDatabase} db */
+  constructor(db) {
+    this.db = db;
+    /** Bytes kept, all recordings together (as of the latest list(), plus this page's writes since). */
+    this.bytes = 0;
+  }
+
+  /** @param {KeptRecording} kept */
+  add(kept) {
+    return this.write(["recordings"], (tx) => tx.objectStore("recordings").put(kept));
+  }
+
+  /**
+   * @param {KeptChunk} chunk
+   * @param {number} seconds the recording's time at the end of this chunk
+   */
+  addChunk(chunk, seconds) {
+    return this.update(chunk.recording, (kept, tx) => {
+      this.bytes += chunk.data.byteLength;
+      kept.chunks = Math.max(kept.chunks, chunk.seq + 1);
+      kept.bytes += chunk.data.byteLength;
+      kept.seconds = seconds;
+      kept.updated = Date.now();
+      tx.objectStore("chunks").put(chunk);
+    });
+  }
+
+  /**
+   * The kernel confirmed the first `confirmed` chunks: remember it, delete chunks [from, to).
+   * @param {string} id
+   * @param {number} confirmed
+   * @param {number} from
+   * @param {number} to
+   * @param {number} freed their bytes
+   */
+  confirm(id, confirmed, from = 0, to = 0, freed = 0) {
+    return this.update(id, (kept, tx) => {
+      this.bytes -= freed;
+      kept.confirmed = Math.max(kept.confirmed, confirmed);
+      kept.bytes -= freed;
+      if (to > from) tx.objectStore("chunks").delete(IDBKeyRange.bound([id, from], [id, to - 1]));
+    });
+  }
+
+  /** @param {string} id */
+  markOwnerGone(id) {
+    return this.update(id, (kept) => {
+      kept.ownerGone = true;
+    });
+  }
+
+  /** @param {string} id */
+  remove(id) {
+    return this.write(["recordings", "chunks"], (tx) => {
+      const recordings = tx.objectStore("recordings");
+      const request = recordings.get(id);
+      request.onsuccess = () => {
+        if (request.result) this.bytes -= /** @type {KeptRecording} */ (request.result).bytes;
+        recordings.delete(id);
+      };
+      tx.objectStore("chunks").delete(IDBKeyRange.bound([id, 0], [id, Infinity]));
+    });
+  }
+
+  /** @returns {Promise<KeptRecording[]>} */
+  async list() {
+    /** @type {KeptRecording[]} */
+    let all = [];
+    await this.write(["recordings"], (tx) => {
+      const request = tx.objectStore("recordings").getAll();
+      request.onsuccess = () => {
+        all = request.result;
+      };
+    }, "readonly");
+    this.bytes = all.reduce((sum, kept) => sum + kept.bytes, 0);
+    return all;
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<KeptChunk[]>} its kept chunks, ascending
+   */
+  async chunks(id) {
+    /** @type {KeptChunk[]} */
+    let chunks = [];
+    await this.write(["chunks"], (tx) => {
+      const request = tx.objectStore("chunks").getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
+      request.onsuccess = () => {
+        chunks = request.result;
+      };
+    }, "readonly");
+    return chunks;
+  }
+
+  /**
+   * Changes a kept recording in one transaction (nothing happens if it is gone).
+   * @param {string} id
+   * @param {(kept: KeptRecording, tx: IDBTransaction) => void} change
+   */
+  update(id, change) {
+    return this.write(["recordings", "chunks"], (tx) => {
+      const recordings = tx.objectStore("recordings");
+      const request = recordings.get(id);
+      request.onsuccess = () => {
+        const kept = /** @type {KeptRecording | undefined} */ (request.result);
+        if (!kept) return;
+        change(kept, tx);
+        recordings.put(kept);
+      };
+    });
+  }
+
+  /**
+   * @param {string[]} stores
+   * @param {(tx: IDBTransaction) => void} work
+   * @param {IDBTransactionMode} [mode]
+   * @returns {Promise<void>} settles when the transaction has; rejects with its error (e.g. QuotaExceededError)
+   */
+  write(stores, work, mode = "readwrite") {
+    return new Promise((resolve, reject) => {
+      const tx = this.db.transaction(stores, mode);
+      tx.oncomplete = () => resolve();
+      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
+      work(tx);
+    });
+  }
+}
+
+/** @type {Promise<AudioStore | null> | undefined} */
+let storeOpening;
+
+/**
+ * Takes a Web Lock if no one holds it, and holds it until released.
+ * @param {string} name
+ * @returns {Promise<(() => void) | null>} its release, or null if another page or widget holds it
+ */
+function takeLock(name) {
+  const locks = navigator.locks;
+  if (!locks?.request) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    locks
+      .request(LOCK_PREFIX + name, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(null);
+          return undefined;
+        }
+        return new Promise((release) => resolve(() => release(undefined)));
+      })
+      .catch(() => resolve(() => {}));
+  });
+}
+
+/** @returns {Promise<Set<string> | null>} the Web Locks held in this browser (null: unknown) */
+async function heldLocks() {
+  try {
+    const state = await navigator.locks.query();
+    return new Set((state.held ?? []).map((lock) => lock.name ?? ""));
+  } catch {
+    return null;
+  }
+}
 
 /** @param {MediaStream} microphone */
 function stopTracks(microphone) {
@@ -953,10 +1838,19 @@ function writeStored(key, value) {
  */
 function download(msg) {
   const blob = new Blob([String(msg.content ?? "")], { type: msg.mime_type || "text/plain" });
+  saveFile(blob, msg.filename || `transcript.${msg.format || "txt"}`);
+}
+
+/**
+ * Has the browser save `blob` as a file.
+ * @param {Blob} blob
+ * @param {string} filename
+ */
+function saveFile(blob, filename) {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
-  link.download = msg.filename || `transcript.${msg.format || "txt"}`;
+  link.download = filename;
   link.hidden = true;
   document.body.append(link);
   link.click();
@@ -1017,6 +1911,12 @@ async function copyText(text, doc) {
  * @property {HTMLDetailsElement} exportMenu
  * @property {HTMLButtonElement[]} exportButtons
  * @property {HTMLDivElement} error
+ * @property {HTMLDivElement} unsent
+ * @property {HTMLParagraphElement} unsentText
+ * @property {HTMLDivElement} unsentActions
+ * @property {HTMLButtonElement} unsentSend
+ * @property {HTMLButtonElement} unsentDownload
+ * @property {HTMLButtonElement} unsentDiscard
  * @property {HTMLDivElement} transcript
  * @property {HTMLSpanElement} final
  * @property {Text} gap
@@ -1095,6 +1995,16 @@ function buildView(doc) {
 
   const error = element(doc, "div", "lt-error", { role: "alert" });
 
+  // Audio kept by the browser that did not reach the kernel (see "Unconfirmed audio" at the top).
+  const unsent = element(doc, "div", "lt-unsent", { role: "region", "aria-label": "Audio not transcribed" });
+  const unsentText = element(doc, "p", "lt-unsent-text", { role: "status" });
+  const unsentActions = element(doc, "div", "lt-unsent-actions");
+  const unsentSend = element(doc, "button", "lt-button", { type: "button", title: "Send the kept audio to the kernel, to be transcribed" }, "Send to the kernel");
+  const unsentDownload = element(doc, "button", "lt-button", { type: "button", title: "Save the kept audio as a file" }, "Download");
+  const unsentDiscard = element(doc, "button", "lt-button", { type: "button", title: "Delete the kept audio from this browser" }, "Discard");
+  unsentActions.append(unsentSend, unsentDownload, unsentDiscard);
+  unsent.append(unsentText, unsentActions);
+
   const body = element(doc, "div", "lt-body");
   const transcript = element(doc, "div", "lt-transcript", {
     role: "log",
@@ -1111,10 +2021,11 @@ function buildView(doc) {
   const hint = element(doc, "p", "lt-hint");
   body.append(transcript, hint);
 
-  root.append(bar, tools, error, body);
+  root.append(bar, tools, error, unsent, body);
   return {
     root, toggle, pause, elapsed, meter, meterFill, statusText, statusDetail, engine, progress, device,
-    times, clear, copy, exportMenu, exportButtons, error, transcript, final, gap, interim, hint,
+    times, clear, copy, exportMenu, exportButtons, error, unsent, unsentText, unsentActions, unsentSend,
+    unsentDownload, unsentDiscard, transcript, final, gap, interim, hint,
   };
 }
 
@@ -1206,6 +2117,12 @@ function paintView(ui, recorder, model, lastShown) {
   const errors = [...new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
   setText(ui.error, errors.join("\n"));
 
+  const keeper = recorder.keeper;
+  const offer = keeper.unsent.length ? describeUnsent(keeper.unsent.map((u) => ({ seconds: u.seconds, created: u.kept.created }))) : "";
+  setText(ui.unsentText, [offer, keeper.note].filter(Boolean).join("\n"));
+  ui.unsent.hidden = !offer && !keeper.note;
+  ui.unsentActions.hidden = !offer;
+
   ui.gap.data = interimSeparator(lastShown, interimText);
   setText(ui.interim, interimText);
   setText(ui.hint, active ? "Listening…" : "Press Start and speak");
@@ -1295,6 +2212,9 @@ function renderView(recorder, model, el) {
   const onDevice = () => recorder.chooseDevice(ui.device.value);
   const onTimes = () => recorder.setShowTimes(ui.times.checked);
   const onClear = () => recorder.send({ type: "clear" });
+  const onSendUnsent = () => void recorder.keeper.sendUnsent();
+  const onDownloadUnsent = () => void recorder.keeper.downloadUnsent();
+  const onDiscardUnsent = () => recorder.keeper.discardUnsent();
   const onCopy = async () => {
     const copied = await copyText(String(model.get("transcript") ?? ""), doc);
     ui.copy.textContent = copied ? "Copied" : "Copy failed";
@@ -1332,6 +2252,9 @@ function renderView(recorder, model, el) {
   ui.device.addEventListener("change", onDevice, { signal });
   ui.times.addEventListener("change", onTimes, { signal });
   ui.clear.addEventListener("click", onClear, { signal });
+  ui.unsentSend.addEventListener("click", onSendUnsent, { signal });
+  ui.unsentDownload.addEventListener("click", onDownloadUnsent, { signal });
+  ui.unsentDiscard.addEventListener("click", onDiscardUnsent, { signal });
   ui.copy.addEventListener("click", onCopy, { signal });
   for (const button of ui.exportButtons) button.addEventListener("click", onExport, { signal });
   ui.exportMenu.addEventListener("keydown", onMenuKey, { signal });

@@ -54,6 +54,29 @@ async ([path, index, timeoutMs]) => {
 """
 
 
+_START = """
+([path, index]) => {
+  const app = window.jupyterapp;
+  const panel = Array.from(app.shell.widgets('main')).find((w) => w.context && w.context.path === path);
+  app.shell.activateById(panel.id);
+  panel.content.activeCellIndex = index;
+  panel.content.deselectAll();
+  void app.commands.execute('notebook:run-cell');
+  return null;
+}
+"""
+
+_COMMAND = """
+async ([path, name, args]) => {
+  const app = window.jupyterapp;
+  const panel = Array.from(app.shell.widgets('main')).find((w) => w.context && w.context.path === path);
+  app.shell.activateById(panel.id);
+  await app.commands.execute(name, args);
+  return null;
+}
+"""
+
+
 @dataclass
 class Notebook:
     """A notebook open in JupyterLab in ``page``, with its kernel idle and reachable."""
@@ -76,6 +99,10 @@ class Notebook:
         """
         return self._run(index, timeout)[index]
 
+    def start_cell(self, index: int) -> None:
+        """Start running cell ``index`` and return at once (the cell goes on in the kernel)."""
+        self.page.evaluate(_START, [self.path, index])
+
     def run_all(self, timeout: float = 120.0) -> list[list[dict[str, Any]]]:
         """Run every cell (Run > Run All Cells) and wait for them; return each cell's outputs."""
         return self._run(None, timeout)
@@ -87,6 +114,23 @@ class Notebook:
                 if output["output_type"] == "error":
                     raise KernelError(f"cell raised in {self.path}:\n{error_text(output)}")
         return outputs
+
+    def command(self, name: str, args: dict[str, Any] | None = None) -> Any:
+        """Run one of the app's commands (e.g. ``docmanager:save``) on this notebook, as a menu would."""
+        return self.page.evaluate(_COMMAND, [self.path, name, args or {}])
+
+    def save(self) -> None:
+        """Save the notebook, outputs included (a reloaded page shows its widgets from them)."""
+        self.command("docmanager:save")
+
+    def reload(self) -> None:
+        """Reload the page, as a user pressing F5 would, and wait until the notebook's kernel is idle again."""
+        self.page.reload(wait_until="domcontentloaded")
+        self.wait_until_idle()
+
+    def wait_until_idle(self, timeout: float = 60.0) -> None:
+        """Wait until this page shows the notebook's kernel connected and idle."""
+        self.page.wait_for_function(_KERNEL_IDLE, arg=self.path, timeout=timeout * 1000, polling=200)
 
     @staticmethod
     def text(outputs: list[dict[str, Any]]) -> str:
@@ -116,6 +160,14 @@ def open_notebook(lab: JupyterLab, page: Page, cells: tuple[str, ...], name: str
     assert sessions, f"JupyterLab opened {path} but the server has no session for it"
     session = sessions[0]
     return Notebook(page, path, session["id"], Kernel(lab, session["kernel"]["id"]))
+
+
+def open_again(lab: JupyterLab, page: Page, notebook: Notebook) -> Notebook:
+    """Open a notebook that is already open (and saved) in another page, as a second browser tab
+    would: the same session and kernel, the widgets restored from the saved outputs."""
+    page.goto(lab.lab_url(notebook.path, workspace=f"again-{uuid.uuid4().hex[:6]}"), wait_until="domcontentloaded")
+    page.wait_for_function(_KERNEL_IDLE, arg=notebook.path, timeout=60_000, polling=200)
+    return Notebook(page, notebook.path, notebook.session_id, notebook.kernel)
 
 
 def shut_down(lab: JupyterLab, notebook: Notebook) -> None:
