@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Union
 
@@ -20,6 +21,12 @@ RESULTS_SYNCED = 50
 
 def _results_tail(results: list[dict], _widget: Any) -> list[dict]:
     return results[-RESULTS_SYNCED:]
+
+
+def _in_marimo() -> bool:
+    """Whether a marimo notebook or app runs this code (marimo is then imported already)."""
+    marimo = sys.modules.get("marimo")
+    return marimo is not None and marimo.running_in_notebook()
 
 
 class LiveTranscriber(anywidget.AnyWidget):
@@ -59,6 +66,11 @@ class LiveTranscriber(anywidget.AnyWidget):
         read_only=True, help="Final results as dicts (Result.to_dict() plus index); the browser gets the latest few."
     ).tag(sync=True, to_json=_results_tail)
     engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+    # marimo re-runs the cells that read `mo.ui.anywidget(w)` only when the browser changes a trait,
+    # never when Python does: there the browser counts each new transcript, status or error here.
+    revision = traitlets.Int(
+        None, allow_none=True, help="In marimo, how many changes of transcript, status or error the browser has seen; else None."
+    ).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -66,7 +78,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         if transcriber is not None and (options or engine != "auto"):
             raise TypeError("Pass either a transcriber or the options to make one, not both.")
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
-        super().__init__()
+        super().__init__(revision=0 if _in_marimo() else None)
         self.set_trait("engine_label", self.transcriber.engine_label)
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
         self.transcriber.attach(self)

@@ -20,6 +20,12 @@
  *   latest final results, each with its `index` (views append only the ones they have not shown),
  *   its `utterance` number (the kernel decides where utterances end: results with the same number
  *   form one block on screen) and that utterance's `speaker` (a number, or null).
+ * Browser → kernel (trait): revision, counted up on every change of transcript, status or error
+ *   where the kernel set it to a number (in marimo, which re-runs the cells that read a widget
+ *   only when the browser changes one of its traits); null elsewhere, and then never written.
+ * Messages leave in order: `send` settles once the host has taken a message (at once in Jupyter,
+ *   after its HTTP request in marimo, where one request can overtake another), and the messages
+ *   of a recording wait for the one before.
  *
  * The recorder belongs to the model, not to a view, so a widget displayed twice records once.
  *
@@ -50,6 +56,8 @@ const TICK_MS = 100;
 /** Where the chosen microphone is remembered, per browser and Jupyter origin. */
 const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
+/** The trait changes counted in `revision`: new final text, a new status, a new error (not interim words). */
+const NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
 
 /** Every value of the kernel's `status` trait: `live_transcriber.Status` (tests/js/test_vocabulary.py checks they agree). */
 export const STATUS = Object.freeze({
@@ -87,6 +95,7 @@ export const STATUS = Object.freeze({
  * @property {string} interim
  * @property {string} engine_label
  * @property {FinalResult[]} results
+ * @property {number | null} revision
  */
 
 /** @typedef {import("@anywidget/types").AnyModel<ModelState>} Model */
@@ -103,7 +112,7 @@ export const STATUS = Object.freeze({
  * @property {MediaStream} microphone
  * @property {MediaRecorder} mediaRecorder
  * @property {number} sent           chunks sent so far, which is also the next chunk's seq
- * @property {Promise<void>} queue   chunk sends, chained so they leave in recording order
+ * @property {Promise<void>} queue   the recording's messages (start, chunks, pause, resume), chained so they leave in order
  * @property {ClientError | null} failure  reported to the kernel after the "stop" message
  * @property {boolean} stopping
  * @property {boolean} finished
@@ -246,6 +255,7 @@ export function pickMimeType(recorderClass) {
  * @property {{origin: string}} location
  * @property {{mediaDevices?: {getUserMedia?: unknown}}} navigator
  * @property {unknown} [MediaRecorder]
+ * @property {unknown} [__MARIMO_STATIC__] set in a static HTML export of a marimo notebook
  */
 
 /**
@@ -253,6 +263,14 @@ export function pickMimeType(recorderClass) {
  * @returns {ClientError | null} why recording cannot even be attempted here
  */
 export function checkEnvironment(page) {
+  if (page.__MARIMO_STATIC__ !== undefined) {
+    return {
+      kind: "unsupported",
+      message:
+        "This page is a static export of a marimo notebook: no Python runs behind it, so nothing can be " +
+        "transcribed. Open the notebook with `marimo edit` or `marimo run`.",
+    };
+  }
   const mediaDevices = page.navigator.mediaDevices;
   if (page.isSecureContext === false || (!mediaDevices && page.isSecureContext !== true)) {
     return {
@@ -509,8 +527,15 @@ class SharedRecorder {
       this.changed("results");
     };
     this.onDeviceChange = () => void this.refreshDevices();
+    this.onNews = () => {
+      const revision = model.get("revision");
+      if (typeof revision !== "number") return;
+      model.set("revision", revision + 1);
+      model.save_changes();
+    };
     model.on("msg:custom", this.onMessage);
     model.on("change:results", this.onResults);
+    for (const event of NEWS_EVENTS) model.on(event, this.onNews);
     navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
     void this.refreshDevices();
   }
@@ -686,7 +711,7 @@ class SharedRecorder {
     }
 
     const announce = () =>
-      this.send({ type: "start", recording: recording.id, mime_type: mediaRecorder.mimeType || mimeType });
+      this.sendInOrder(recording, { type: "start", recording: recording.id, mime_type: mediaRecorder.mimeType || mimeType });
     // A recorder left to choose its own type may name it only once it has started; its "start"
     // event still comes before the first chunk.
     if (mediaRecorder.mimeType || mimeType) announce();
@@ -763,8 +788,9 @@ class SharedRecorder {
     recording.queue = recording.queue
       .then(async () => {
         const buffer = await blob.arrayBuffer();
-        this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
+        const sent = this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
         recording.sent += 1;
+        await sent;
       })
       .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
   }
@@ -841,8 +867,9 @@ class SharedRecorder {
       this.stopTicking();
     }
     void recording.queue.then(() => {
-      this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
-      if (recording.failure) this.send({ type: "client_error", ...recording.failure });
+      const stopped = this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
+      const failure = recording.failure;
+      if (failure) void stopped.then(() => this.send({ type: "client_error", ...failure }));
       if (this.recording === recording) {
         this.recording = null;
         this.phase = "off";
@@ -866,13 +893,17 @@ class SharedRecorder {
   /**
    * @param {object} content
    * @param {ArrayBuffer[]} [buffers]
+   * @returns {Promise<void>} settles (never rejects) once the host has taken the message
    */
   send(content, buffers) {
+    // The comm is gone once the widget is closed; the tail of a recording is then lost anyway.
+    const failed = (/** @type {unknown} */ err) => console.warn("[live-transcriber] could not send to the kernel", err);
     try {
-      this.model.send(content, undefined, buffers);
+      // Jupyter's send returns nothing; marimo's a promise of its HTTP request.
+      return Promise.resolve(this.model.send(content, undefined, buffers)).then(() => {}, failed);
     } catch (err) {
-      // The comm is gone once the widget is closed; the tail of a recording is then lost anyway.
-      console.warn("[live-transcriber] could not send to the kernel", err);
+      failed(err);
+      return Promise.resolve();
     }
   }
 
@@ -882,6 +913,7 @@ class SharedRecorder {
     this.attempt += 1;
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:results", this.onResults);
+    for (const event of NEWS_EVENTS) this.model.off(event, this.onNews);
     navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
     this.listeners.clear();
     this.stopTicking();
