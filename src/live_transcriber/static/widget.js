@@ -31,6 +31,12 @@
  *   form one block on screen) and that utterance's `speaker` (a number, or null); _identity:
  *   {widget, process, kernel}, who records (a random id per widget, per kernel process, and the
  *   Jupyter kernel id, which a restart keeps).
+ * Browser → kernel (trait): revision, counted up on every change of transcript, status or error
+ *   where the kernel set it to a number (in marimo, which re-runs the cells that read a widget
+ *   only when the browser changes one of its traits); null elsewhere, and then never written.
+ * Messages leave in order: `send` settles once the host has taken a message (at once in Jupyter,
+ *   after its HTTP request in marimo, where one request can overtake another), and the messages
+ *   of a recording wait for the one before.
  *
  * Unconfirmed audio. Each chunk is also kept in IndexedDB (database "live-transcriber", filed
  * under its recording and _identity) until the kernel acknowledges it; chunk 0 (the container
@@ -89,6 +95,8 @@ const STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
 const STORE_DB = "live-transcriber";
 /** Web Lock names start with this; see "Unconfirmed audio" above. */
 const LOCK_PREFIX = "live-transcriber:";
+/** The trait changes counted in `revision`: new final text, a new status, a new error (not interim words). */
+const NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
 
 /** Every value of the kernel's `status` trait: `live_transcriber.Status` (tests/js/test_vocabulary.py checks they agree). */
 export const STATUS = Object.freeze({
@@ -127,6 +135,7 @@ export const STATUS = Object.freeze({
  * @property {string} engine_label
  * @property {FinalResult[]} results
  * @property {Partial<Identity>} _identity
+ * @property {number | null} revision
  */
 
 /**
@@ -212,7 +221,7 @@ export const STATUS = Object.freeze({
  * @property {MediaStream} microphone
  * @property {MediaRecorder} mediaRecorder
  * @property {number} sent           chunks sent so far, which is also the next chunk's seq
- * @property {Promise<void>} queue   chunk sends, chained so they leave in recording order
+ * @property {Promise<void>} queue   the recording's messages (start, chunks, pause, resume), chained so they leave in order
  * @property {ClientError | null} failure  reported to the kernel after the "stop" message
  * @property {boolean} stopping
  * @property {boolean} finished
@@ -355,6 +364,7 @@ export function pickMimeType(recorderClass) {
  * @property {{origin: string}} location
  * @property {{mediaDevices?: {getUserMedia?: unknown}}} navigator
  * @property {unknown} [MediaRecorder]
+ * @property {unknown} [__MARIMO_STATIC__] set in a static HTML export of a marimo notebook
  */
 
 /**
@@ -362,6 +372,14 @@ export function pickMimeType(recorderClass) {
  * @returns {ClientError | null} why recording cannot even be attempted here
  */
 export function checkEnvironment(page) {
+  if (page.__MARIMO_STATIC__ !== undefined) {
+    return {
+      kind: "unsupported",
+      message:
+        "This page is a static export of a marimo notebook: no Python runs behind it, so nothing can be " +
+        "transcribed. Open the notebook with `marimo edit` or `marimo run`.",
+    };
+  }
   const mediaDevices = page.navigator.mediaDevices;
   if (page.isSecureContext === false || (!mediaDevices && page.isSecureContext !== true)) {
     return {
@@ -779,10 +797,17 @@ class SharedRecorder {
       this.changed("results");
     };
     this.onDeviceChange = () => void this.refreshDevices();
+    this.onNews = () => {
+      const revision = model.get("revision");
+      if (typeof revision !== "number") return;
+      model.set("revision", revision + 1);
+      model.save_changes();
+    };
     model.on("msg:custom", this.onMessage);
     model.on("change:results", this.onResults);
     // Fired when the kernel closes the widget (w.close()): then no acknowledgement will come.
     model.on("comm:close", this.onCommClose);
+    for (const event of NEWS_EVENTS) model.on(event, this.onNews);
     navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
     void this.refreshDevices();
   }
@@ -993,7 +1018,7 @@ class SharedRecorder {
     const announce = () => {
       const type = mediaRecorder.mimeType || mimeType;
       this.keeper.begin(recording.id, type, releaseLock);
-      this.send({ type: "start", recording: recording.id, mime_type: type });
+      this.sendInOrder(recording, { type: "start", recording: recording.id, mime_type: type });
     };
     // A recorder left to choose its own type may name it only once it has started; its "start"
     // event still comes before the first chunk.
@@ -1074,8 +1099,9 @@ class SharedRecorder {
         const buffer = await blob.arrayBuffer();
         // Kept first: the kernel's acknowledgement of this chunk may delete it.
         this.keeper.keep(recording.id, recording.sent, buffer, seconds, blob.type || recording.mediaRecorder.mimeType);
-        this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
+        const sent = this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
         recording.sent += 1;
+        await sent;
       })
       .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
   }
@@ -1152,8 +1178,9 @@ class SharedRecorder {
       this.stopTicking();
     }
     void recording.queue.then(() => {
-      this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
-      if (recording.failure) this.send({ type: "client_error", ...recording.failure });
+      const stopped = this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
+      const failure = recording.failure;
+      if (failure) void stopped.then(() => this.send({ type: "client_error", ...failure }));
       this.keeper.ended(recording.id);
       if (this.recording === recording) {
         this.recording = null;
@@ -1179,15 +1206,19 @@ class SharedRecorder {
   /**
    * @param {object} content
    * @param {ArrayBuffer[]} [buffers]
+   * @returns {Promise<void>} settles (never rejects) once the host has taken the message
    */
   send(content, buffers) {
+    // The comm is gone once the widget is closed; the tail of a recording is then lost anyway.
+    const failed = (/** @type {unknown} */ err) => console.warn("[live-transcriber] could not send to the kernel", err);
     try {
-      this.model.send(content, undefined, buffers);
+      // Jupyter's send returns nothing; marimo's a promise of its HTTP request.
+      return Promise.resolve(this.model.send(content, undefined, buffers)).then(() => {}, failed);
     } catch (err) {
       // The comm is gone for good: the kernel died or was restarted (the page keeps showing the
       // widget), or the widget was closed. Whatever was not confirmed stays in this browser.
-      console.warn("[live-transcriber] could not send to the kernel", err);
-      if (this.disposed || this.keeper.disposed) return;
+      failed(err);
+      if (this.disposed || this.keeper.disposed) return Promise.resolve();
       this.keeper.lost();
       const failure = {
         kind: /** @type {const} */ ("other"),
@@ -1200,6 +1231,7 @@ class SharedRecorder {
         this.localError = failure.message;
         this.changed();
       }
+      return Promise.resolve();
     }
   }
 
@@ -1210,6 +1242,7 @@ class SharedRecorder {
     this.model.off("msg:custom", this.onMessage);
     this.model.off("change:results", this.onResults);
     this.model.off("comm:close", this.onCommClose);
+    for (const event of NEWS_EVENTS) this.model.off(event, this.onNews);
     navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
     this.listeners.clear();
     this.stopTicking();

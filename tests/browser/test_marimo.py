@@ -1,0 +1,151 @@
+"""The widget in marimo (``mo.ui.anywidget``), served by ``marimo run``, in headless Chromium with the
+fake microphone: Start, speak, Stop; the words must appear live in the widget, and a cell that reads
+``widget.transcript`` must be re-run with the whole text (marimo re-runs it only because the browser
+counts up the widget's ``revision`` trait), with no audio lost and the Python callbacks called.
+
+The notebook shows what its kernel holds in ``#kernel-state``: the test has no other way in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import speech
+from harness import artifacts, marimo_app
+from harness.chromium import FakeMic
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+WER_BOUND = 0.2
+
+NOTEBOOK = '''
+import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import html
+    import json
+
+    import marimo as mo
+
+    from live_transcriber import LiveTranscriber
+    return LiveTranscriber, html, json, mo
+
+
+@app.cell
+def _(LiveTranscriber, mo):
+    finals_seen = []
+    transcripts_seen = []
+    transcriber = LiveTranscriber(journal=None)
+    transcriber.on_result(lambda result: finals_seen.append(result.text) if result.is_final else None)
+    transcriber.observe(lambda change: transcripts_seen.append(change["new"]), names="transcript")
+    widget = mo.ui.anywidget(transcriber)
+    widget
+    return finals_seen, transcripts_seen, widget
+
+
+@app.cell
+def _(finals_seen, html, json, mo, transcripts_seen, widget):
+    state = {
+        "revision": widget.revision,
+        "status": widget.status,
+        "error": widget.error,
+        "transcript": widget.transcript,
+        "finals": len(widget.finals),
+        "finals_seen": len(finals_seen),
+        "last_observed": transcripts_seen[-1] if transcripts_seen else None,
+        "counters": vars(widget.recordings[-1].counters) if widget.recordings else None,
+    }
+    mo.Html(f"<pre id='kernel-state' style='white-space: pre-wrap'>{html.escape(json.dumps(state))}</pre>")
+    return
+'''
+
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[marimo_app.MarimoApp]:
+    notebook = tmp_path / "transcribe.py"
+    notebook.write_text(NOTEBOOK)
+    try:
+        server = marimo_app.start(notebook)
+    except marimo_app.ServerError as exc:
+        pytest.fail(str(exc))
+    yield server
+    marimo_app.stop(server)
+
+
+@pytest.fixture
+def page(browser: Browser, app: marimo_app.MarimoApp, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The app open in a fresh context, microphone granted; on failure a screenshot, console and server log."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["microphone"], origin=app.origin)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    failure = artifacts.FailureArtifacts(page, request.node, app.log_path)
+    yield page
+    failure.save_if_failed()
+    context.close()
+
+
+def kernel_state(page: Page) -> dict:
+    """The kernel's state as the last run of the reading cell showed it (marimo draws outputs in
+    shadow roots, which Playwright's locators enter and ``document.querySelector`` does not)."""
+    return json.loads(page.locator("#kernel-state").text_content())
+
+
+def wait_for_status(page: Page, status: str, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while (state := kernel_state(page))["status"] != status:
+        assert time.monotonic() < deadline, f"the reading cell still shows {state}"
+        time.sleep(0.2)
+    return state
+
+
+def test_words_appear_live_and_a_cell_reading_the_transcript_reruns(
+    app, page, fake_mic: FakeMic, word_ends, screenshot
+):
+    page.goto(app.origin)
+    widget = page.locator(".lt-root")
+    widget.wait_for(timeout=60_000)
+    page.locator("#kernel-state").wait_for()
+    assert kernel_state(page)["revision"] == 0  # marimo was detected: the browser will count changes
+
+    widget.get_by_role("button", name="Start", exact=True).click()
+    started = time.monotonic()
+    # Words on screen while the person is still talking.
+    expect(widget.locator(".lt-transcript")).to_have_text(re.compile(r"\S+\s+\S+\s+\S+"), timeout=20_000)
+    assert time.monotonic() - started < word_ends[-1][1]
+    # The reading cell re-ran when the status changed.
+    wait_for_status(page, "recording", timeout=10)
+    screenshot(page, "marimo-recording")
+
+    # Let the last word and the silence after it pass, then stop before Chromium loops the file.
+    time.sleep(max(0.0, started + word_ends[-1][1] + 3.0 - time.monotonic()))
+    widget.get_by_role("button", name="Stop", exact=True).click()
+    state = wait_for_status(page, "idle", timeout=60)
+    screenshot(page, "marimo-after-stop", full_page=True)
+
+    transcript = state["transcript"]
+    error = speech.wer(fake_mic.text, transcript)
+    print(f"\nmarimo: WER {error:.3f}, revision {state['revision']}, counters {state['counters']}")
+    assert state["error"] == ""
+    assert error <= WER_BOUND, transcript
+    # The page shows what the kernel holds, and the reading cell saw the kernel's final state.
+    shown = " ".join(widget.locator(".lt-final .lt-text").all_inner_texts())
+    assert shown.split() == transcript.split()
+    # Python callbacks ran in marimo's kernel: on_result for every final result, observe on each change.
+    assert state["finals"] > 0 and state["finals_seen"] == state["finals"]
+    assert state["last_observed"] == transcript
+    # Every chunk arrived, in order: marimo sends each as its own HTTP request.
+    counters = state["counters"]
+    assert counters["lost"] == 0 and counters["duplicates"] == 0
+    assert counters["chunks"] >= 3 * word_ends[-1][1]
