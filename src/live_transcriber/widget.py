@@ -8,7 +8,7 @@ from typing import Any, Union
 import anywidget
 import traitlets
 
-from .engines import Engine
+from .engines import Engine, normalize_keyterms
 from .results import Result, Status
 from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
 
@@ -42,7 +42,8 @@ class LiveTranscriber(anywidget.AnyWidget):
     transcriber:
         Show an existing :class:`~live_transcriber.Transcriber` instead of making one.
     **options:
-        ``journal=`` (see :class:`~live_transcriber.Transcriber`), and the engine's, e.g.
+        ``journal=`` and ``keyterms=[...]`` (see :class:`~live_transcriber.Transcriber`; the
+        ``keyterms`` trait changes them later, also from the widget), and the engine's, e.g.
         ``model="base.en"`` for the offline engine or ``api_key=...``, ``base_url=...``,
         ``model="nova-3"`` for Deepgram.
     """
@@ -59,6 +60,10 @@ class LiveTranscriber(anywidget.AnyWidget):
         read_only=True, help="Final results as dicts (Result.to_dict() plus index); the browser gets the latest few."
     ).tag(sync=True, to_json=_results_tail)
     engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+    keyterms = traitlets.List(
+        traitlets.Unicode(), help="Words and phrases to listen for (names, jargon); change them any time, also while recording."
+    ).tag(sync=True)
+    keyterms_supported = traitlets.Bool(False, read_only=True, help="Whether the engine uses keyterms.").tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -68,6 +73,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
         super().__init__()
         self.set_trait("engine_label", self.transcriber.engine_label)
+        self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
         self.transcriber.attach(self)
 
@@ -85,6 +91,17 @@ class LiveTranscriber(anywidget.AnyWidget):
         with self.hold_sync():
             for name, value in changes.items():
                 self.set_trait(name, value.value if isinstance(value, Status) else value)
+
+    @traitlets.validate("keyterms")
+    def _valid_keyterms(self, proposal: Any) -> list[str]:
+        try:
+            return list(normalize_keyterms(proposal["value"]))
+        except (TypeError, ValueError) as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.observe("keyterms")
+    def _keyterms_changed(self, change: Any) -> None:
+        self.transcriber.keyterms = change["new"]
 
     # -- the transcriber's methods -------------------------------------------------------------
 
