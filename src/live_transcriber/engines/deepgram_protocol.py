@@ -290,6 +290,10 @@ class FluxProtocol(DeepgramProtocol):
             return Reply(events=(EngineError(message_text, fatal=False),), configure="rejected")
         if isinstance(message, ListenV2FatalError):
             text = self._scrub(message.description or message.code or "no details")
+            if self._finalize_pending:
+                self._finalize_pending = False
+                log.info("The server answered ForceEndTurn with an error (%s): closing with CloseStream", text)
+                return Reply(finalize_refused=True)
             if self._configure_pending:
                 self._configure_pending = False
                 return Reply(configure="unsupported")

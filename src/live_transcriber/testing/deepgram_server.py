@@ -283,6 +283,8 @@ class _Session:
         if log.param("encoding") == "linear16":
             self.pcm_rate = int(log.param("sample_rate") or 0)
         self.pcm_bytes = 0
+        self.pcm_heard: bytearray | None = None  # this connection's PCM, kept to place later replays
+        self.pcm_origin = 0.0
 
     # --- the connection -------------------------------------------------------------------
 
@@ -424,9 +426,12 @@ class _Session:
             if not self.pcm_rate or len(data) % 2:
                 await self.ws.close(1008, DATA_0000)
                 return
-            start = self.pcm_bytes / (2 * self.pcm_rate)
+            if self.pcm_heard is None:
+                self.pcm_origin, self.pcm_heard = self.server._place_pcm(data, self.pcm_rate)
+            self.pcm_heard += data
+            start = self.pcm_origin + self.pcm_bytes / (2 * self.pcm_rate)
             self.pcm_bytes += len(data)
-            self._on_frame(start, self.pcm_bytes / (2 * self.pcm_rate))
+            self._on_frame(start, self.pcm_origin + self.pcm_bytes / (2 * self.pcm_rate))
             return
         if self.feed is None:
             self.head += data
@@ -668,7 +673,8 @@ class _FluxSession(_Session):
         self.sequence = 0
         self.turn_index = 0
         self.in_turn = False
-        self.eager_sent = False
+        self.eager_open = False  # an EagerEndOfTurn was sent and neither resumed nor ended
+        self.eager_done: set[int] = set()  # the pauses (index of the word after) it was sent at
         self.turn_start = 0.0  # recording time the turn's window starts at
         self.eot_threshold = float(log.param("eot_threshold") or 0.7)
         eager = log.param("eager_eot_threshold")
@@ -734,7 +740,7 @@ class _FluxSession(_Session):
         if not self.in_turn:
             if self.next_word >= len(script) or script[self.next_word][1] >= covered:
                 return
-            self.in_turn, self.eager_sent = True, False
+            self.in_turn, self.eager_open = True, False
             self.turn_start = max(script[self.next_word][1], self.log.first_pts or 0.0)
             self.last_interim = covered
             self.send(self._turn_info("StartOfTurn", self._partly_heard(covered), covered))
@@ -742,8 +748,9 @@ class _FluxSession(_Session):
         while k < len(script) and script[k][2] <= covered:
             k += 1
         following = script[k] if k < len(script) else None
-        if self.eager_sent and following is not None and following[1] < covered:
-            self.eager_sent = False
+        resumed = following is not None and following[1] < covered
+        if self.eager_open and resumed:
+            self.eager_open = False
             self.send(self._turn_info("TurnResumed", self._partly_heard(covered), covered))
         if k > self.next_word:
             last_end = script[k - 1][2]
@@ -753,9 +760,10 @@ class _FluxSession(_Session):
                 self._end_turn(k, covered, trigger="model" if delay == FLUX_EOT_DELAY else "timeout")
                 self._transcribe()  # the next turn may have started already
                 return
-            if (pause >= PAUSE and self.eager is not None and not self.eager_sent and FLUX_EAGER_DELAY < delay
-                    and covered >= last_end + FLUX_EAGER_DELAY):
-                self.eager_sent = True
+            if (pause >= PAUSE and self.eager is not None and k not in self.eager_done and not resumed
+                    and FLUX_EAGER_DELAY < delay and covered >= last_end + FLUX_EAGER_DELAY):
+                self.eager_done.add(k)
+                self.eager_open = True
                 self.send(self._turn_info("EagerEndOfTurn", script[self.next_word : k], covered))
                 return
         if covered - self.last_interim >= self.server.interim_every:
@@ -769,7 +777,7 @@ class _FluxSession(_Session):
         words = list(self.script[self.next_word : upto])
         self.send(self._turn_info("EndOfTurn", words, covered, trigger=trigger))
         self.next_word = upto
-        self.in_turn = self.eager_sent = False
+        self.in_turn = self.eager_open = False
         self.turn_index += 1
 
     def _turn_info(
@@ -850,6 +858,7 @@ class DeepgramServer:
         #: Every connection attempt so far, refused handshakes included.
         self.connections: list[ConnectionLog] = []
         self._logs: dict[ServerConnection, ConnectionLog] = {}
+        self._pcm: list[tuple[float, bytearray]] = []  # (recording time of byte 0, bytes) per PCM connection
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -861,6 +870,30 @@ class DeepgramServer:
         if opens:
             word = word[:1].upper() + word[1:]
         return word + "." if closes else word
+
+    def _place_pcm(self, head: bytes, rate: int) -> tuple[float, bytearray]:
+        """Where a raw PCM connection starts in its recording, and the buffer to keep its bytes in.
+
+        Raw PCM carries no timestamps: a connection whose first bytes were heard before (a client
+        replaying after a reconnection) starts where they were heard; any other starts at 0. The
+        bytes are looked for from their first sound (digital silence matches anywhere).
+        """
+        sound = (len(head) - len(head.lstrip(b"\x00"))) // 2 * 2
+        probe = head[sound : sound + 640]
+        origin = self._find_pcm(head, sound, probe, rate) if len(probe) == 640 else None
+        buffer = bytearray()
+        self._pcm.append((origin or 0.0, buffer))
+        return origin or 0.0, buffer
+
+    def _find_pcm(self, head: bytes, sound: int, probe: bytes, rate: int) -> float | None:
+        for origin, heard in self._pcm:
+            at = heard.find(probe)
+            while at >= 0:
+                start = at - sound
+                if start >= 0 and start % 2 == 0 and heard[start : start + len(head)] == head[: len(heard) - start]:
+                    return origin + start / (2 * rate)
+                at = heard.find(probe, at + 1)
+        return None
 
     @property
     def base_url(self) -> str:
