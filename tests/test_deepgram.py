@@ -380,9 +380,13 @@ def test_a_server_that_refuses_finalize_gets_closestream_and_loses_no_word(make_
     assert_transcript_is_script(collector, webm.script)
     assert not collector.of(EngineError)
     assert collector.of(EngineStatus)[-1].phase == "ready"
+    # A planned new connection, not a failed attempt (no back-off, none of the attempts used).
+    reconnects = [s.detail for s in collector.of(EngineStatus) if s.phase == "reconnecting"]
+    assert reconnects == (["to end with CloseStream (the server refused Finalize)"] if code else [])
     connections = list(closed_connections(server))
     assert len(connections) == (2 if code else 1)
-    assert connections[0].controls == (["Finalize"] if code else ["Finalize", "CloseStream"])
+    # (A CloseStream may cross the closing server's Error on the wire.)
+    assert connections[0].controls[: 1 if code else 2] == (["Finalize"] if code else ["Finalize", "CloseStream"])
     assert connections[-1].controls[-1] == "CloseStream" and connections[-1].close_code == 1000
     assert [e.duration for e in collector.of(Metadata)] == [pytest.approx(webm.duration, abs=0.05)]
 
@@ -392,6 +396,42 @@ def test_a_server_that_refuses_finalize_gets_closestream_and_loses_no_word(make_
     assert not collector.of(EngineError)
     later = closed_connections(server)[len(connections) :]
     assert [[c for c in connection.controls if c != "KeepAlive"] for connection in later] == [["CloseStream"]]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_greets_with_metadata_is_never_sent_finalize(make_deepgram_server, engines, webm):
+    # WhisperLiveKit sends Metadata as a connection opens (Deepgram never does) and closes the
+    # connection on Finalize: the greeting tells it apart before Stop, so there is nothing to refuse.
+    server = make_deepgram_server(KEY, webm.script, timeout=1.5, max_final_span=60, greeting=True)
+    server.faults.extend([Fault.refuse("Finalize", description=WHISPERLIVEKIT_FINALIZE)] * 10)
+    engine = engines(server, endpointing=False)
+
+    collector = stream(engine, webm)
+
+    assert_transcript_is_script(collector, webm.script)
+    assert not engine.finalize_supported
+    [connection] = closed_connections(server)
+    assert [c for c in connection.controls if c != "KeepAlive"] == ["CloseStream"]
+    assert connection.close_code == 1000
+    assert not collector.of(EngineError)
+
+
+@pytest.mark.timeout(60)
+def test_closestream_waits_for_a_server_still_catching_up(make_deepgram_server, engines, webm):
+    # A server far behind (WhisperLiveKit on a busy CPU) may say nothing for longer than
+    # close_timeout after CloseStream: the wait grows with the audio not final yet.
+    server = make_deepgram_server(KEY, webm.script, timeout=5, max_final_span=60)
+    server.faults.append(Fault.slow(2.0))
+    engine = engines(server, endpointing=False, interim_results=False)
+    engine.finalize_supported = False
+    engine.close_timeout = 0.5
+
+    collector = stream(engine, webm)
+
+    assert_transcript_is_script(collector, webm.script)
+    assert not collector.of(EngineError)
+    [connection] = closed_connections(server)
+    assert connection.close_code == 1000
 
 
 # --- the key -------------------------------------------------------------------------------

@@ -189,9 +189,16 @@ CASES = {
         replayed_from=OFFSETS[1],
         close_on=1,
     ),
-    "Metadata before CloseStream flushes nothing (WhisperLiveKit sends one at the start)": Case(
+    "Metadata when a connection opens is a greeting, not a flush (WhisperLiveKit's way)": Case(
         [[metadata(0.0)]],
-        Reply(events=(Metadata(duration=0.0, details={"request_id": "req-1", "channels": 1, "created": "2026-11-25"}),)),
+        Reply(
+            events=(Metadata(duration=0.0, details={"request_id": "req-1", "channels": 1, "created": "2026-11-25"}),),
+            greeting=True,
+        ),
+    ),
+    "Metadata after results but before CloseStream is neither": Case(
+        [[results([], 0.0, 1.0), metadata(1.0)]],
+        Reply(events=(Metadata(duration=1.0, details={"request_id": "req-1", "channels": 1, "created": "2026-11-25"}),)),
     ),
     "an Error is a notice, the key scrubbed": Case(
         [[ListenV1Error.construct(type="Error", variant="internal", description="token sk-123 is bad")]],

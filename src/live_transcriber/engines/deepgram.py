@@ -52,6 +52,9 @@ _DEFAULT_URL = "wss://api.deepgram.com"
 # A replay of minutes of audio is sent in pieces of this size rather than one huge frame.
 _MAX_MESSAGE = 64 * 1024
 
+#: The status detail while a stream whose Finalize the server refused (closing) is flushed anew.
+_FLUSH_AFTER_REFUSAL = "to end with CloseStream (the server refused Finalize)"
+
 _Socket = Union[AsyncV1SocketClient, AsyncV2SocketClient]
 #: Opens one connection with these keyterms (and raw PCM if True).
 _Connect = Callable[[Keyterms, bool], AbstractAsyncContextManager[_Socket]]
@@ -99,6 +102,10 @@ class DeepgramEngine(Engine):
     close_timeout: float = 5.0
     #: Seconds to wait for the answer to a Configure (new keyterms) before trying a new connection.
     configure_timeout: float = 5.0
+    #: After CloseStream, seconds given per second of audio not final yet, on top of
+    #: ``close_timeout``: a server may be far behind and say nothing while it catches up
+    #: (WhisperLiveKit took 91 s for 16 s of audio sent at once, on these machines).
+    drain_per_second: float = 8.0
     #: First delay before reconnecting; it doubles per failed attempt, up to ``max_reconnect_delay``.
     reconnect_delay: float = 0.5
     max_reconnect_delay: float = 8.0
@@ -560,16 +567,10 @@ class _DeepgramStream(EngineStream):
             await conn.send_finalize()
             await self._heard(listener, self._finalized.wait(), self._finalize_refused.wait(), quiet=engine.finalize_timeout)
             if self._finalize_refused.is_set():
-                # CloseStream flushes too; if the server closed the connection along with its
-                # refusal, the next connection replays what is not final and sends only CloseStream.
-                engine.finalize_supported = False
-                if listener.done():
-                    return False
+                engine.finalize_supported = False  # CloseStream flushes too
             elif listener.done() and not self._finalized.is_set():
                 return False
-        self._protocol.close_sent()
-        await conn.send_close_stream()
-        await self._heard(listener, quiet=engine.close_timeout)
+        await self._close_stream(conn, listener, errors)
         if self._finalized.is_set() or self._flushed.is_set():
             return True
         if not listener.done():
@@ -590,11 +591,9 @@ class _DeepgramStream(EngineStream):
             await self._heard(listener, self._finalized.wait(), self._finalize_refused.wait(), quiet=engine.finalize_timeout)
             if self._finalize_refused.is_set():
                 engine.finalize_supported = False
-            if listener.done() and not self._finalized.is_set():
+            elif listener.done() and not self._finalized.is_set():
                 return False
-        self._protocol.close_sent()
-        await conn.send_close_stream()
-        await self._heard(listener, quiet=engine.close_timeout)
+        await self._close_stream(conn, listener, errors)
         if listener.done() and errors:
             return False  # broke before the server had said everything: replay on a new connection
         if not listener.done():
@@ -603,15 +602,39 @@ class _DeepgramStream(EngineStream):
             self._emit(event)
         return True
 
-    async def _heard(self, listener: asyncio.Task[None], *others: Any, quiet: float) -> None:
+    async def _close_stream(self, conn: _Socket, listener: asyncio.Task[None], errors: list[BaseException]) -> None:
+        """CloseStream, then wait for the server to flush and close (see ``drain_per_second``).
+
+        A server that refused Finalize (ForceEndTurn) may close the connection along with its
+        Error (WhisperLiveKit does): then a new connection replays what is not final and is sent
+        CloseStream alone, a planned step rather than a failed attempt (raises ``_Reconnect``).
+        """
+        engine = self._engine
+        refused = self._finalize_refused.is_set()
+        if refused and listener.done():
+            raise _Reconnect(_FLUSH_AFTER_REFUSAL)
+        behind = self._protocol.unfinished
+        self._protocol.close_sent()
+        try:
+            await conn.send_close_stream()
+        except ConnectionClosed:
+            if refused:
+                raise _Reconnect(_FLUSH_AFTER_REFUSAL) from None
+            raise
+        await self._heard(listener, quiet=engine.close_timeout, at_least=engine.drain_per_second * behind)
+        if refused and listener.done() and errors and not self._flushed.is_set():
+            raise _Reconnect(_FLUSH_AFTER_REFUSAL)
+
+    async def _heard(self, listener: asyncio.Task[None], *others: Any, quiet: float, at_least: float = 0.0) -> None:
         """Wait until ``listener`` or any of ``others`` (awaitables) completes, or the server has
-        been silent for ``quiet`` seconds (a server still sending results is still working)."""
+        been silent for ``quiet`` seconds (a server still sending results is still working), but
+        at least ``at_least`` seconds."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         extra = [asyncio.ensure_future(o) for o in others]
         try:
             while True:
-                left = max(started, self._last_heard) + quiet - loop.time()
+                left = max(started + at_least, max(started, self._last_heard) + quiet) - loop.time()
                 if left <= 0:
                     return
                 done, _ = await asyncio.wait([listener, *extra], timeout=left, return_when=asyncio.FIRST_COMPLETED)
@@ -672,3 +695,8 @@ class _DeepgramStream(EngineStream):
             self._finalize_refused.set()
         if reply.configure is not None:
             self._configured(reply.configure)
+        if reply.greeting and self._engine.finalize_supported:
+            # Deepgram sends Metadata only at the end; WhisperLiveKit also when a connection opens,
+            # and it refuses Finalize by closing the connection: tell it apart before Stop.
+            log.info("The server greets with Metadata (not Deepgram's way): ending streams with CloseStream alone")
+            self._engine.finalize_supported = False

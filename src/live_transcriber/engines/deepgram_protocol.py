@@ -84,6 +84,9 @@ class Reply:
     finalize_refused: bool = False
     #: The answer to a Configure, if this message is one.
     configure: ConfigureOutcome | None = None
+    #: ``Metadata`` before any result and before CloseStream: Deepgram never sends that, but
+    #: WhisperLiveKit greets every connection so (and it refuses Finalize).
+    greeting: bool = False
 
 
 def _unchanged(text: str) -> str:
@@ -108,6 +111,7 @@ class DeepgramProtocol:
         self._finalize_pending = False
         self._configure_pending = False
         self._closing = False
+        self._heard_results = False  # on the current connection
 
     @property
     def safe(self) -> float:
@@ -118,6 +122,11 @@ class DeepgramProtocol:
     def shift(self) -> float:
         """Recording time of the current connection's time 0 (where its replay starts)."""
         return self._shift
+
+    @property
+    def unfinished(self) -> float:
+        """Seconds of the audio taken so far that are not final yet (about: to the last entry point)."""
+        return max(0.0, self._buffer.latest - self._safe)
 
     @property
     def unsent(self) -> int:
@@ -132,7 +141,7 @@ class DeepgramProtocol:
         """A new connection starts: the audio to send it first (header + all audio not yet final)."""
         self._shift, data = self._buffer.replay(self._safe)
         self._sent = self._buffer.end
-        self._finalize_pending = self._configure_pending = self._closing = False
+        self._finalize_pending = self._configure_pending = self._closing = self._heard_results = False
         return data
 
     def audio_to_send(self) -> bytes:
@@ -167,7 +176,8 @@ class DeepgramProtocol:
         if isinstance(message, ListenV1Metadata):
             details = {"request_id": message.request_id, "channels": message.channels, "created": message.created}
             event = Metadata(duration=shift + (message.duration or 0.0), details=details)
-            return Reply(events=(event,), flushed=self._closing)
+            greeting = not self._closing and not self._heard_results
+            return Reply(events=(event,), flushed=self._closing, greeting=greeting)
         if isinstance(message, ListenV1ConfigureSuccess):
             self._configure_pending = False
             return Reply(configure="applied")
@@ -204,6 +214,7 @@ class DeepgramProtocol:
         return Reply(configure="failed")
 
     def _results(self, message: ListenV1Results) -> Reply:
+        self._heard_results = True
         shift = self._shift
         # The SDK builds messages without validating them: a field may be missing.
         alternatives = message.channel.alternatives if message.channel else None

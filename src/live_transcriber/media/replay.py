@@ -67,6 +67,11 @@ class ReplayBuffer:
         return self._base + len(self._data)
 
     @property
+    def latest(self) -> float:
+        """Media time of the latest entry point found (0 if none)."""
+        return self._syncs[-1][1] if self._syncs else 0.0
+
+    @property
     def header(self) -> bytes | None:
         """The bytes before the first entry point, once known."""
         return self._header

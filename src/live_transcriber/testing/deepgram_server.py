@@ -291,6 +291,8 @@ class _Session:
     async def run(self) -> None:
         sender = asyncio.create_task(self._sender())
         watchdog = asyncio.create_task(self._watchdog())
+        if self.server.greeting:
+            self.send(self._metadata())
         try:
             async for message in self.ws:
                 self.last_activity = time.monotonic()
@@ -821,6 +823,8 @@ class DeepgramServer:
     ``max_final_span``: without a pause, words become final in windows of at most this many seconds;
     ``interim_every``: seconds of audio between interim results (Flux: between Updates).
     ``misheard``: script word (any case) → what is reported instead, unless a keyterm names it.
+    ``greeting``: on ``/v1/listen``, send a ``Metadata`` as soon as a connection opens, as
+    WhisperLiveKit does (Deepgram sends one only at the end).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -837,8 +841,10 @@ class DeepgramServer:
         max_final_span: float = 3.0,
         interim_every: float = 0.25,
         misheard: dict[str, str] | None = None,
+        greeting: bool = False,
     ) -> None:
         self.key = key
+        self.greeting = greeting
         self.misheard = {k.casefold(): v for k, v in (misheard or {}).items()}
         self.script = _checked_script(script)
         self.timeout = timeout
