@@ -1,4 +1,5 @@
-"""Shared fixtures: a local Deepgram-protocol server (:mod:`live_transcriber.testing.deepgram_server`).
+"""Shared fixtures: a local Deepgram-protocol server (:mod:`live_transcriber.testing.deepgram_server`),
+speech to send it and Deepgram engines pointed at it (helpers in ``deepgram_support.py``).
 
 Journals (:mod:`live_transcriber.journal`) go to a temporary folder, never into the checkout: set
 here, before anything makes a transcriber, so kernels started by the tests inherit it too.
@@ -15,7 +16,10 @@ import pytest
 
 os.environ.setdefault("LIVE_TRANSCRIBER_JOURNAL", tempfile.mkdtemp(prefix="live-transcriber-journal-"))
 
-from live_transcriber.testing.deepgram_server import DeepgramServer
+from live_transcriber.engines.deepgram import DeepgramEngine
+from live_transcriber.testing.deepgram_server import DeepgramServer, ScriptWord
+
+from deepgram_support import KEY, SENTENCES, Recording, encode, speak
 
 
 @pytest.fixture
@@ -31,3 +35,37 @@ def make_deepgram_server() -> Iterator[Callable[..., DeepgramServer]]:
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def speech() -> tuple[bytes, list[ScriptWord]]:
+    return speak(SENTENCES)
+
+
+@pytest.fixture(scope="session")
+def webm(speech: tuple[bytes, list[ScriptWord]]) -> Recording:
+    return encode(speech, "webm")
+
+
+@pytest.fixture
+def server(make_deepgram_server: Callable[..., DeepgramServer], webm: Recording) -> DeepgramServer:
+    return make_deepgram_server(KEY, webm.script, timeout=1.5)
+
+
+@pytest.fixture
+def engines() -> Iterator[Callable[..., DeepgramEngine]]:
+    made: list[DeepgramEngine] = []
+
+    def make(server: DeepgramServer | None = None, **kwargs: object) -> DeepgramEngine:
+        kwargs.setdefault("api_key", KEY)
+        if server is not None:
+            kwargs.setdefault("base_url", server.base_url)
+        engine = DeepgramEngine(**kwargs)  # type: ignore[arg-type]
+        engine.reconnect_delay = 0.05
+        engine.keepalive_interval = 0.3
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine.close()

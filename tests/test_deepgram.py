@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -10,202 +9,35 @@ import socket
 import subprocess
 import sys
 import time
-import wave
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 from live_transcriber.engines.deepgram import DeepgramEngine
 from live_transcriber.results import (
     EngineError,
     EngineStatus,
-    Event,
     Metadata,
     Result,
     SpeechStarted,
     StreamClosed,
-    Transcript,
     UtteranceEnd,
 )
-from live_transcriber.testing.deepgram_server import ConnectionLog, DeepgramServer, Fault, ScriptWord
+from live_transcriber.testing.deepgram_server import DeepgramServer, Fault
 
-KEY = "test-key"
-SENTENCES = ["please call stella", "ask her to bring these things", "with her from the store"]
-CHUNK = 0.25  # seconds of audio per MediaRecorder chunk
-SPEED = 8.0  # chunks are written this many times faster than real time
-TIME_TOLERANCE = 0.06  # Opus pre-skip and cluster rounding move times by a few ms
-
-
-@dataclass(frozen=True)
-class Recording:
-    """An encoded recording, its MIME type and the words it says, with their times."""
-
-    data: bytes
-    mime_type: str
-    script: list[ScriptWord]
-    duration: float
-
-    def chunks(self) -> list[bytes]:
-        """Byte chunks of about CHUNK seconds each, cut without regard to the container's structure."""
-        size = max(1, int(len(self.data) / self.duration * CHUNK))
-        return [self.data[i : i + size] for i in range(0, len(self.data), size)]
-
-
-def _speak(sentences: list[str]) -> tuple[bytes, list[ScriptWord]]:
-    """A WAV file of espeak-ng saying the sentences word by word, with a pause after each sentence."""
-    pieces, script, t, rate = [], [], 0.0, 22050
-    for sentence in sentences:
-        for word in sentence.split():
-            out = subprocess.run(["espeak-ng", "--stdout", word], capture_output=True, check=True).stdout
-            with wave.open(io.BytesIO(out)) as f:
-                rate = f.getframerate()
-                samples = np.frombuffer(f.readframes(f.getnframes()), dtype=np.int16)
-            script.append((word, t, t + len(samples) / rate))
-            pieces.append(samples)
-            t += len(samples) / rate
-        pieces.append(np.zeros(int(0.6 * rate), np.int16))
-        t += 0.6
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes(np.concatenate(pieces).tobytes())
-    return buffer.getvalue(), script
-
-
-# ffmpeg writing to a pipe, as MediaRecorder streams: small clusters / pages / fragments.
-_ENCODINGS = {
-    "webm": ("audio/webm;codecs=opus", ["-c:a", "libopus", "-f", "webm", "-live", "1", "-cluster_time_limit", "250"]),
-    "ogg": ("audio/ogg;codecs=opus", ["-c:a", "libopus", "-f", "ogg", "-page_duration", "250000"]),
-    "mp4": (
-        "audio/mp4",
-        ["-c:a", "aac", "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
-         "-frag_duration", "250000"],
-    ),
-}
-
-
-@pytest.fixture(scope="session")
-def speech() -> tuple[bytes, list[ScriptWord]]:
-    return _speak(SENTENCES)
-
-
-def _encode(speech: tuple[bytes, list[ScriptWord]], container: str, *more_args: str) -> Recording:
-    wav, script = speech
-    mime_type, args = _ENCODINGS[container]
-    data = subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "wav", "-i", "pipe:0", *args, *more_args, "pipe:1"],
-        input=wav, capture_output=True, check=True,
-    ).stdout
-    with wave.open(io.BytesIO(wav)) as f:
-        duration = f.getnframes() / f.getframerate()
-    return Recording(data, mime_type, script, duration)
-
-
-@pytest.fixture(scope="session")
-def webm(speech: tuple[bytes, list[ScriptWord]]) -> Recording:
-    return _encode(speech, "webm")
-
-
-@pytest.fixture
-def server(make_deepgram_server: Callable[..., DeepgramServer], webm: Recording) -> DeepgramServer:
-    return make_deepgram_server(KEY, webm.script, timeout=1.5)
-
-
-class Collector:
-    """The emit callback: records events, folds results into a Transcript."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.transcript = Transcript()
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-        if isinstance(event, Result):
-            self.transcript.apply(event)
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-@pytest.fixture
-def engines() -> Iterator[Callable[..., DeepgramEngine]]:
-    made: list[DeepgramEngine] = []
-
-    def make(server: DeepgramServer | None = None, **kwargs: object) -> DeepgramEngine:
-        kwargs.setdefault("api_key", KEY)
-        if server is not None:
-            kwargs.setdefault("base_url", server.base_url)
-        engine = DeepgramEngine(**kwargs)  # type: ignore[arg-type]
-        engine.reconnect_delay = 0.05
-        engine.keepalive_interval = 0.3
-        made.append(engine)
-        return engine
-
-    yield make
-    for engine in made:
-        engine.close()
-
-
-def stream(
-    engine: DeepgramEngine, recording: Recording, *, pause_after: float | None = None, pause: float = 0.0
-) -> Collector:
-    """Play the recording into a new stream at SPEED x real time, end it, wait for StreamClosed.
-
-    Writing stops early if the stream closes on its own (after a fatal error).
-    """
-    collector = Collector()
-    s = engine.open(recording.mime_type, collector)
-    for i, chunk in enumerate(recording.chunks()):
-        if s.wait(0):
-            break
-        s.write(chunk)
-        time.sleep(CHUNK / SPEED)
-        if pause_after is not None and (i + 1) * CHUNK == pause_after:
-            time.sleep(pause)
-    s.end()
-    assert s.wait(20), "the stream did not close"
-    assert collector.of(StreamClosed) == [StreamClosed()]
-    return collector
-
-
-def assert_transcript_is_script(collector: Collector, script: list[ScriptWord]) -> None:
-    """Every word of the script, once, in order, at its time in the recording."""
-    words = collector.transcript.words
-    assert [w.word for w in words] == [w for w, _, _ in script]
-    for got, (_, start, end) in zip(words, script):
-        assert got.start == pytest.approx(start, abs=TIME_TOLERANCE)
-        assert got.end == pytest.approx(end, abs=TIME_TOLERANCE)
-
-
-def closed_connections(server: DeepgramServer) -> list[ConnectionLog]:
-    """The server's connection logs, once it has finished with every connection."""
-    assert server.wait_for(lambda: all(c.closed or c.status != 101 for c in server.connections))
-    return server.connections
-
-
-def sentence_spans(script: list[ScriptWord]) -> list[tuple[float, float]]:
-    """(start, end) of each of SENTENCES in the recording."""
-    spans, i = [], 0
-    for sentence in SENTENCES:
-        n = len(sentence.split())
-        spans.append((script[i][1], script[i + n - 1][2]))
-        i += n
-    return spans
-
-
-def audio_gaps(connections: list[ConnectionLog], duration: float) -> float:
-    """Seconds of the recording that no connection decoded."""
-    spans = sorted((c.first_pts, c.end_pts) for c in connections if c.first_pts is not None and c.end_pts is not None)
-    lost, reached = 0.0, 0.0
-    for start, end in spans:
-        lost += max(0.0, start - reached)
-        reached = max(reached, end)
-    return lost + max(0.0, duration - reached)
-
+from deepgram_support import (
+    CHUNK,
+    KEY,
+    SPEED,
+    TIME_TOLERANCE,
+    Collector,
+    Recording,
+    assert_transcript_is_script,
+    audio_gaps,
+    closed_connections,
+    encode,
+    sentence_spans,
+    stream,
+)
 
 # --- the happy path and the wire ---------------------------------------------------------
 
@@ -261,9 +93,11 @@ def test_the_cheap_server_mode_answers_every_chunk(make_deepgram_server, engines
     server = make_deepgram_server(KEY, cheap=True)
     collector = stream(engines(server), webm)
 
-    chunks = len(webm.chunks())
-    assert [w.word for w in collector.transcript.words] == [f"chunk{i}" for i in range(1, chunks + 1)]
-    assert server.connections[0].decoded_seconds == 0.0
+    # One word per audio message; chunks written while the engine was busy go out as one message.
+    [connection] = server.connections
+    assert [w.word for w in collector.transcript.words] == [f"chunk{i}" for i in range(1, connection.audio_messages + 1)]
+    assert connection.audio_bytes == len(webm.data)
+    assert connection.decoded_seconds == 0.0
 
 
 def test_importing_the_engine_shows_no_deprecation_warnings():
@@ -279,7 +113,7 @@ def test_options_become_query_parameters(server, engines, webm):
     engine = engines(
         server, model="nova-2", language="de", punctuate=False, smart_format=False, interim_results=True,
         endpointing=300, utterance_end_ms=1000, vad_events=True, diarize=True,
-        keyterm=["Stella", "customer service"], extra={"tag": "lab", "mip_opt_out": True},
+        keyterms=["Stella", "customer service"], extra={"tag": "lab", "mip_opt_out": True},
     )
     s = engine.open(webm.mime_type, Collector())
     s.write(webm.chunks()[0])
@@ -397,7 +231,7 @@ def test_reconnects_without_losing_or_repeating_words(make_deepgram_server, engi
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("container", ["webm", "ogg", "mp4"])
 def test_reconnects_replay_from_the_last_final_word(make_deepgram_server, engines, speech, container):
-    recording = _encode(speech, container)
+    recording = encode(speech, container)
     server = make_deepgram_server(KEY, recording.script, timeout=1.5)
     server.faults.append(Fault.drop(after=3.2))
 
@@ -416,7 +250,7 @@ def test_reconnects_replay_from_the_last_final_word(make_deepgram_server, engine
 def test_words_heard_again_after_a_replay_are_not_repeated(make_deepgram_server, engines, speech):
     # With 3 s clusters the replay starts well before the end of the last final word, so the new
     # connection transcribes final words again (as Deepgram would): they must be dropped.
-    recording = _encode(speech, "webm", "-cluster_time_limit", "3000")
+    recording = encode(speech, "webm", "-cluster_time_limit", "3000")
     server = make_deepgram_server(KEY, recording.script, timeout=1.5)
     server.faults.append(Fault.drop(after=3.2))
 
@@ -473,7 +307,7 @@ def test_rejected_key_is_a_clear_error_without_retries(server, engines, webm):
 
     [error] = collector.of(EngineError)
     assert error.fatal
-    assert error.message.startswith("Deepgram rejected the API key (401)")
+    assert error.message.startswith(f"The server at {server.base_url} rejected the API key (401)")
     assert [c.status for c in server.connections] == [401]
 
 
@@ -546,9 +380,13 @@ def test_a_server_that_refuses_finalize_gets_closestream_and_loses_no_word(make_
     assert_transcript_is_script(collector, webm.script)
     assert not collector.of(EngineError)
     assert collector.of(EngineStatus)[-1].phase == "ready"
+    # A planned new connection, not a failed attempt (no back-off, none of the attempts used).
+    reconnects = [s.detail for s in collector.of(EngineStatus) if s.phase == "reconnecting"]
+    assert reconnects == (["to end with CloseStream (the server refused Finalize)"] if code else [])
     connections = list(closed_connections(server))
     assert len(connections) == (2 if code else 1)
-    assert connections[0].controls == (["Finalize"] if code else ["Finalize", "CloseStream"])
+    # (A CloseStream may cross the closing server's Error on the wire.)
+    assert connections[0].controls[: 1 if code else 2] == (["Finalize"] if code else ["Finalize", "CloseStream"])
     assert connections[-1].controls[-1] == "CloseStream" and connections[-1].close_code == 1000
     assert [e.duration for e in collector.of(Metadata)] == [pytest.approx(webm.duration, abs=0.05)]
 
@@ -558,6 +396,42 @@ def test_a_server_that_refuses_finalize_gets_closestream_and_loses_no_word(make_
     assert not collector.of(EngineError)
     later = closed_connections(server)[len(connections) :]
     assert [[c for c in connection.controls if c != "KeepAlive"] for connection in later] == [["CloseStream"]]
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_greets_with_metadata_is_never_sent_finalize(make_deepgram_server, engines, webm):
+    # WhisperLiveKit sends Metadata as a connection opens (Deepgram never does) and closes the
+    # connection on Finalize: the greeting tells it apart before Stop, so there is nothing to refuse.
+    server = make_deepgram_server(KEY, webm.script, timeout=1.5, max_final_span=60, greeting=True)
+    server.faults.extend([Fault.refuse("Finalize", description=WHISPERLIVEKIT_FINALIZE)] * 10)
+    engine = engines(server, endpointing=False)
+
+    collector = stream(engine, webm)
+
+    assert_transcript_is_script(collector, webm.script)
+    assert not engine.finalize_supported
+    [connection] = closed_connections(server)
+    assert [c for c in connection.controls if c != "KeepAlive"] == ["CloseStream"]
+    assert connection.close_code == 1000
+    assert not collector.of(EngineError)
+
+
+@pytest.mark.timeout(60)
+def test_closestream_waits_for_a_server_still_catching_up(make_deepgram_server, engines, webm):
+    # A server far behind (WhisperLiveKit on a busy CPU) may say nothing for longer than
+    # close_timeout after CloseStream: the wait grows with the audio not final yet.
+    server = make_deepgram_server(KEY, webm.script, timeout=5, max_final_span=60)
+    server.faults.append(Fault.slow(2.0))
+    engine = engines(server, endpointing=False, interim_results=False)
+    engine.finalize_supported = False
+    engine.close_timeout = 0.5
+
+    collector = stream(engine, webm)
+
+    assert_transcript_is_script(collector, webm.script)
+    assert not collector.of(EngineError)
+    [connection] = closed_connections(server)
+    assert connection.close_code == 1000
 
 
 # --- the key -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from deepgram.listen.v1 import (
+    ListenV1ConfigureFailure,
     ListenV1ConfigureSuccess,
     ListenV1Error,
     ListenV1Metadata,
@@ -79,6 +80,10 @@ def metadata(duration: float) -> ListenV1Metadata:
     )
 
 
+def configure_failure(code: str, description: str) -> ListenV1ConfigureFailure:
+    return ListenV1ConfigureFailure.construct(type="ConfigureFailure", request_id="r", code=code, description=description)
+
+
 @dataclass
 class Case:
     """Messages on connections one after another; what the last message means.
@@ -90,6 +95,8 @@ class Case:
     connections: list[list[ServerMessage | None]]
     reply: Reply
     finalize_on: int | None = None  # Finalize was sent at the start of this connection (its index)
+    configure_on: int | None = None  # likewise Configure
+    close_on: int | None = None  # likewise CloseStream
     shift: float = 0.0  # where the last connection's time 0 is in the recording
     replayed_from: int | None = None  # offset in RECORDING of the media the last connection was sent (first cluster)
     scrub: dict[str, str] = field(default_factory=dict)
@@ -172,7 +179,7 @@ CASES = {
         shift=1.0,
         replayed_from=OFFSETS[1],
     ),
-    "Metadata: the duration heard, on the recording's timeline": Case(
+    "Metadata after CloseStream: the duration heard, on the recording's timeline": Case(
         [[results([], 0.0, 1.5)], [metadata(3.5)]],
         Reply(
             events=(Metadata(duration=4.5, details={"request_id": "req-1", "channels": 1, "created": "2026-11-25"}),),
@@ -180,6 +187,18 @@ CASES = {
         ),
         shift=1.0,
         replayed_from=OFFSETS[1],
+        close_on=1,
+    ),
+    "Metadata when a connection opens is a greeting, not a flush (WhisperLiveKit's way)": Case(
+        [[metadata(0.0)]],
+        Reply(
+            events=(Metadata(duration=0.0, details={"request_id": "req-1", "channels": 1, "created": "2026-11-25"}),),
+            greeting=True,
+        ),
+    ),
+    "Metadata after results but before CloseStream is neither": Case(
+        [[results([], 0.0, 1.0), metadata(1.0)]],
+        Reply(events=(Metadata(duration=1.0, details={"request_id": "req-1", "channels": 1, "created": "2026-11-25"}),)),
     ),
     "an Error is a notice, the key scrubbed": Case(
         [[ListenV1Error.construct(type="Error", variant="internal", description="token sk-123 is bad")]],
@@ -206,7 +225,58 @@ CASES = {
         finalize_on=0,
     ),
     "a message type the SDK does not know": Case([[None]], Reply()),
-    "a message we never ask for": Case([[ListenV1ConfigureSuccess.construct(type="ConfigureSuccess", request_id="r")]], Reply()),
+    "the answer to Configure": Case(
+        [[ListenV1ConfigureSuccess.construct(type="ConfigureSuccess", request_id="r", keyterms=["Stella"])]],
+        Reply(configure="applied"),
+        configure_on=0,
+    ),
+    "a model without keyterms: the previous ones stay": Case(
+        [[configure_failure("CONFIGURE_KEYTERMS_NOT_SUPPORTED", "nova-2 does not support keyterms")]],
+        Reply(
+            events=(EngineError("Deepgram did not apply the new keyterms: nova-2 does not support keyterms. "
+                                "The previous ones stay in use.", fatal=False),),
+            configure="rejected",
+        ),
+        configure_on=0,
+    ),
+    "too many keyterms: the previous ones stay": Case(
+        [[configure_failure("CONFIGURE_KEYTERM_LIMIT_EXCEEDED", "over 500 tokens")]],
+        Reply(
+            events=(EngineError("Deepgram did not apply the new keyterms: over 500 tokens. The previous ones stay in use.",
+                                fatal=False),),
+            configure="rejected",
+        ),
+        configure_on=0,
+    ),
+    "a server fault on Configure: a new connection carries the keyterms": Case(
+        [[configure_failure("CONFIGURE_INTERNAL_ERROR", "oops")]],
+        Reply(configure="failed"),
+        configure_on=0,
+    ),
+    "another Configure pending: wait for its answer": Case(
+        [[configure_failure("CONFIGURE_ALREADY_PENDING", "wait")]],
+        Reply(),
+        configure_on=0,
+    ),
+    "an Error while Configure is unanswered: the server does not take it": Case(
+        [[ListenV1Error.construct(type="Error", description="Unknown message type Configure.")]],
+        Reply(configure="unsupported"),
+        configure_on=0,
+    ),
+    "an older server's Error for a model without keyterms": Case(
+        [[ListenV1Error.construct(type="Error", variant="KeytermsNotSupported", description="Not for nova-2.")]],
+        Reply(
+            events=(EngineError("Deepgram did not apply the new keyterms: Not for nova-2. The previous ones stay in use.",
+                                fatal=False),),
+            configure="rejected",
+        ),
+        configure_on=0,
+    ),
+    "an Error on a new connection after Configure is a notice": Case(
+        [[], [ListenV1Error.construct(type="Error", description="Oops.")]],
+        Reply(events=(EngineError("Deepgram reported an error: Oops.", fatal=False),)),
+        configure_on=0,
+    ),
 }
 
 
@@ -223,6 +293,10 @@ def replay_connections(case: Case) -> tuple[DeepgramProtocol, bytes, Reply]:
         reply, replay = Reply(), protocol.connect()
         if case.finalize_on == i:
             protocol.finalize_sent()
+        if case.configure_on == i:
+            protocol.configure_sent()
+        if case.close_on == i:
+            protocol.close_sent()
         for message in messages:
             reply = protocol.receive(message)
     return protocol, replay, reply

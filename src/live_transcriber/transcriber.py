@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, Union
@@ -28,7 +28,7 @@ from typing import Any, Protocol, Union
 from . import edits
 from . import journal as J
 from . import protocol as P
-from .engines import Engine, EngineStream
+from .engines import Engine, EngineStream, Keyterms, normalize_keyterms
 from .engines.select import make_engine
 from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .media.replay import ReplayBuffer
@@ -84,8 +84,8 @@ class FrontEnd(Protocol):
 
     def changed(self, changes: dict[str, Any]) -> None:
         """Some of ``transcript``, ``interim``, ``status``, ``status_detail``, ``error``,
-        ``results``, ``speakers``, ``bookmarks`` changed to the values given (called with the
-        transcriber's lock held)."""
+        ``results``, ``speakers``, ``bookmarks``, ``keyterms`` changed to the values given (called
+        with the transcriber's lock held)."""
 
     def send(self, message: dict[str, Any]) -> None:
         """Deliver a message to the browser: ``stop_recording``, ``history``, ``export``, ``ack``,
@@ -188,6 +188,8 @@ class Transcriber:
         ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep each recording's bytes, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
+    keyterms:
+        Words and phrases to listen for: names, jargon, product words (see :attr:`keyterms`).
     journal:
         Where to write the journal (every recording's audio and final result, flushed as they
         come, so a crash loses nothing; see :mod:`live_transcriber.journal`): a folder under which
@@ -204,9 +206,12 @@ class Transcriber:
         engine: Union[str, Engine] = "auto",
         *,
         keep_audio: bool = True,
+        keyterms: Iterable[str] | None = None,
         journal: Union[str, Path, bool, None] = True,
         **options: Any,
     ) -> None:
+        if "keyterm" in options:
+            raise TypeError("keyterm= is now keyterms= (for every engine, and changeable while recording).")
         self._lock = threading.RLock()
         self._front_ends: list[FrontEnd] = []
         self._result_callbacks: list[ResultCallback] = []
@@ -252,6 +257,9 @@ class Transcriber:
             self._failed = True
         if notice:
             log.info(notice)
+        self._keyterms: Keyterms = self._engine.keyterms if self._engine is not None else ()
+        if keyterms is not None:
+            self.set_keyterms(keyterms)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(engine={self.engine_label!r}, status={self.status.value!r}, words={len(self._transcript.words)})"
@@ -376,7 +384,40 @@ class Transcriber:
         """Tell ``front_end`` about every change from now on (the widget does this)."""
         with self._lock:
             self._front_ends.append(front_end)
-            front_end.changed({**self._state(), "results": list(self._result_dicts)})
+            front_end.changed({**self._state(), "results": list(self._result_dicts), "keyterms": list(self._keyterms)})
+
+    # -- keyterms -----------------------------------------------------------------------------------
+
+    @property
+    def keyterms(self) -> list[str]:
+        """Words and phrases the engine listens for (names, jargon, product words). Set it to change
+        them at any time: a recording in progress uses the new ones from then on, without losing audio."""
+        return list(self._keyterms)
+
+    @keyterms.setter
+    def keyterms(self, terms: Iterable[str]) -> None:
+        self.set_keyterms(terms)
+
+    @property
+    def supports_keyterms(self) -> bool:
+        """Whether the engine uses :attr:`keyterms` (others accept them and ignore them)."""
+        return self._engine is not None and self._engine.supports_keyterms
+
+    def set_keyterms(self, terms: Iterable[str] | None) -> None:
+        """Set :attr:`keyterms` (spaces tidied, repeats dropped); raises ``TypeError``/``ValueError``
+        for what is not a list of at most 100 short strings."""
+        new = normalize_keyterms(terms)
+        with self._lock:
+            if new == self._keyterms:
+                return
+            self._keyterms = new
+            if self._engine is not None:
+                self._engine.set_keyterms(new)
+                for run in self._runs:
+                    if run.stream is not None:
+                        run.stream.set_keyterms(new)
+            for front_end in self._front_ends:
+                front_end.changed({"keyterms": list(new)})
 
     # -- the browser -------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any, Union
 import anywidget
 import traitlets
 
-from .engines import Engine
+from .engines import Engine, normalize_keyterms
 from .results import Result, Status, speaker_names
 from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
 
@@ -76,7 +76,8 @@ class LiveTranscriber(anywidget.AnyWidget):
     transcriber:
         Show an existing :class:`~live_transcriber.Transcriber` instead of making one.
     **options:
-        ``journal=`` (see :class:`~live_transcriber.Transcriber`), and the engine's, e.g.
+        ``journal=`` and ``keyterms=[...]`` (see :class:`~live_transcriber.Transcriber`; the
+        ``keyterms`` trait changes them later, also from the widget), and the engine's, e.g.
         ``model="base.en"`` for the offline engine or ``api_key=...``, ``base_url=...``,
         ``model="nova-3"`` for Deepgram.
     """
@@ -107,6 +108,10 @@ class LiveTranscriber(anywidget.AnyWidget):
     revision = traitlets.Int(
         None, allow_none=True, help="In marimo, how many changes of transcript, status or error the browser has seen; else None."
     ).tag(sync=True)
+    keyterms = traitlets.List(
+        traitlets.Unicode(), help="Words and phrases to listen for (names, jargon); change them any time, also while recording."
+    ).tag(sync=True)
+    keyterms_supported = traitlets.Bool(False, read_only=True, help="Whether the engine uses keyterms.").tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -117,6 +122,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         super().__init__(revision=0 if _in_marimo() else None)
         self.set_trait("engine_label", self.transcriber.engine_label)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
+        self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
         self.transcriber.attach(self)
 
@@ -146,6 +152,17 @@ class LiveTranscriber(anywidget.AnyWidget):
     def _rename_speakers(self, change: Any) -> None:
         if change["new"] != self.transcriber.speakers:  # set from Python, not mirrored from the transcriber
             self.transcriber.speakers = change["new"]
+
+    @traitlets.validate("keyterms")
+    def _valid_keyterms(self, proposal: Any) -> list[str]:
+        try:
+            return list(normalize_keyterms(proposal["value"]))
+        except (TypeError, ValueError) as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.observe("keyterms")
+    def _keyterms_changed(self, change: Any) -> None:
+        self.transcriber.keyterms = change["new"]
 
     # -- the transcriber's methods -------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Speech-to-text engines. Each turns a browser container stream into results events."""
 
-from .base import Engine, EngineStream, EventSink
+from .base import Engine, EngineStream, EventSink, Keyterms, normalize_keyterms
 
-__all__ = ["Engine", "EngineStream", "EventSink"]
+__all__ = ["Engine", "EngineStream", "EventSink", "Keyterms", "normalize_keyterms"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "BROWSER",
+    "LINEAR16",
     "DecodeError",
     "Source",
     "container_family",
@@ -54,6 +55,13 @@ def file_source(path: str | Path) -> Source:
         f"the file {Path(path).name}",
         "check that it is an audio file FFmpeg can read, or pass its mime_type",
     )
+
+
+#: Raw 16-bit little-endian mono PCM at 16 kHz: what :mod:`.transcode` makes for a server that does
+#: not take the browser's container (Deepgram's ``encoding=linear16&sample_rate=16000``). It is no
+#: container, so it is never accepted as input.
+LINEAR16 = "audio/x-linear16;rate=16000"
+LINEAR16_RATE = 16000
 
 
 # MIME type (without parameters) → PyAV demuxer name. FFmpeg resolves "webm" and "mp4" to its

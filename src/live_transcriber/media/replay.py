@@ -6,14 +6,15 @@ pages; fragmented MP4: ftyp + moov), then media from a point where the container
 (a WebM Cluster, an Ogg page that starts a packet, an MP4 moof). :class:`ReplayBuffer` finds those
 points in the byte stream as it arrives, whatever the chunking, with the media time each one
 starts at, so that ``header + media from the latest point at or before t`` replays everything
-after ``t``. No I/O here.
+after ``t``. Raw PCM (:data:`~.formats.LINEAR16`) has no header and can be entered at any sample.
+No I/O here.
 """
 
 from __future__ import annotations
 
 import struct
 
-from .formats import container_family
+from .formats import LINEAR16, LINEAR16_RATE, container_family
 
 # Matroska/WebM element IDs (with their length marker bits, as written in the file).
 _EBML = 0x1A45DFA3
@@ -27,6 +28,8 @@ _CLUSTER_TIMESTAMP = 0xE7
 _WEBM_ENTERED = {_SEGMENT, _INFO, _CLUSTER}
 
 _OPUS_RATE = 48000
+# Entry points into raw PCM are set this many seconds apart (any sample would do).
+_PCM_STEP = 0.1
 
 
 class ReplayBuffer:
@@ -43,7 +46,8 @@ class ReplayBuffer:
             "webm": self._parse_webm,
             "ogg": self._parse_ogg,
             "mp4": self._parse_mp4,
-        }.get(container_family(mime_type) or "")
+            "pcm": self._parse_pcm,
+        }.get("pcm" if mime_type == LINEAR16 else container_family(mime_type) or "")
         self._data = bytearray()
         self._base = 0  # stream offset of self._data[0]
         self._pos = 0  # stream offset where parsing resumes
@@ -61,6 +65,11 @@ class ReplayBuffer:
     def end(self) -> int:
         """Stream offset just past the last byte fed."""
         return self._base + len(self._data)
+
+    @property
+    def latest(self) -> float:
+        """Media time of the latest entry point found (0 if none)."""
+        return self._syncs[-1][1] if self._syncs else 0.0
 
     @property
     def header(self) -> bytes | None:
@@ -129,6 +138,14 @@ class ReplayBuffer:
         if start + size > len(self._data):
             return None
         return bytes(self._data[start : start + size])
+
+    # --- raw PCM (16-bit mono) -------------------------------------------------------------
+
+    def _parse_pcm(self) -> None:
+        step = 2 * round(LINEAR16_RATE * _PCM_STEP)
+        while self._pos < self.end:
+            self._add_sync(self._pos, self._pos / (2 * LINEAR16_RATE))
+            self._pos += step
 
     # --- WebM / Matroska -------------------------------------------------------------------
 

@@ -24,6 +24,8 @@
  *   is transcribed; {type: "recover", recordings: [{recording, state, received, done?, failed?}]}
  *   answers "recover": state "open" (still recording in the kernel, which has chunks
  *   0..received-1), "ended" (done: transcribed; failed: ended in an error) or "unknown".
+ * Both ways (trait): keyterms, the words the engine listens for (the page sets it from its field,
+ *   the kernel tidies it); keyterms_supported (kernel → browser) says whether the engine uses them.
  * Kernel → browser (traits): status (one of STATUS below) and status_detail (e.g. "attempt 2 of 5",
  *   shown beside it, may be empty), error, transcript, interim, engine_label, and results: the
  *   latest final results, each with its `index` (views append only the ones they have not shown),
@@ -63,8 +65,8 @@
  *   1. Settings and types
  *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status line, clock
  *      format, ResultStore, utterance blocks, MIME type choice, environment checks and media error
- *      descriptions, loudness, RecordingClock; unconfirmed audio: entry points, what to keep,
- *      what to send again, how to say it
+ *      descriptions, loudness, RecordingClock, the keyterms field's text; unconfirmed audio:
+ *      entry points, what to keep, what to send again, how to say it
  *   3. LevelMeter: the microphone's level, from Web Audio
  *   4. SharedRecorder: microphone, MediaRecorder and comm of one model, shared by its views;
  *      the unconfirmed audio it keeps, and the offer to send it again
@@ -136,6 +138,8 @@ export const STATUS = Object.freeze({
  * @property {FinalResult[]} results
  * @property {Partial<Identity>} _identity
  * @property {number | null} revision
+ * @property {string[]} keyterms
+ * @property {boolean} keyterms_supported
  */
 
 /**
@@ -683,6 +687,34 @@ export function describeUnsent(items, clock = timeOfDay) {
 export function storeLimitBytes(stored) {
   const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
   return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
+}
+
+/** The kernel's bounds on keyterms (live_transcriber.engines.base): what the field sends stays within them. */
+const MAX_KEYTERMS = 100;
+const MAX_KEYTERM_LENGTH = 100;
+
+/**
+ * The keyterms typed in the field: separated by commas or new lines, spaces tidied, empty and
+ * repeated ones (ignoring case) dropped, within the kernel's bounds.
+ * @param {string} text
+ * @returns {string[]}
+ */
+export function parseKeyterms(text) {
+  /** @type {Map<string, string>} */
+  const terms = new Map();
+  for (const piece of text.split(/[,\n]/)) {
+    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
+    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
+  }
+  return [...terms.values()].slice(0, MAX_KEYTERMS);
+}
+
+/**
+ * @param {unknown} terms the `keyterms` trait
+ * @returns {string}
+ */
+export function formatKeyterms(terms) {
+  return Array.isArray(terms) ? terms.join(", ") : "";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2204,6 +2236,54 @@ function isNearBottom(box) {
 }
 
 /**
+ * The keyterms field: words and names the engine should listen for, kept in the `keyterms` trait.
+ * Enter (or leaving the field) applies them, also while recording; the kernel's tidied list then
+ * comes back and is shown, unless the field is being edited.
+ * @param {Document} doc
+ * @param {Model} model
+ * @returns {{node: HTMLLabelElement, cleanup: () => void}}
+ */
+function keytermsField(doc, model) {
+  const node = element(doc, "label", "lt-keyterms");
+  const input = element(doc, "input", "lt-keyterms-input", {
+    type: "text", autocomplete: "off", spellcheck: "false", placeholder: "names, jargon, …",
+  });
+  node.append(doc.createTextNode("Keyterms"), input);
+  const paint = () => {
+    const supported = Boolean(model.get("keyterms_supported"));
+    input.disabled = !supported;
+    node.title = supported
+      ? "Words and names to listen for, separated by commas; Enter applies them, also while recording"
+      : "This engine does not use keyterms";
+    if (doc.activeElement !== input) input.value = formatKeyterms(model.get("keyterms"));
+  };
+  const apply = () => {
+    model.set("keyterms", parseKeyterms(input.value));
+    model.save_changes();
+    input.value = formatKeyterms(model.get("keyterms"));
+  };
+  // Notebook front ends may take Enter for themselves before the input commits its value.
+  /** @param {KeyboardEvent} event */
+  const onKey = (event) => {
+    if (event.key === "Enter") apply();
+  };
+  input.addEventListener("change", apply);
+  input.addEventListener("keydown", onKey);
+  model.on("change:keyterms", paint);
+  model.on("change:keyterms_supported", paint);
+  paint();
+  return {
+    node,
+    cleanup() {
+      input.removeEventListener("change", apply);
+      input.removeEventListener("keydown", onKey);
+      model.off("change:keyterms", paint);
+      model.off("change:keyterms_supported", paint);
+    },
+  };
+}
+
+/**
  * @param {SharedRecorder} recorder
  * @param {Model} model this view's handle on the model
  * @param {HTMLElement} el
@@ -2213,6 +2293,8 @@ function renderView(recorder, model, el) {
   const doc = el.ownerDocument;
   const ui = buildView(doc);
   const finals = new FinalText(ui.final);
+  const keyterms = keytermsField(doc, model);
+  ui.times.parentElement?.after(keyterms.node);
   el.append(ui.root);
 
   // Follows new text unless the reader scrolled up; scrolling back to the bottom follows again.
@@ -2302,6 +2384,7 @@ function renderView(recorder, model, el) {
 
   return () => {
     clearTimeout(copyTimer);
+    keyterms.cleanup();
     listening.abort();
     for (const event of traitEvents) model.off(event, paint);
     unsubscribe();

@@ -1,4 +1,5 @@
-"""A local stand-in for Deepgram's live transcription API (``/v1/listen``): test notebooks without a key.
+"""A local stand-in for Deepgram's live transcription API (``/v1/listen``, and ``/v2/listen`` for Flux):
+test notebooks without a key.
 
 ::
 
@@ -15,15 +16,23 @@ or from a shell (then ``DEEPGRAM_BASE_URL=ws://127.0.0.1:8765 DEEPGRAM_API_KEY=t
     python -m live_transcriber.testing.deepgram_server --port 8765 --key test
 
 It speaks the documented protocol: ``Authorization: Token <key>`` checked at the handshake (HTTP 401
-otherwise), containerised audio (WebM, Ogg, MP4; raw PCM is not supported) decoded incrementally
-with PyAV as it arrives (a stream that does not start with a container header cannot be decoded:
-close 1008, DATA-0000), the KeepAlive / Finalize / CloseStream text frames, close 1011 (NET-0001)
-after ``timeout`` seconds without audio or a text frame, and ``Results`` / ``UtteranceEnd`` /
-``SpeechStarted`` / ``Metadata`` messages in Deepgram's JSON shape, driven by the same query
-parameters (``interim_results``, ``endpointing``, ``utterance_end_ms``, ``vad_events``, …).
+otherwise), containerised audio (WebM, Ogg, MP4; Flux: WebM and Ogg) decoded incrementally with PyAV
+as it arrives (a stream that does not start with a container header cannot be decoded: close 1008,
+DATA-0000), or raw PCM with ``encoding=linear16&sample_rate=…``, close 1011 (NET-0001) after
+``timeout`` seconds without audio or a text frame, and keyterms (the ``keyterm`` query parameter,
+replaced mid-stream by ``Configure``, answered with ``ConfigureSuccess`` on Nova-3 and Flux models,
+``ConfigureFailure`` on others). On ``/v1/listen``: the KeepAlive / Finalize / CloseStream text
+frames and ``Results`` / ``UtteranceEnd`` / ``SpeechStarted`` / ``Metadata`` messages in Deepgram's
+JSON shape, driven by the same query parameters (``interim_results``, ``endpointing``,
+``utterance_end_ms``, ``vad_events``, …). On ``/v2/listen`` (Flux): ``Connected``, then ``TurnInfo``
+messages (``StartOfTurn``, ``Update``, ``EagerEndOfTurn`` with ``eager_eot_threshold``,
+``TurnResumed``, ``EndOfTurn`` at a pause, or after ``eot_timeout_ms`` with ``eot_threshold=1``),
+``ForceEndTurn`` (ends the turn in progress), and ``CloseStream`` (the last ``Update``, then a close
+with no status code, as Flux does).
 
 It cannot recognise speech, so words come from a *script*: ``(word, start, end)`` in the timeline of
-the recording. The decoded frames' container timestamps tell the server which part of the recording
+the recording; ``misheard`` maps script words to what is reported instead unless a keyterm names
+them, so keyterms can be seen to work. The decoded frames' container timestamps tell the server which part of the recording
 it has heard; a word partly heard shows in an interim result, a word wholly heard becomes final
 (``speech_final`` at a pause in the script). Word times are relative to the first audio of the
 connection, as with Deepgram, so a connection that resumes mid-recording (header + later clusters)
@@ -59,7 +68,14 @@ from websockets.http11 import Request, Response
 #: One word of a script: ``(word, start, end)``, in seconds from the start of the recording.
 ScriptWord = tuple[str, float, float]
 PAUSE = 0.1  # seconds between two script words that make a sentence boundary
-FaultKind = Literal["reject", "drop", "close", "slow", "unknown", "error", "refuse"]
+FaultKind = Literal["reject", "drop", "close", "slow", "unknown", "error", "refuse", "ignore"]
+#: Seconds after a turn's last word at which Flux's model ends the turn (eot_threshold < 1), and
+#: sends EagerEndOfTurn (with eager_eot_threshold): this server's stand-ins for its confidences.
+FLUX_EOT_DELAY = 0.3
+FLUX_EAGER_DELAY = 0.15
+FLUX_EOT_TIMEOUT_MS = 5000
+#: Keyterm "tokens" allowed (Deepgram: 500); this server counts words.
+KEYTERM_LIMIT = 500
 
 NET_0001 = "NET-0001: Deepgram did not receive audio data or a text message within the timeout window."
 DATA_0000 = (
@@ -138,17 +154,25 @@ class Fault:
             reason=f"{control} is unsupported" if reason is None else reason,
         )
 
+    @classmethod
+    def ignore(cls, control: str = "Configure") -> Fault:
+        """Answer no ``control`` message at all, as servers that do not know it do (WhisperLiveKit
+        0.2.26 ignores Configure)."""
+        return cls("ignore", on=control, code=None)
+
 
 @dataclass
 class ConnectionLog:
     """What happened on one connection."""
 
     params: dict[str, list[str]]
+    path: str = "/v1/listen"
     status: int = 101  # HTTP status of the handshake answer
     fault: Fault | None = None
     audio_messages: int = 0
     audio_bytes: int = 0
     controls: list[str] = field(default_factory=list)  # types of the text frames received
+    configures: list[list[str] | None] = field(default_factory=list)  # the keyterms of each Configure
     first_pts: float | None = None  # recording time of the first audio decoded
     end_pts: float | None = None  # recording time just past the last audio decoded
     decoded_seconds: float = 0.0
@@ -161,6 +185,11 @@ class ConnectionLog:
         """The last value of query parameter ``name``, or None."""
         values = self.params.get(name)
         return values[-1] if values else None
+
+    @property
+    def flux(self) -> bool:
+        """Whether the connection was to ``/v2/listen`` (Flux)."""
+        return self.path == "/v2/listen"
 
 
 class _Feed(io.RawIOBase):
@@ -248,12 +277,22 @@ class _Session:
         utterance_end = log.param("utterance_end_ms")
         self.utterance_end = float(utterance_end) / 1000 if utterance_end else None
         self.model = log.param("model") or "nova-3"
+        self.keyterms: list[str] = list(log.params.get("keyterm", []))
+        # Raw PCM (encoding=linear16): times come from the byte count, nothing to decode.
+        self.pcm_rate: int | None = None
+        if log.param("encoding") == "linear16":
+            self.pcm_rate = int(log.param("sample_rate") or 0)
+        self.pcm_bytes = 0
+        self.pcm_heard: bytearray | None = None  # this connection's PCM, kept to place later replays
+        self.pcm_origin = 0.0
 
     # --- the connection -------------------------------------------------------------------
 
     async def run(self) -> None:
         sender = asyncio.create_task(self._sender())
         watchdog = asyncio.create_task(self._watchdog())
+        if self.server.greeting:
+            self.send(self._metadata())
         try:
             async for message in self.ws:
                 self.last_activity = time.monotonic()
@@ -297,18 +336,63 @@ class _Session:
 
     async def _on_text(self, text: str) -> None:
         try:
-            kind = json.loads(text).get("type", "?")
-        except (ValueError, AttributeError):
-            kind = "?"
+            message = json.loads(text)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            message = {}
+        kind = str(message.get("type", "?"))
         self.log.controls.append(kind)
+        if kind == "Configure":
+            self.log.configures.append(message.get("keyterms"))
         if self.fault is not None and self.fault.on == kind:
+            if self.fault.kind == "ignore":
+                return
             await self._drain()  # the audio before the control message is heard first, as in order
             if self.fault.kind == "refuse":
                 await self._refuse(self.fault)
             else:
                 self._apply_fault(now=True)
             return
-        if kind == "Finalize":
+        await self._control(kind, message)
+
+    def _configure(self, message: dict[str, Any]) -> None:
+        """Keyterms replaced mid-stream (Nova-3 and Flux models only), within the limit."""
+        terms = message.get("keyterms")
+        failure = None
+        if terms is not None and not (self.model.startswith("nova-3") or self.log.flux):
+            failure = ("CONFIGURE_KEYTERMS_NOT_SUPPORTED", f"The model {self.model} does not support keyterms.")
+        elif terms is not None and sum(len(str(t).split()) for t in terms) > KEYTERM_LIMIT:
+            failure = ("CONFIGURE_KEYTERM_LIMIT_EXCEEDED", f"Keyterms exceed the {KEYTERM_LIMIT}-token limit.")
+        if failure is not None:
+            self.send({"type": "ConfigureFailure", "request_id": self.request_id, "code": failure[0],
+                       "description": failure[1]})
+            return
+        if terms is not None:
+            self.keyterms = [str(t) for t in terms]
+        self.send(self._configured(message))
+
+    def _configured(self, message: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = {"type": "ConfigureSuccess", "request_id": self.request_id}
+        if message.get("keyterms") is not None:
+            answer["keyterms"] = list(self.keyterms)
+        return answer
+
+    def _heard(self, word: str) -> str:
+        """What the server reports for a script word: its ``misheard`` form, unless a keyterm names it."""
+        named = {w.casefold() for term in self.keyterms for w in term.split()}
+        if word.casefold() in named:
+            return word
+        return self.server.misheard.get(word.casefold(), word)
+
+    def _error(self, description: str, code: str = "INTERNAL_SERVER_ERROR") -> dict[str, Any]:
+        return {"type": "Error", "description": description, "request_id": self.request_id}
+
+    async def _control(self, kind: str, message: dict[str, Any]) -> None:
+        """A control message (text frame) that no fault intercepted."""
+        if kind == "Configure":
+            self._configure(message)
+        elif kind == "Finalize":
             await self._drain()
             self._flush(from_finalize=True)
         elif kind == "CloseStream":
@@ -321,7 +405,7 @@ class _Session:
             await self.ws.close(1000, "")
 
     async def _refuse(self, fault: Fault) -> None:
-        self.send({"type": "Error", "description": fault.description, "request_id": self.request_id})
+        self.send(self._error(fault.description, "UNSUPPORTED"))
         if fault.code is not None:
             self.log.closed = True
             await self.outbox.join()
@@ -340,12 +424,23 @@ class _Session:
         if self.server.cheap:
             self._cheap_result()
             return
+        if self.pcm_rate is not None:
+            if not self.pcm_rate or len(data) % 2:
+                await self.ws.close(1008, DATA_0000)
+                return
+            if self.pcm_heard is None:
+                self.pcm_origin, self.pcm_heard = self.server._place_pcm(data, self.pcm_rate)
+            self.pcm_heard += data
+            start = self.pcm_origin + self.pcm_bytes / (2 * self.pcm_rate)
+            self.pcm_bytes += len(data)
+            self._on_frame(start, self.pcm_origin + self.pcm_bytes / (2 * self.pcm_rate))
+            return
         if self.feed is None:
             self.head += data
             if len(self.head) < 8:
                 return
             fmt = _container_format(bytes(self.head))
-            if fmt is None:
+            if fmt is None or (self.log.flux and fmt not in ("matroska", "ogg")):
                 await self.ws.close(1008, DATA_0000)
                 return
             self.feed = _Feed(lambda fed: self._report(self._on_idle, fed))
@@ -423,7 +518,7 @@ class _Session:
             log.closed = True
             self.loop.create_task(self.ws.close(fault.code, fault.reason))
         else:
-            self.send({"type": "Error", "variant": "internal", "description": "Something went wrong on our side.",
+            self.send({**self._error("Something went wrong on our side."), "variant": "internal",
                        "message": "Internal server error (simulated)."})
 
     # --- words ----------------------------------------------------------------------------
@@ -527,7 +622,8 @@ class _Session:
     ) -> dict[str, Any]:
         origin = self.log.first_pts or 0.0
         out = []
-        for word, w_start, w_end in words:
+        for said, w_start, w_end in words:
+            word = self._heard(said)
             punctuated = self.server.punctuated(word, w_start) if self.punctuate else word
             item = {"word": word.lower(), "start": round(max(w_start, start) - origin, 3),
                     "end": round(w_end - origin, 3), "confidence": 0.98, "punctuated_word": punctuated}
@@ -564,19 +660,171 @@ class _Session:
         }
 
 
+class _FluxSession(_Session):
+    """One ``/v2/listen`` (Flux) connection: the script's sentences become turns.
+
+    A turn starts with the first word heard after the last turn and ends at the script's next
+    pause (:data:`PAUSE` or longer): :data:`FLUX_EOT_DELAY` after its last word (the model's
+    end-of-turn, unless ``eot_threshold`` is 1), or after ``eot_timeout_ms``, whichever is first;
+    with ``eager_eot_threshold``, an ``EagerEndOfTurn`` :data:`FLUX_EAGER_DELAY` after it, and a
+    ``TurnResumed`` if the next word starts before the turn ends.
+    """
+
+    def __init__(self, server: DeepgramServer, ws: ServerConnection, log: ConnectionLog) -> None:
+        super().__init__(server, ws, log)
+        self.sequence = 0
+        self.turn_index = 0
+        self.in_turn = False
+        self.eager_open = False  # an EagerEndOfTurn was sent and neither resumed nor ended
+        self.eager_done: set[int] = set()  # the pauses (index of the word after) it was sent at
+        self.turn_start = 0.0  # recording time the turn's window starts at
+        self.eot_threshold = float(log.param("eot_threshold") or 0.7)
+        eager = log.param("eager_eot_threshold")
+        self.eager = float(eager) if eager else None
+        self.eot_timeout = float(log.param("eot_timeout_ms") or FLUX_EOT_TIMEOUT_MS) / 1000
+
+    async def run(self) -> None:
+        self.send({"type": "Connected", "request_id": self.request_id})
+        await super().run()
+
+    def send(self, message: dict[str, Any]) -> None:
+        super().send({**message, "sequence_id": self.sequence})
+        self.sequence += 1
+
+    def _error(self, description: str, code: str = "INTERNAL_SERVER_ERROR") -> dict[str, Any]:
+        return {"type": "Error", "code": code, "description": description}
+
+    def _configured(self, message: dict[str, Any]) -> dict[str, Any]:
+        thresholds = message.get("thresholds") or {}
+        if "eot_threshold" in thresholds:
+            self.eot_threshold = float(thresholds["eot_threshold"])
+        if "eager_eot_threshold" in thresholds:
+            self.eager = float(thresholds["eager_eot_threshold"])
+        if "eot_timeout_ms" in thresholds:
+            self.eot_timeout = float(thresholds["eot_timeout_ms"]) / 1000
+        return {
+            "type": "ConfigureSuccess", "request_id": self.request_id, "keyterms": list(self.keyterms),
+            "thresholds": {"eot_threshold": self.eot_threshold, "eager_eot_threshold": self.eager,
+                           "eot_timeout_ms": round(self.eot_timeout * 1000)},
+        }
+
+    async def _control(self, kind: str, message: dict[str, Any]) -> None:
+        if kind == "Configure":
+            self._configure(message)
+        elif kind == "ForceEndTurn":
+            await self._drain()
+            if self.in_turn and self.log.end_pts is not None:
+                self._end_turn(self._heard_upto(self.log.end_pts), self.log.end_pts, trigger="manual")
+        elif kind == "CloseStream":
+            # Flux decodes what it has, sends its Updates and closes without a status code; the
+            # turn in progress does not end.
+            if self.feed is not None:
+                self.feed.finish()
+                await self.decoded.wait()
+            covered = self.log.end_pts
+            if self.in_turn and covered is not None:
+                words = self.script[self.next_word : self._heard_upto(covered)]
+                self.send(self._turn_info("Update", words, covered))
+            await self.outbox.join()
+            await self.ws.close(code=None)  # type: ignore[arg-type]  # an empty close frame: no status code
+
+    def _heard_upto(self, covered: float) -> int:
+        """Index past the words mostly heard by ``covered``."""
+        upto = self.next_word
+        while upto < len(self.script) and _mid(self.script[upto]) < covered:
+            upto += 1
+        return upto
+
+    def _transcribe(self) -> None:
+        covered = self.log.end_pts
+        assert covered is not None
+        script = self.script
+        if not self.in_turn:
+            if self.next_word >= len(script) or script[self.next_word][1] >= covered:
+                return
+            self.in_turn, self.eager_open = True, False
+            self.turn_start = max(script[self.next_word][1], self.log.first_pts or 0.0)
+            self.last_interim = covered
+            self.send(self._turn_info("StartOfTurn", self._partly_heard(covered), covered))
+        k = self.next_word
+        while k < len(script) and script[k][2] <= covered:
+            k += 1
+        following = script[k] if k < len(script) else None
+        resumed = following is not None and following[1] < covered
+        if self.eager_open and resumed:
+            self.eager_open = False
+            self.send(self._turn_info("TurnResumed", self._partly_heard(covered), covered))
+        if k > self.next_word:
+            last_end = script[k - 1][2]
+            pause = (following[1] if following else float("inf")) - last_end
+            delay = min(FLUX_EOT_DELAY if self.eot_threshold < 1.0 else float("inf"), self.eot_timeout)
+            if pause >= max(PAUSE, delay) and covered >= last_end + delay:
+                self._end_turn(k, covered, trigger="model" if delay == FLUX_EOT_DELAY else "timeout")
+                self._transcribe()  # the next turn may have started already
+                return
+            if (pause >= PAUSE and self.eager is not None and k not in self.eager_done and not resumed
+                    and FLUX_EAGER_DELAY < delay and covered >= last_end + FLUX_EAGER_DELAY):
+                self.eager_done.add(k)
+                self.eager_open = True
+                self.send(self._turn_info("EagerEndOfTurn", script[self.next_word : k], covered))
+                return
+        if covered - self.last_interim >= self.server.interim_every:
+            self.last_interim = covered
+            self.send(self._turn_info("Update", self._partly_heard(covered), covered))
+
+    def _partly_heard(self, covered: float) -> list[ScriptWord]:
+        return [(w, s, min(e, covered)) for w, s, e in self.script[self.next_word :] if s < covered]
+
+    def _end_turn(self, upto: int, covered: float, *, trigger: str) -> None:
+        words = list(self.script[self.next_word : upto])
+        self.send(self._turn_info("EndOfTurn", words, covered, trigger=trigger))
+        self.next_word = upto
+        self.in_turn = self.eager_open = False
+        self.turn_index += 1
+
+    def _turn_info(
+        self, event: str, words: list[ScriptWord], covered: float, *, trigger: str | None = None
+    ) -> dict[str, Any]:
+        items = []
+        for said, start, end in words:
+            word = self.server.punctuated(self._heard(said), start)  # Flux always punctuates
+            items.append({"word": word, "confidence": 0.98, "start": self._rel(max(start, self.turn_start)),
+                          "end": self._rel(end)})
+        message: dict[str, Any] = {
+            "type": "TurnInfo", "request_id": self.request_id, "event": event, "turn_index": self.turn_index,
+            "audio_window_start": self._rel(self.turn_start), "audio_window_end": self._rel(covered),
+            "transcript": " ".join(item["word"] for item in items), "words": items,
+            "end_of_turn_confidence": 0.9 if event in ("EagerEndOfTurn", "EndOfTurn") else 0.1,
+        }
+        if trigger is not None:
+            message["trigger"] = trigger
+        return message
+
+    def _cheap_result(self) -> None:
+        n = self.log.audio_messages
+        self.log.first_pts, self.log.end_pts = 0.0, n * 0.25
+        self.turn_start = (n - 1) * 0.25
+        self.send(self._turn_info("EndOfTurn", [(f"chunk{n}", (n - 1) * 0.25, n * 0.25)], n * 0.25, trigger="model"))
+        self._apply_fault()
+
+
 def _mid(word: ScriptWord) -> float:
     return (word[1] + word[2]) / 2
 
 
 class DeepgramServer:
-    """Deepgram's ``/v1/listen`` on loopback, in a background thread (or awaited with :meth:`serve`).
+    """Deepgram's ``/v1/listen`` and ``/v2/listen`` (Flux) on loopback, in a background thread (or
+    awaited with :meth:`serve`).
 
     ``key``: the API key clients must send. ``script``: the words the recordings say (see
     :func:`paced_script`). ``timeout``: seconds without audio or a text frame before closing 1011
     (Deepgram: 10). ``cheap``: no decoding; every audio message is answered at once with a one-word
     final result (for load tests). ``port=0`` picks a free port (read :attr:`base_url` once started).
     ``max_final_span``: without a pause, words become final in windows of at most this many seconds;
-    ``interim_every``: seconds of audio between interim results.
+    ``interim_every``: seconds of audio between interim results (Flux: between Updates).
+    ``misheard``: script word (any case) → what is reported instead, unless a keyterm names it.
+    ``greeting``: on ``/v1/listen``, send a ``Metadata`` as soon as a connection opens, as
+    WhisperLiveKit does (Deepgram sends one only at the end).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
     """
@@ -592,8 +840,12 @@ class DeepgramServer:
         port: int = 0,
         max_final_span: float = 3.0,
         interim_every: float = 0.25,
+        misheard: dict[str, str] | None = None,
+        greeting: bool = False,
     ) -> None:
         self.key = key
+        self.greeting = greeting
+        self.misheard = {k.casefold(): v for k, v in (misheard or {}).items()}
         self.script = _checked_script(script)
         self.timeout = timeout
         self.cheap = cheap
@@ -612,6 +864,7 @@ class DeepgramServer:
         #: Every connection attempt so far, refused handshakes included.
         self.connections: list[ConnectionLog] = []
         self._logs: dict[ServerConnection, ConnectionLog] = {}
+        self._pcm: list[tuple[float, bytearray]] = []  # (recording time of byte 0, bytes) per PCM connection
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -624,6 +877,30 @@ class DeepgramServer:
             word = word[:1].upper() + word[1:]
         return word + "." if closes else word
 
+    def _place_pcm(self, head: bytes, rate: int) -> tuple[float, bytearray]:
+        """Where a raw PCM connection starts in its recording, and the buffer to keep its bytes in.
+
+        Raw PCM carries no timestamps: a connection whose first bytes were heard before (a client
+        replaying after a reconnection) starts where they were heard; any other starts at 0. The
+        bytes are looked for from their first sound (digital silence matches anywhere).
+        """
+        sound = (len(head) - len(head.lstrip(b"\x00"))) // 2 * 2
+        probe = head[sound : sound + 640]
+        origin = self._find_pcm(head, sound, probe, rate) if len(probe) == 640 else None
+        buffer = bytearray()
+        self._pcm.append((origin or 0.0, buffer))
+        return origin or 0.0, buffer
+
+    def _find_pcm(self, head: bytes, sound: int, probe: bytes, rate: int) -> float | None:
+        for origin, heard in self._pcm:
+            at = heard.find(probe)
+            while at >= 0:
+                start = at - sound
+                if start >= 0 and start % 2 == 0 and heard[start : start + len(head)] == head[: len(heard) - start]:
+                    return origin + start / (2 * rate)
+                at = heard.find(probe, at + 1)
+        return None
+
     @property
     def base_url(self) -> str:
         """The value for ``base_url=`` or ``DEEPGRAM_BASE_URL`` (clients append ``/v1/listen``)."""
@@ -631,9 +908,9 @@ class DeepgramServer:
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         url = urlsplit(request.path)
-        log = ConnectionLog(params=parse_qs(url.query, keep_blank_values=True))
+        log = ConnectionLog(params=parse_qs(url.query, keep_blank_values=True), path=url.path)
         self.connections.append(log)
-        if url.path != "/v1/listen":
+        if url.path not in ("/v1/listen", "/v2/listen"):
             log.status = 404
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found.\n")
         if request.headers.get("Authorization") != f"Token {self.key}":
@@ -648,7 +925,8 @@ class DeepgramServer:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
-        await _Session(self, ws, self._logs.pop(ws)).run()
+        log = self._logs.pop(ws)
+        await (_FluxSession if log.flux else _Session)(self, ws, log).run()
 
     async def serve(self) -> None:
         """Serve until :meth:`stop`."""
