@@ -1,4 +1,4 @@
-"""Speech-to-text engines. Each turns a browser container stream into results events."""
+"""Speech-to-text engines. Each turns a recording's container bytes (from the browser, a file or Python) into result events."""
 
 from .base import Engine, EngineStream, EventSink, Keyterms, normalize_keyterms
 
