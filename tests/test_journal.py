@@ -135,6 +135,33 @@ def test_resume_brings_back_the_transcript_and_timeline_and_goes_on_in_the_same_
     again.close()
 
 
+def test_corrections_speaker_names_and_bookmarks_are_journaled_and_resumed(tmp_path):
+    engine = ScriptedEngine()
+    first = Transcriber(engine, journal=tmp_path)
+    first.feed(b"audio", WEBM)
+    engine.stream.emit(final("Hello there.", 0.0, 1.0))
+    engine.stream.emit(final("Fine thanks.", 2.0, 3.0))
+    first.edit_word(1, 1, "thank you.")
+    first.speakers = {0: "Ana"}
+    first.add_bookmark(0.5, "greeting")
+    first.end_feed()
+    engine.stream.emit(StreamClosed())
+    folder = first.journal.folder
+    # The kernel dies here: no close().
+
+    saved = load(folder)
+    assert saved.speakers == {0: "Ana"} and [b.label for b in saved.bookmarks] == ["greeting"]
+    again = Transcriber.resume(folder, ScriptedEngine())
+    assert again.transcript == "Hello there. Fine thank you."
+    assert again.results == first.results and again.results[1]["edited"] is True
+    assert again.speakers == {0: "Ana"} and again.bookmarks == first.bookmarks
+    assert again.to_srt() == first.to_srt() and again.to_json() == first.to_json()
+    again.clear()
+    assert load(folder).bookmarks == [] and load(folder).results == []
+    first.close()
+    again.close()
+
+
 def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_missing_words(tmp_path):
     engine = ScriptedEngine()
     first = Transcriber(engine, journal=tmp_path)

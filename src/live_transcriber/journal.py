@@ -13,6 +13,9 @@ One folder per transcriber, ``<root>/<date>-<time>-<id>/``::
                           {"type": "recording", "index": 0, "mime_type": ..., "source": ..., "offset": ..., "file": ...}
                           {"type": "final", "result": {...Result.to_dict()...}}
                           {"type": "recording_end", "index": 0, "error": "", "counters": {...}}
+                          {"type": "edited", "index": 3, "result": {...}}   a correction: result 3 now
+                          {"type": "speakers", "names": {"0": "Ana"}}       the speakers' names now
+                          {"type": "bookmark", "recording": 0, "at": 12.5, "label": "..."}
                           {"type": "clear"}
     recording-0.webm    the first recording's bytes (the suffix follows its MIME type)
 
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .media import Source
-from .results import Result
+from .results import Result, speaker_names
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,15 @@ class SavedRecording:
     counters: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SavedBookmark:
+    """A bookmark: ``at`` seconds into ``recording`` (or on the timeline, with no recording)."""
+
+    recording: int | None
+    at: float
+    label: str
+
+
 @dataclass
 class Saved:
     """What a journal holds: the final results (after the last clear) and every recording."""
@@ -156,8 +168,10 @@ class Saved:
     engine: str
     results: list[Result]
     recordings: list[SavedRecording]
-    #: Other entries in order (e.g. edits, bookmarks), for the features that wrote them.
+    #: Other entries in order, for the features that wrote them.
     entries: list[dict[str, Any]]
+    speakers: dict[int, str] = field(default_factory=dict)
+    bookmarks: list[SavedBookmark] = field(default_factory=list)
 
     @property
     def interrupted(self) -> list[SavedRecording]:
@@ -179,6 +193,8 @@ def load(path: str | Path) -> Saved:
     results: list[Result] = []
     recordings: dict[int, SavedRecording] = {}
     entries: list[dict[str, Any]] = []
+    speakers: dict[int, str] = {}
+    bookmarks: list[SavedBookmark] = []
     with open(lines_path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             try:
@@ -204,11 +220,21 @@ def load(path: str | Path) -> Saved:
             elif kind == "recording_end" and int(entry["index"]) in recordings:
                 saved = recordings[int(entry["index"])]
                 saved.ended, saved.error, saved.counters = True, str(entry.get("error", "")), dict(entry.get("counters") or {})
+            elif kind == "edited":
+                index = int(entry["index"])
+                if 0 <= index < len(results):  # a correction of a result a later clear removed is gone with it
+                    results[index] = Result.from_dict(entry["result"], f"{lines_path}, line {number}")
+            elif kind == "speakers":
+                speakers = speaker_names(entry.get("names") or {})
+            elif kind == "bookmark":
+                recording = entry.get("recording")
+                bookmarks.append(SavedBookmark(None if recording is None else int(recording), float(entry["at"]), str(entry.get("label", ""))))
             elif kind == "clear":
                 results.clear()
+                bookmarks.clear()
             else:
                 entries.append(entry)
-    return Saved(folder, engine, results, [recordings[i] for i in sorted(recordings)], entries)
+    return Saved(folder, engine, results, [recordings[i] for i in sorted(recordings)], entries, speakers, bookmarks)
 
 
 def _suffix(mime_type: str) -> str:

@@ -303,6 +303,8 @@ class Transcriber:
             self._results_version += 1
             for recording in self.recordings:
                 self._timeline_end = max(self._timeline_end, recording.offset)
+            self._speakers = dict(saved.speakers)
+            self._marks = [_Mark(m.recording, m.at, m.label) for m in saved.bookmarks]
             self._publish()
 
     def _finish_saved(self, saved: J.SavedRecording) -> None:
@@ -766,7 +768,7 @@ class Transcriber:
     def speakers(self, names: dict[int, str]) -> None:
         checked = speaker_names(names)
         with self._lock:
-            self._speakers = checked
+            self._name_speakers(checked)
             self._publish()
 
     @property
@@ -789,7 +791,7 @@ class Transcriber:
     def _review(self, action: P.Edit | P.RenameSpeaker | P.AddBookmark) -> None:
         """Carry out a correction, a speaker's name or a bookmark from the browser."""
         if isinstance(action, P.RenameSpeaker):
-            self._speakers = speaker_names({**self._speakers, action.speaker: action.name})
+            self._name_speakers(speaker_names({**self._speakers, action.speaker: action.name}))
         elif isinstance(action, P.AddBookmark):
             self._mark(action.time, action.elapsed, action.label, browser=True)
         elif action.utterance is not None:
@@ -816,6 +818,8 @@ class Transcriber:
         self._transcript.replace(changed)
         for index, result in changed.items():
             self._result_dicts[index] = {"index": index, **result.to_dict()}
+            if self.journal is not None:
+                self.journal.event({"type": "edited", "index": index, "result": result.to_dict()})
         self._results_version += 1
         self._send({"type": "results_changed", "results": [self._result_dicts[i] for i in sorted(changed)]})
 
@@ -837,7 +841,14 @@ class Transcriber:
                 raise ValueError("Nothing is being recorded: give the bookmark a time on the transcript's timeline.")
             mark = _Mark(run.recording.index, run.elapsed() if elapsed is None else elapsed, label)
         self._marks.append(mark)
+        if self.journal is not None:
+            self.journal.event({"type": "bookmark", "recording": mark.recording, "at": mark.at, "label": mark.label})
         return mark
+
+    def _name_speakers(self, names: dict[int, str]) -> None:
+        self._speakers = names
+        if self.journal is not None:
+            self.journal.event({"type": "speakers", "names": {str(k): v for k, v in names.items()}})
 
     def _recording_at(self, time: float) -> int | None:
         """The recording a time on the timeline falls in (or after), among those placed on it."""
