@@ -46,7 +46,8 @@ def _(LiveTranscriber, mo):
     finals_seen = []
     transcripts_seen = []
     transcriber = LiveTranscriber(journal=None)
-    transcriber.on_result(lambda result: finals_seen.append(result.text) if result.is_final else None)
+    # (An engine may also send an empty final that only ends an utterance: not a result kept.)
+    transcriber.on_result(lambda result: finals_seen.append(result.text) if result.is_final and result.text else None)
     transcriber.observe(lambda change: transcripts_seen.append(change["new"]), names="transcript")
     widget = mo.ui.anywidget(transcriber)
     widget
