@@ -107,8 +107,9 @@ class Journal:
             out.close()
         self._write({"type": "recording_end", "index": index, "error": error, "counters": counters or {}})
 
-    def cleared(self) -> None:
-        self._write({"type": "clear"})
+    def cleared(self, dropped: list[int] | None = None) -> None:
+        """The transcript was cleared; ``dropped``: recordings still finishing whose words are not wanted."""
+        self._write({"type": "clear", "dropped": dropped or []})
 
     def event(self, entry: dict[str, Any]) -> None:
         """Any other entry (a ``type`` and JSON-ready values)."""
@@ -124,7 +125,14 @@ class Journal:
         if self.failure:
             return
         try:
-            self._lines.write(json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n")
+            line = json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n"
+            if self._lines.closed:
+                # Closed with its transcriber: corrections, names and bookmarks made after close()
+                # are still written (the review goes on; resume() reads them).
+                with open(self.folder / "journal.jsonl", "a", encoding="utf-8") as lines:
+                    lines.write(line)
+                return
+            self._lines.write(line)
             self._lines.flush()
         except (OSError, ValueError) as exc:
             self._fail(exc)
@@ -149,6 +157,11 @@ class SavedRecording:
     ended: bool = False
     error: str = ""
     counters: dict[str, int] = field(default_factory=dict)
+    #: The end (on the timeline) of its latest final word, cleared ones included.
+    heard_until: float | None = None
+    #: Whether its place on the timeline (``offset``) was known: one that waited for the recording
+    #: before it to finish is placed after it on resume.
+    placed: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,8 +228,13 @@ def load(path: str | Path) -> Saved:
                 recordings[index] = SavedRecording(index, str(entry["mime_type"]), str(entry["source"]), float(entry["offset"]), data)
             elif kind == "placed" and int(entry["index"]) in recordings:
                 recordings[int(entry["index"])].offset = float(entry["offset"])
+                recordings[int(entry["index"])].placed = True
             elif kind == "final":
-                results.append(Result.from_dict(entry["result"], f"{lines_path}, line {number}"))
+                result = Result.from_dict(entry["result"], f"{lines_path}, line {number}")
+                results.append(result)
+                saved = recordings.get(result.recording) if result.recording is not None else None
+                if saved is not None:
+                    saved.heard_until = max(saved.heard_until or result.end, result.end)
             elif kind == "recording_end" and int(entry["index"]) in recordings:
                 saved = recordings[int(entry["index"])]
                 saved.ended, saved.error, saved.counters = True, str(entry.get("error", "")), dict(entry.get("counters") or {})
@@ -232,6 +250,9 @@ def load(path: str | Path) -> Saved:
             elif kind == "clear":
                 results.clear()
                 bookmarks.clear()
+                for index in entry.get("dropped") or ():
+                    if index in recordings:  # still finishing when cleared: its words are not wanted
+                        recordings[index].ended = True
             else:
                 entries.append(entry)
     return Saved(folder, engine, results, [recordings[i] for i in sorted(recordings)], entries, speakers, bookmarks)

@@ -356,6 +356,13 @@ class Utterances:
         self._ended = True
         self._recording: int | None = None
 
+    def resume_after(self, results: list[Result]) -> None:
+        """Go on after results kept earlier: the next result starts a new utterance."""
+        numbers = [r.utterance for r in results if r.utterance is not None]
+        self.count = max(self.count, max(numbers, default=-1) + 1)
+        self._ended, self._last = True, None
+        self._recording = results[-1].recording if results else None
+
     def add(self, result: Result) -> list[Result]:
         """``result`` (final, with text) as one or more results, each with its ``utterance`` set."""
         if result.recording != self._recording:
@@ -420,6 +427,14 @@ class Transcript:
         self.finals += added
         self.text = " ".join(t for t in (self.text, *(r.text for r in added)) if t)
         return added
+
+    def restore(self, results: list[Result]) -> None:
+        """Take back final results as they were kept (with their ``utterance`` numbers, corrected
+        ones included): nothing is split or dropped, so indexes and utterances stay the same, and
+        the next result goes on after them (a new utterance)."""
+        self.finals += results
+        self.text = " ".join(r.text for r in self.finals if r.text)
+        self._utterances.resume_after(self.finals)
 
     def replace(self, changed: dict[int, Result]) -> None:
         """Put corrected results in place (by their index in :attr:`finals`)."""

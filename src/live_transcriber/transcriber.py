@@ -138,6 +138,10 @@ class _Run:
     skip_before: float | None = None
     #: The page's id for a browser recording (its ``recording`` field), for acknowledgements.
     browser_id: str | None = None
+    #: The page said "stop" itself: only then may it be told the whole recording is done (a
+    #: recording the kernel ended keeps recording on the page until it hears so).
+    page_stopped: bool = False
+    kernel_ended: bool = False
     #: While it waits for an engine stream (see :data:`MAX_STREAMS`): its audio so far, and the
     #: source to open it with.
     pending: list[bytes] | None = None
@@ -237,6 +241,7 @@ class Transcriber:
         self._results_version = 0  # bumped whenever the list of final results changes
         self._callback_queue: list[Event] = []  # events for callbacks, run once the lock is released
         self._speakers: dict[int, str] = {}
+        self._aborted: list[EngineStream] = []  # streams stopped by _interrupt, still ending
         self._marks: list[_Mark] = []
         self.keep_audio = keep_audio
         #: Every recording, oldest first (their bytes are empty unless ``keep_audio``).
@@ -292,14 +297,15 @@ class Transcriber:
             for item in saved.recordings:
                 recording = Recording(
                     item.index, item.mime_type, Source(item.source, "check the file in the journal folder"), item.offset,
-                    bytearray(item.data) if self.keep_audio else bytearray(), item.error, done=True, placed=True,
+                    bytearray(item.data) if self.keep_audio else bytearray(), item.error, done=True,
+                    placed=item.placed or item.ended,
                 )
                 recording.counters = P.Counters(**{k: v for k, v in item.counters.items() if k in vars(P.Counters())})
                 self.recordings.append(recording)
-            for result in saved.results:
-                for final in self._transcript.apply(result):
-                    self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
-                    self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
+            self._transcript.restore(saved.results)
+            for final in saved.results:
+                self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
+                self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
             self._results_version += 1
             for recording in self.recordings:
                 self._timeline_end = max(self._timeline_end, recording.offset)
@@ -312,12 +318,16 @@ class Transcriber:
         recording = self.recordings[saved.index]
         if not saved.data or self._engine is None:
             return
-        last = max((r.end for r in self._transcript.finals if r.recording == recording.index), default=None)
+        # After its last final word, even one a clear() removed since: words are never given twice.
+        ends = [r.end for r in self._transcript.finals if r.recording == recording.index]
+        last = max([*ends, *([saved.heard_until] if saved.heard_until is not None else [])], default=None)
         recording.done = False
         run = _Run(recording, skip_before=last)
         self._runs.append(run)
         if len(self._runs) > 1:
             run.held = []  # after the ones before it, in order
+        else:
+            self._place(run)
         if self._current is None:
             self._current = run
         self._idle.clear()
@@ -453,6 +463,7 @@ class Transcriber:
                 self._page_recordings[self._browser.recording] = self._browser_run.recording
         elif isinstance(action, P.EndRecording):
             if self._browser_run is not None:
+                self._browser_run.page_stopped = action.replaced is None and not self._browser_run.kernel_ended
                 self._end(self._browser_run)
                 self._browser_run = None
             if action.replaced is not None:
@@ -641,15 +652,24 @@ class Transcriber:
                 return
             of = f" of {_duration(seconds)}" if seconds else ""
             run.recording.error = f"{run.recording.source.name.capitalize()} was {why} after {_duration(run.heard)}{of}."
-            run.detached = True  # what the engine still emits does not count
             run.ending = True
             run.pending = None
             stream = run.stream
-            self._closed_run(run)
+            if run.held is not None:
+                # Waiting for its place on the timeline (the recording before it is finishing): its
+                # final words so far are kept and applied once it is placed; nothing after them.
+                kept = [(generation, event) for generation, event in run.held if generation == run.generation]
+                run.generation += 1  # what the aborted stream still emits is dropped
+                run.held = [(run.generation, event) for _, event in kept] + [(run.generation, StreamClosed())]
+            else:
+                run.detached = True  # what the engine still emits does not count
+                self._closed_run(run)
             self._detail = f"{why} after {_duration(run.heard)}{of}"
             self._publish()
         if stream is not None:
             stream.abort()
+            with self._lock:
+                self._aborted.append(stream)  # close() waits for it: a native thread alive at exit aborts the process
 
     def text_of(self, recording: int) -> str:
         """The final text of one recording (an index into :attr:`recordings`)."""
@@ -820,6 +840,7 @@ class Transcriber:
             self._result_dicts[index] = {"index": index, **result.to_dict()}
             if self.journal is not None:
                 self.journal.event({"type": "edited", "index": index, "result": result.to_dict()})
+                self._check_journal()
         self._results_version += 1
         self._send({"type": "results_changed", "results": [self._result_dicts[i] for i in sorted(changed)]})
 
@@ -843,19 +864,21 @@ class Transcriber:
         self._marks.append(mark)
         if self.journal is not None:
             self.journal.event({"type": "bookmark", "recording": mark.recording, "at": mark.at, "label": mark.label})
+            self._check_journal()
         return mark
 
     def _name_speakers(self, names: dict[int, str]) -> None:
         self._speakers = names
         if self.journal is not None:
             self.journal.event({"type": "speakers", "names": {str(k): v for k, v in names.items()}})
+            self._check_journal()
 
     def _recording_at(self, time: float) -> int | None:
         """The recording a time on the timeline falls in (or after), among those placed on it."""
         held = {run.recording.index for run in self._runs if run.held is not None}
         found = None
         for recording in self.recordings:
-            if recording.index not in held and recording.offset <= time:
+            if recording.placed and recording.index not in held and recording.offset <= time:
                 found = recording.index
         return found
 
@@ -900,10 +923,9 @@ class Transcriber:
         for run in runs:
             if run.stream is not None:
                 run.stream.abort()
-        for run in runs:
+        for stream in [run.stream for run in runs if run.stream is not None] + self._aborted:
             # Let a recognition run in progress end: native threads alive at exit abort the process.
-            if run.stream is not None:
-                run.stream.wait(10)
+            stream.wait(10)
         with self._lock:
             for run in runs:
                 self._closed_run(run)
@@ -927,6 +949,7 @@ class Transcriber:
         if previous is not None and not previous.ending:
             if previous is self._browser_run:
                 # The page is still recording (or was reloaded without a stop): end it there too.
+                previous.kernel_ended = True  # the page may still be recording it
                 self._carry_out_all(self._browser.close())
                 self._send({"type": "stop_recording", "reason": f"Transcribing {source.name} instead."})
             else:
@@ -1049,11 +1072,13 @@ class Transcriber:
         self._result_dicts = []
         self._marks = []  # they mark moments of the transcript (speaker names are kept: same people)
         self._results_version += 1
-        if self.journal is not None:
-            self.journal.cleared()
+        dropped = []
         for run in self._runs:
             if run is not self._current or run.ending:
                 run.detached = True
+                dropped.append(run.recording.index)
+        if self.journal is not None:
+            self.journal.cleared(dropped)
 
     def _place(self, run: _Run) -> None:
         """Put a recording on the timeline, after everything before it."""
@@ -1163,7 +1188,10 @@ class Transcriber:
             return False
         if not recording.data:
             return False
-        last = max((r.end for r in self._transcript.finals if r.recording == recording.index), default=None)
+        # After the run's latest final word (on the timeline), whether or not a clear() removed it
+        # since: words once final are never given twice.
+        heard = recording.offset + run.heard if run.words else None
+        last = max((t for t in (heard, run.skip_before) if t is not None), default=None)
         replay = ReplayBuffer(recording.mime_type)
         replay.feed(bytes(recording.data))
         start, data = replay.replay(0.0 if last is None else max(0.0, last - recording.offset))
@@ -1199,7 +1227,9 @@ class Transcriber:
         cut_short = self._closed
         if self.journal is not None and not cut_short:
             self.journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
-        if not run.recording.error and not cut_short:  # else the page keeps the audio, to send again or download
+        # Else the page keeps the audio, to send again or download: an error, close(), chunks the
+        # kernel never got, or a recording the kernel ended while the page may still record it.
+        if not run.recording.error and not cut_short and run.page_stopped and not run.recording.counters.lost:
             self._acknowledge(run, run.recording.counters.chunks, done=True)
         if run in self._runs:
             self._runs.remove(run)
