@@ -806,7 +806,12 @@ class SharedRecorder {
     /** @type {Set<(change: Change) => void>} */
     this.listeners = new Set();
     /** The unconfirmed audio of this model's recordings. */
-    this.keeper = new AudioKeeper(model, (content, buffers) => this.send(content, buffers), () => this.changed());
+    this.keeper = new AudioKeeper(
+      model,
+      (content, buffers) => this.send(content, buffers),
+      () => this.changed(),
+      () => this.phase !== "off",
+    );
     /** Released when the recording ends: while held, other tabs cannot record with this widget. */
     this.releaseWidget = () => {};
     /** @param {any} msg a custom message from the kernel */
@@ -1299,13 +1304,16 @@ const QUIET_MS = 15_000;
 class AudioKeeper {
   /**
    * @param {Model} model
-   * @param {(content: object, buffers?: ArrayBuffer[]) => void} send
+   * @param {(content: object, buffers?: ArrayBuffer[]) => Promise<void>} send settles once the host took the message
    * @param {() => void} changed
+   * @param {() => boolean} [recorderBusy]
    */
-  constructor(model, send, changed) {
+  constructor(model, send, changed, recorderBusy = () => false) {
     this.model = model;
     this.send = send;
     this.changed = changed;
+    /** Whether this widget is recording now (kept audio is then not sent: it would replace it). */
+    this.recorderBusy = recorderBusy;
     /** @type {AudioStore | null} */
     this.store = null;
     this.opening = AudioStore.open().then((store) => {
@@ -1502,6 +1510,7 @@ class AudioKeeper {
 
   /** Sends what is offered to the kernel (each recording kept until the kernel confirms it). */
   async sendUnsent() {
+    if (this.recorderBusy()) return;
     const items = this.unsent;
     this.unsent = [];
     this.changed();
@@ -1533,12 +1542,13 @@ class AudioKeeper {
       return false;
     }
     const id = continuing ? kept.id : randomId();
-    if (!continuing) this.send({ type: "start", recording: id, mime_type: kept.mimeType, recovered: true });
+    // One after the other: over HTTP (marimo) a message may otherwise overtake the one before.
+    if (!continuing) await this.send({ type: "start", recording: id, mime_type: kept.mimeType, recovered: true });
     for (const piece of pieces) {
       const data = piece.data.slice().buffer;
-      this.send({ type: "chunk", recording: id, seq: piece.seq, size: data.byteLength }, [data]);
+      await this.send({ type: "chunk", recording: id, seq: piece.seq, size: data.byteLength }, [data]);
     }
-    this.send({ type: "stop", recording: id, chunks: continuing ? kept.chunks : pieces.length });
+    await this.send({ type: "stop", recording: id, chunks: continuing ? kept.chunks : pieces.length });
     if (continuing) {
       this.track(kept.id, { live: false, storing: false }).release = release;
     } else {
@@ -2187,6 +2197,10 @@ function paintView(ui, recorder, model, lastShown) {
   setText(ui.unsentText, [offer, keeper.note].filter(Boolean).join("\n"));
   ui.unsent.hidden = !offer && !keeper.note;
   ui.unsentActions.hidden = !offer;
+  // A recovered recording would take the place of the one being recorded: send once it is done.
+  ui.unsentSend.disabled = recorder.phase !== "off";
+  ui.unsentSend.title =
+    recorder.phase === "off" ? "Send the kept audio to the kernel, to be transcribed" : "Stop recording first: the kept audio is sent as a recording of its own";
 
   ui.gap.data = interimSeparator(lastShown, interimText);
   setText(ui.interim, interimText);
