@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "sample.webm"
 WIDGET = 'from live_transcriber import LiveTranscriber\nw = LiveTranscriber(engine="local")\nw'
+# A second widget on the same engine that keeps no audio: nothing to play.
+NO_AUDIO = f"w2 = LiveTranscriber(w.engine, keep_audio=False)\nw2.transcribe_file({str(SAMPLE)!r}, progress=False)\nw2"
 
 # The page's audio element, where the view plays recordings back.
 AUDIO = "document.querySelector('.lt-root audio')"
@@ -44,7 +46,7 @@ def play_word(nb, word) -> float:
 
 
 def test_review_mode_play_follow_correct_rename_search_bookmark(open_notebook, word_ends, screenshot):
-    nb = open_notebook(WIDGET)
+    nb = open_notebook(WIDGET, NO_AUDIO)
     nb.run_cell(0)
     widget = nb.page.locator(".lt-root").first
     widget.wait_for()
@@ -143,6 +145,16 @@ def test_review_mode_play_follow_correct_rename_search_bookmark(open_notebook, w
     assert unsure > 0 and "confidence" in widget.locator(".lt-word.lt-unsure").first.get_attribute("title")
     nb.kernel.execute("w.confidence_threshold = None")
     nb.page.wait_for_function("() => document.querySelectorAll('.lt-word.lt-unsure').length === 0", timeout=10_000)
+
+    # keep_audio=False: no playback, and the controls say why.
+    nb.run_cell(1, timeout=120)
+    quiet = nb.output(1).locator(".lt-root")
+    play = quiet.locator(".lt-play")
+    assert play.is_disabled() and "keep_audio=False" in play.get_attribute("title")
+    quiet.locator(".lt-word").nth(3).click()
+    nb.page.wait_for_timeout(500)
+    assert quiet.locator("audio").get_attribute("src") is None
+    assert nb.kernel.eval("w2.error") == ""
 
     # Screenshots: a word being played, search matches, a correction, a name, uncertain words, bookmarks.
     nb.kernel.execute("w.confidence_threshold = 0.8")
