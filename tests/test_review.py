@@ -12,6 +12,7 @@ import wave
 from typing import Any
 
 import pytest
+import traitlets
 from live_transcriber.testing import ScriptedEngine
 from live_transcriber.testing.scripted import ScriptedStream
 
@@ -200,6 +201,17 @@ def test_audio_the_kernel_cannot_send_is_answered_with_the_reason(core, engine, 
     quiet.feed(b"scripted", WEBM)
     quiet.receive({"type": "audio", "recording": 0})
     assert "keep_audio=False" in quiet_front.sent[-1]["error"] and quiet_front.buffers[-1] is None
+    quiet.close()
+
+
+def test_the_widget_tells_the_page_whether_there_is_audio_and_where_to_mark_words():
+    quiet = LiveTranscriber(ScriptedEngine(), keep_audio=False)
+    state = quiet.get_state()
+    assert state["keep_audio"] is False and state["confidence_threshold"] == 0.6
+    quiet.confidence_threshold = None
+    with pytest.raises(traitlets.TraitError, match="greater than 1.0"):
+        quiet.confidence_threshold = 1.5
+    assert quiet.confidence_threshold is None and LiveTranscriber(ScriptedEngine()).keep_audio is True
     quiet.close()
 
 
