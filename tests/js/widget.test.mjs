@@ -509,8 +509,8 @@ describe("review mode", () => {
   });
 
   test("a word's title gives its time, its confidence (unless the engine gave none) and whether it was corrected", () => {
-    assert.equal(wordTitle({ word: "so", start: 62, confidence: 0.416 }, { threshold: 0.6, edited: false }), "01:02 · confidence 42%");
-    assert.equal(wordTitle({ word: "so", start: 1, confidence: 1 }, { threshold: 0.6, edited: true }), "00:01 · corrected");
+    assert.equal(wordTitle({ word: "so", start: 62, confidence: 0.416 }, false), "01:02 · confidence 42%");
+    assert.equal(wordTitle({ word: "so", start: 1, confidence: 1 }, true), "00:01 · corrected");
     assert.equal(wordText({ word: "so", punctuated_word: "So,", start: 0 }), "So,");
     assert.equal(wordText({ word: "so", start: 0 }), "so");
   });

@@ -792,12 +792,12 @@ export function isUnsure(confidence, threshold) {
 /**
  * What a word says on hover and focus.
  * @param {Word} word
- * @param {{threshold: number | null, edited: boolean}} state
+ * @param {boolean} edited a person corrected it
  */
-export function wordTitle(word, state) {
+export function wordTitle(word, edited) {
   const parts = [formatClock(word.start)];
   if (typeof word.confidence === "number" && word.confidence < 1) parts.push(`confidence ${Math.round(word.confidence * 100)}%`);
-  if (state.edited) parts.push("corrected");
+  if (edited) parts.push("corrected");
   return parts.join(" · ");
 }
 
@@ -2324,12 +2324,10 @@ function buildView(doc) {
 }
 
 /**
- * How final words are shown: names of speakers, where the confidence marks start, whether words
- * can be played.
+ * How final words are shown: the speakers' names, and where the confidence marks start.
  * @typedef {object} TextOptions
  * @property {Record<string, string>} names
  * @property {number | null} threshold
- * @property {boolean} playable
  */
 
 /**
@@ -2353,7 +2351,7 @@ class FinalText {
     this.generation = -1;
     this.shown = 0;
     /** @type {TextOptions} */
-    this.options = { names: {}, threshold: null, playable: false };
+    this.options = { names: {}, threshold: null };
     this.optionsKey = "";
     /** The block results are appended to. @type {HTMLSpanElement | null} */
     this.open = null;
@@ -2440,7 +2438,7 @@ class FinalText {
         tabindex: this.words.length ? "-1" : "0",
         "data-word": String(i),
         "data-start": String(word.start),
-        title: wordTitle(word, { threshold: this.options.threshold, edited: edited.has(i) }),
+        title: wordTitle(word, edited.has(i)),
       }, wordText(word));
       if (isUnsure(word.confidence, this.options.threshold)) span.classList.add("lt-unsure");
       if (edited.has(i)) span.classList.add("lt-edited");
@@ -2549,8 +2547,10 @@ class Player {
     });
   }
 
-  /** Play/pause: from where it was, or from the given word when nothing is loaded yet. */
-  /** @param {ShownWord | undefined} from */
+  /**
+   * Play/pause: from where it was, or from `from` when nothing is loaded yet.
+   * @param {ShownWord | undefined} from
+   */
   toggle(from) {
     if (this.playing) this.audio.pause();
     else if (this.recording >= 0 && this.sources.has(this.recording)) this.play();
@@ -2764,7 +2764,11 @@ function paintBookmarks(ui, model) {
   ui.bookmarks.hidden = !marks.length;
 }
 
-/** @param {HTMLElement} box @param {HTMLElement} target keeps `target` in sight inside `box` (never scrolls the page) */
+/**
+ * Keeps `target` in sight inside `box`, never scrolling the page (as scrollIntoView would).
+ * @param {HTMLElement} box
+ * @param {HTMLElement} target
+ */
 function scrollIntoBox(box, target) {
   const outer = box.getBoundingClientRect();
   const inner = target.getBoundingClientRect();
@@ -2850,11 +2854,7 @@ function renderView(recorder, model, el) {
   /** @returns {TextOptions} */
   const textOptions = () => {
     const threshold = model.get("confidence_threshold");
-    return {
-      names: model.get("speakers") ?? {},
-      threshold: typeof threshold === "number" ? threshold : null,
-      playable: model.get("keep_audio") !== false,
-    };
+    return { names: model.get("speakers") ?? {}, threshold: typeof threshold === "number" ? threshold : null };
   };
   /** @param {HTMLElement} word the one keyboard focus comes back to (roving tabindex) */
   const focusWord = (word) => {
@@ -3008,7 +3008,7 @@ function renderView(recorder, model, el) {
   };
   /** @param {KeyboardEvent} event */
   const onSearchKey = (event) => {
-    event.stopPropagation();
+    if (!event.altKey) event.stopPropagation(); // typing is not the notebook's shortcuts; Alt+B still bookmarks
     if (event.key === "Enter") {
       event.preventDefault();
       jump(event.shiftKey ? -1 : 1);
@@ -3061,7 +3061,7 @@ function renderView(recorder, model, el) {
   };
   const onBookmarks = () => paintBookmarks(ui, model);
   const traitEvents = ["status", "status_detail", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
-  const textEvents = ["speakers", "confidence_threshold", "keep_audio"].map((name) => `change:${name}`);
+  const textEvents = ["speakers", "confidence_threshold"].map((name) => `change:${name}`);
 
   // One signal removes every DOM listener of this view at cleanup.
   const listening = new AbortController();
@@ -3091,7 +3091,7 @@ function renderView(recorder, model, el) {
   ui.root.addEventListener("keydown", onRootKey, { signal });
   doc.addEventListener("click", onDocumentClick, { capture: true, signal });
   ui.transcript.addEventListener("scroll", onScroll, { passive: true, signal });
-  for (const event of traitEvents) model.on(event, paint);
+  for (const event of [...traitEvents, "change:keep_audio"]) model.on(event, paint);
   for (const event of textEvents) model.on(event, paintResults);
   model.on("change:bookmarks", onBookmarks);
   model.on("msg:custom", onCustom);
@@ -3106,7 +3106,7 @@ function renderView(recorder, model, el) {
     clearTimeout(copyTimer);
     listening.abort();
     player.dispose();
-    for (const event of traitEvents) model.off(event, paint);
+    for (const event of [...traitEvents, "change:keep_audio"]) model.off(event, paint);
     for (const event of textEvents) model.off(event, paintResults);
     model.off("change:bookmarks", onBookmarks);
     model.off("msg:custom", onCustom);
