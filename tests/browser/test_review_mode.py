@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import speech
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -45,7 +46,7 @@ def play_word(nb, word) -> float:
     return nb.page.evaluate(f"() => {AUDIO}.currentTime")
 
 
-def test_review_mode_play_follow_correct_rename_search_bookmark(open_notebook, word_ends, screenshot):
+def test_review_mode_play_follow_correct_rename_search_bookmark(open_notebook, fake_mic, word_ends, screenshot, tmp_path):
     nb = open_notebook(WIDGET, NO_AUDIO)
     nb.run_cell(0)
     widget = nb.page.locator(".lt-root").first
@@ -169,3 +170,14 @@ def test_review_mode_play_follow_correct_rename_search_bookmark(open_notebook, w
             screenshot(output, f"review-{name}", docs=f"review-{name}.png")
     finally:
         nb.page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+
+    # The other containers recorders produce play too: Ogg/Opus (Firefox), fragmented MP4/AAC (Safari).
+    for number, fmt in enumerate(("ogg", "mp4"), start=2):
+        path = speech.encode(fake_mic.wav, tmp_path / f"speech.{fmt}", fmt)
+        nb.kernel.execute(f"w.transcribe_file({str(path)!r}, progress=False)", timeout=120)
+        offset = nb.kernel.eval(f"w.recordings[{number}].offset")
+        word = widget.locator(f'.lt-text[data-recording="{number}"] .lt-word').nth(8)
+        word.wait_for()
+        start = float(word.get_attribute("data-start"))
+        assert start - offset - 0.05 <= play_word(nb, word) <= start - offset + 0.6, fmt
+        nb.page.evaluate(f"() => {AUDIO}.pause()")
