@@ -180,7 +180,7 @@ class Page:
     def changed(self, changes):
         pass
 
-    def send(self, message):
+    def send(self, message, buffers=None):
         self.messages.append(message)
 
 

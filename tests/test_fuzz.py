@@ -41,7 +41,7 @@ class Checked:
     def changed(self, changes: dict[str, Any]) -> None:
         pack({k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()})
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
         pack(message)
         self.sent += 1
 

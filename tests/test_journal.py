@@ -29,7 +29,7 @@ class Sent:
     def changed(self, changes: dict) -> None:
         pass
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict, buffers: object = None) -> None:
         self.messages.append(message)
 
 

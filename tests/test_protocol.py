@@ -13,6 +13,7 @@ from live_transcriber.protocol import (
     Problem,
     Recover,
     RenameSpeaker,
+    SendAudio,
     StartRecording,
 )
 
@@ -279,3 +280,13 @@ def test_review_text_from_the_page_is_always_encodable():
     edit.text.encode("utf-8")
     [rename] = BrowserProtocol().handle({"type": "speaker", "speaker": 0, "name": "A\udfffna"})
     rename.name.encode("utf-8")
+
+
+@pytest.mark.parametrize("recording", [None, -1, 1.5, True, "0", [0]])
+def test_a_request_for_audio_needs_a_recording_number(recording):
+    assert problems(BrowserProtocol().handle({"type": "audio", "recording": recording}))
+
+
+def test_a_request_for_audio_names_the_recording_at_any_time(session):
+    assert BrowserProtocol().handle({"type": "audio", "recording": 2}) == [SendAudio(2)]
+    assert session.handle({"type": "audio", "recording": 0}) == [SendAudio(0)]

@@ -31,7 +31,7 @@ class Page:
     def changed(self, changes: dict[str, Any]) -> None:
         pass
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
         self.messages.append(message)
 
     def of(self, kind: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import wave
 from typing import Any
 
 import pytest
+import traitlets
 from live_transcriber.testing import ScriptedEngine
 from live_transcriber.testing.scripted import ScriptedStream
 
@@ -26,14 +27,16 @@ class FrontEnd:
     def __init__(self) -> None:
         self.state: dict[str, Any] = {}
         self.sent: list[dict[str, Any]] = []
+        self.buffers: list[Any] = []
 
     def changed(self, changes: dict[str, Any]) -> None:
         json.dumps(changes, default=str, allow_nan=False)
         self.state.update(changes)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
         json.dumps(message, allow_nan=False)
         self.sent.append(message)
+        self.buffers.append(buffers)
 
 
 def final(text: str, start: float, end: float, *, speech_final: bool = True, speaker: int | None = None) -> Result:
@@ -165,6 +168,51 @@ def test_the_widget_mirrors_corrections_and_takes_speaker_names_from_python():
         w.speakers = {0: "x" * 200}
     assert w.speakers == {0: "Ann"}
     w.close()
+
+
+# --- listening back -----------------------------------------------------------------------------
+
+
+def test_the_page_gets_a_recordings_audio_once_in_parts_with_its_place_on_the_timeline(core, engine, front, monkeypatch):
+    talk(core, engine, final("First recording.", 0.0, 2.0))
+    monkeypatch.setattr("live_transcriber.protocol.AUDIO_PART_BYTES", 4)
+    start(core)
+    for seq, piece in enumerate([b"0123", b"4567", b"89"]):
+        core.receive({"type": "chunk", "recording": "r1", "seq": seq}, [piece])
+    core.receive({"type": "stop", "recording": "r1", "chunks": 3})
+    engine.stream.close()
+    assert core.wait(1)
+    del front.sent[:], front.buffers[:]
+    core.receive({"type": "audio", "recording": 1})
+    assert [m["part"] for m in front.sent] == [0, 1, 2] and b"".join(b[0] for b in front.buffers) == b"0123456789"
+    assert {(m["type"], m["recording"], m["mime_type"], m["offset"], m["done"], m["parts"]) for m in front.sent} == {
+        ("audio", 1, WEBM, core.recordings[1].offset, True, 3)
+    }
+    assert core.recordings[1].offset == pytest.approx(3.0) and core.error == ""
+
+
+def test_audio_the_kernel_cannot_send_is_answered_with_the_reason(core, engine, front):
+    talk(core, engine, final("Hello.", 0.0, 1.0))
+    core.receive({"type": "audio", "recording": 5})
+    assert front.sent[-1] == {"type": "audio", "recording": 5, "error": "There is no recording 5."}
+    quiet = Transcriber(ScriptedEngine(), keep_audio=False)
+    quiet_front = FrontEnd()
+    quiet.attach(quiet_front)
+    quiet.feed(b"scripted", WEBM)
+    quiet.receive({"type": "audio", "recording": 0})
+    assert "keep_audio=False" in quiet_front.sent[-1]["error"] and quiet_front.buffers[-1] is None
+    quiet.close()
+
+
+def test_the_widget_tells_the_page_whether_there_is_audio_and_where_to_mark_words():
+    quiet = LiveTranscriber(ScriptedEngine(), keep_audio=False)
+    state = quiet.get_state()
+    assert state["keep_audio"] is False and state["confidence_threshold"] == 0.6
+    quiet.confidence_threshold = None
+    with pytest.raises(traitlets.TraitError, match="greater than 1.0"):
+        quiet.confidence_threshold = 1.5
+    assert quiet.confidence_threshold is None and LiveTranscriber(ScriptedEngine()).keep_audio is True
+    quiet.close()
 
 
 # --- bookmarks -----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class FakeFrontEnd:
         pack(changes)
         self.state.update(changes)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
         pack(message)
         self.sent.append(message)
 

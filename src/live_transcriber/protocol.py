@@ -39,6 +39,17 @@ Review messages (correcting the transcript, naming speakers, bookmarks), at any 
 ``{type: "bookmark", label?, time}``
     A bookmark at ``time`` seconds on the transcript's timeline (e.g. where playback is).
 
+Listening back (review mode), at any time:
+
+``{type: "audio", recording}``
+    Send recording ``recording`` (its index in the transcriber's ``recordings``, the results'
+    ``recording`` field) to the page, to play it from a word. → :class:`SendAudio`. The kernel
+    answers ``{type: "audio", recording, mime_type, offset, done, part, parts}`` with one binary
+    buffer per part (at most :data:`AUDIO_PART_BYTES` each): the page joins the ``parts`` buffers
+    in ``part`` order; ``offset`` is where the recording's time 0 is on the transcript's timeline,
+    ``done`` whether the recording has ended (else more audio will come). Audio the kernel cannot
+    send is answered ``{type: "audio", recording, error}``.
+
 Texts are at most :data:`MAX_EDIT_TEXT` characters, names and labels :data:`~live_transcriber.results.MAX_NAME`;
 longer ones are refused, not cut. Whether a result, word or utterance exists is for the
 transcriber to say. The kernel answers a correction with
@@ -75,6 +86,9 @@ MAX_EDIT_TEXT = 20_000
 MAX_TIME = 7 * 24 * 3600.0
 #: The most recordings one ``recover`` message may ask about.
 MAX_RECOVER = 100
+#: The largest buffer of one ``audio`` reply: a long recording goes to the page in parts, each
+#: well under the size a chunk may have the other way.
+AUDIO_PART_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -156,7 +170,16 @@ class AddBookmark:
     elapsed: float | None = None
 
 
-Action = Union[StartRecording, Audio, EndRecording, Problem, ClientError, Command, Recover, Edit, RenameSpeaker, AddBookmark]
+@dataclass(frozen=True)
+class SendAudio:
+    """The page wants recording ``recording``'s audio, to play it."""
+
+    recording: int
+
+
+Action = Union[
+    StartRecording, Audio, EndRecording, Problem, ClientError, Command, Recover, Edit, RenameSpeaker, AddBookmark, SendAudio
+]
 
 #: Control messages that need no open recording, and the ones that do.
 _COMMANDS = ("clear", "history", "export")
@@ -215,6 +238,11 @@ class BrowserProtocol:
             return [self._bookmark(msg)]
         if kind == "recover":
             return self._recover(msg)
+        if kind == "audio":
+            recording = msg.get("recording")
+            if not _is_count(recording):
+                return [Problem(f"Ignored a request for audio: recording must be a number from 0, not {_shown(recording)}.")]
+            return [SendAudio(recording)]
         return [Problem(f"Ignored a message of unknown type {_shown(kind)}.")]
 
     def received(self, recording: str) -> int | None:

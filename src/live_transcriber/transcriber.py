@@ -87,9 +87,9 @@ class FrontEnd(Protocol):
         ``results``, ``speakers``, ``bookmarks``, ``keyterms`` changed to the values given (called
         with the transcriber's lock held)."""
 
-    def send(self, message: dict[str, Any]) -> None:
-        """Deliver a message to the browser: ``stop_recording``, ``history``, ``export``, ``ack``,
-        ``recover`` or ``results_changed``."""
+    def send(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        """Deliver a message (with binary ``buffers``) to the browser: ``stop_recording``,
+        ``history``, ``export``, ``ack``, ``recover``, ``results_changed`` or ``audio``."""
 
 
 @dataclass
@@ -488,6 +488,27 @@ class Transcriber:
                 self._review(action)
             except (IndexError, ValueError) as exc:
                 self._error = str(exc)
+        elif isinstance(action, P.SendAudio):
+            self._send_audio(action.recording)
+
+    def _send_audio(self, index: int) -> None:
+        """Send one recording's audio to the page, in parts (see ``audio`` in :mod:`.protocol`)."""
+        reply: dict[str, Any] = {"type": "audio", "recording": index}
+        recording = self.recordings[index] if index < len(self.recordings) else None
+        if recording is None:
+            reason = f"There is no recording {index}."
+        elif not self.keep_audio:
+            reason = "No audio was kept: this widget was made with keep_audio=False."
+        elif not recording.data:
+            reason = f"Recording {index} has no audio (yet)."
+        else:
+            data = bytes(recording.data)
+            parts = [data[i : i + P.AUDIO_PART_BYTES] for i in range(0, len(data), P.AUDIO_PART_BYTES)]
+            reply.update(mime_type=recording.mime_type, offset=recording.offset, done=recording.done and recording.placed, parts=len(parts))
+            for number, part in enumerate(parts):
+                self._send({**reply, "part": number}, [part])
+            return
+        self._send({**reply, "error": reason})
 
     def _recovery(self, recording_id: str) -> dict[str, Any]:
         """What the kernel has of one of the page's recordings, for the page to send what is missing.
@@ -1295,9 +1316,9 @@ class Transcriber:
         for front_end in self._front_ends:
             front_end.changed(changes)
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         for front_end in self._front_ends:
-            front_end.send(message)
+            front_end.send(message, buffers)
 
     def _run_callbacks(self) -> None:
         """Give queued events to the callbacks, outside the lock (a callback may call back in)."""

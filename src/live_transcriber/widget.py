@@ -100,6 +100,12 @@ class LiveTranscriber(anywidget.AnyWidget):
     bookmarks = traitlets.List(
         read_only=True, help="Bookmarks in time order: {time, label, recording}, time on the transcript's timeline."
     ).tag(sync=True)
+    keep_audio = traitlets.Bool(
+        True, read_only=True, help="Whether the audio is kept (for save_audio, and to play it back from a word in the widget)."
+    ).tag(sync=True)
+    confidence_threshold = traitlets.Float(
+        0.6, allow_none=True, min=0.0, max=1.0, help="Words the engine is less sure of are marked in the widget; None: no marks."
+    ).tag(sync=True)
     #: Who records, for the audio the page keeps until the kernel confirms it: this widget, this
     #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in static/widget.js).
     _identity = traitlets.Dict(read_only=True).tag(sync=True)
@@ -121,6 +127,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
         super().__init__(revision=0 if _in_marimo() else None)
         self.set_trait("engine_label", self.transcriber.engine_label)
+        self.set_trait("keep_audio", self.transcriber.keep_audio)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
@@ -175,10 +182,6 @@ class LiveTranscriber(anywidget.AnyWidget):
     def recordings(self) -> list[Recording]:
         """Every recording, oldest first: see :attr:`Transcriber.recordings`."""
         return self.transcriber.recordings
-
-    @property
-    def keep_audio(self) -> bool:
-        return self.transcriber.keep_audio
 
     @property
     def journal(self) -> Any:

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
+  AudioParts,
   RecordingClock,
   ResultStore,
   STATUS,
@@ -12,6 +13,14 @@ import {
   containerFamily,
   describeMediaError,
   describeUnsent,
+  editedWords,
+  findMatches,
+  isUnsure,
+  recordingTime,
+  speakerLabel,
+  wordAt,
+  wordText,
+  wordTitle,
   entryOffset,
   errorText,
   formatClock,
@@ -173,10 +182,11 @@ describe("utterance blocks", () => {
   });
 
   test("the heading: the first word's time (else the result's) and the utterance's speaker", () => {
-    assert.deepEqual(utteranceHeading(result(0, 0, { start: 65.2, words: [{ start: 65.9 }] })), { time: "[01:05]", speaker: "" });
+    assert.deepEqual(utteranceHeading(result(0, 0, { start: 65.2, words: [{ word: "hi", start: 65.9 }] })), { time: "[01:05]", speaker: "" });
     assert.deepEqual(utteranceHeading(result(0, 0, { start: 3725, words: [] })), { time: "[1:02:05]", speaker: "" });
     assert.deepEqual(utteranceHeading(result(0, 0, { start: 0, speaker: 1 })), { time: "[00:00]", speaker: "Speaker 2: " });
     assert.equal(utteranceHeading(result(0, 0, { speaker: 0 })).speaker, "Speaker 1: ");
+    assert.equal(utteranceHeading(result(0, 0, { speaker: 0 }), { 0: "Ana" }).speaker, "Ana: ");
   });
 
   test("interim words follow on the line, or on the next one after the utterance ended", () => {
@@ -471,5 +481,90 @@ describe("saying how much was kept", () => {
     assert.equal(storeLimitBytes("0.5"), 512 * 1024);
     assert.equal(storeLimitBytes("lots"), STORE_LIMIT_MB * 1024 * 1024);
     assert.equal(storeLimitBytes("-1"), STORE_LIMIT_MB * 1024 * 1024);
+  });
+});
+
+describe("review mode", () => {
+  const words = [0.5, 1.0, 1.6, 3.2].map((start) => ({ start }));
+
+  test("the word being played: the last one started, kept lit through the silence after it", () => {
+    assert.equal(wordAt(words, 0.2), -1);
+    assert.equal(wordAt(words, 0.5), 0);
+    assert.equal(wordAt(words, 1.59), 1);
+    assert.equal(wordAt(words, 2.9), 2);
+    assert.equal(wordAt(words, 99), 3);
+    assert.equal(wordAt([], 1), -1);
+  });
+
+  test("a word is played from its time in its own recording", () => {
+    assert.equal(recordingTime(73.5, 60), 13.5);
+    assert.equal(recordingTime(0.2, 0.25), 0);
+  });
+
+  test("words below the threshold are marked; no threshold or no confidence, no marks", () => {
+    assert.equal(isUnsure(0.41, 0.6), true);
+    assert.equal(isUnsure(0.6, 0.6), false);
+    assert.equal(isUnsure(0.41, null), false);
+    assert.equal(isUnsure(undefined, 0.6), false);
+  });
+
+  test("a word's title gives its time, its confidence (unless the engine gave none) and whether it was corrected", () => {
+    assert.equal(wordTitle({ word: "so", start: 62, confidence: 0.416 }, false), "01:02 · confidence 42%");
+    assert.equal(wordTitle({ word: "so", start: 1, confidence: 1 }, true), "00:01 · corrected");
+    assert.equal(wordText({ word: "so", punctuated_word: "So,", start: 0 }), "So,");
+    assert.equal(wordText({ word: "so", start: 0 }), "so");
+  });
+
+  test("the corrected words of a result are those the engine did not give at that time", () => {
+    const heard = [{ word: "how", start: 0 }, { word: "are", start: 0.3 }, { word: "ewe", start: 0.6 }];
+    const fixed = result(0, 0, {
+      edited: true,
+      words: [{ word: "how", start: 0 }, { word: "are", start: 0.3 }, { word: "you", start: 0.6 }],
+      original: { text: "how are ewe", words: heard },
+    });
+    assert.deepEqual([...editedWords(fixed)], [2]);
+    assert.deepEqual([...editedWords(result(0, 0, { words: heard }))], []);
+  });
+
+  test("speakers are called by their names, else Speaker N", () => {
+    assert.equal(speakerLabel(0), "Speaker 1");
+    assert.equal(speakerLabel(1, { 1: "Ben" }), "Ben");
+    assert.equal(speakerLabel(1, { 1: "" }), "Speaker 2");
+  });
+
+  test("search finds words that begin with the query, case and punctuation ignored, and phrases across words", () => {
+    const text = ["Hello,", "world.", "The", "World", "turns;", "worldwide", "underworld"];
+    assert.deepEqual(findMatches(text, "WORLD"), [[1], [3], [5]]);
+    assert.deepEqual(findMatches(text, "world the"), [[1, 2]]);
+    assert.deepEqual(findMatches(text, "hello, wor"), [[0, 1]]);
+    assert.deepEqual(findMatches(text, "llo world"), []);
+    assert.deepEqual(findMatches(text, "the world turns"), [[2, 3, 4]]);
+    assert.deepEqual(findMatches(text, "  "), []);
+    assert.deepEqual(findMatches(text, "moon"), []);
+  });
+
+  test("an audio reply in parts is whole once every part came, in any order", () => {
+    const parts = new AudioParts();
+    const reply = { type: "audio", recording: 2, mime_type: "audio/webm", offset: 12.5, done: true, parts: 3 };
+    const buffers = [new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])];
+    assert.equal(parts.add({ ...reply, part: 0 }, buffers[0]), null);
+    assert.equal(parts.add({ ...reply, part: 2 }, buffers[2]), null);
+    const whole = parts.add({ ...reply, part: 1 }, buffers[1]);
+    assert.deepEqual(whole, { recording: 2, mimeType: "audio/webm", offset: 12.5, done: true, buffers });
+    assert.equal(parts.add({ ...reply, parts: 1, part: 1 }, buffers[0]), null, "a part number out of range is ignored");
+    assert.equal(parts.add({ ...reply, part: 0 }, undefined), null, "a part without its buffer is ignored");
+  });
+});
+
+describe("ResultStore.replace", () => {
+  test("corrected results replace the shown ones with their index; others are ignored", () => {
+    const store = new ResultStore();
+    store.reset(results(3, 4, 5));
+    const generation = store.generation;
+    assert.equal(store.replace([result(4, 4, { text: "fixed." }), result(9, 9)]), true);
+    assert.equal(store.items[1].text, "fixed.");
+    assert.equal(store.generation, generation + 1);
+    assert.equal(store.replace([result(1, 1)]), false);
+    assert.equal(store.generation, generation + 1);
   });
 });

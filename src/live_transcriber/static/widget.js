@@ -16,6 +16,12 @@
  *   {type: "history"}                              send every final result (a new or reloaded view)
  *   {type: "export", format}                       send the transcript as txt, srt, vtt or json
  *   {type: "recover", recordings: [id, ...]}       what do you have of these recordings? (below)
+ * Review mode (at any time; see live_transcriber/protocol.py):
+ *   {type: "audio", recording}                     send me recording number `recording` (the
+ *                                                  results' `recording`), to play it from a word
+ *   {type: "edit", index, word, text}              a word corrected in place
+ *   {type: "speaker", speaker, name}               a speaker renamed
+ *   {type: "bookmark", elapsed}                    a bookmark now, in the recording in progress
  * Kernel → browser (custom messages): {type: "stop_recording", reason, recording?} asks for a
  *   normal stop (of that recording only, when named: another tab took over);
  *   {type: "history", results} answers "history"; {type: "export", filename, mime_type, content}
@@ -23,7 +29,11 @@
  *   `chunks` chunks of the recording are safe (on disk in the kernel's journal), `done`: all of it
  *   is transcribed; {type: "recover", recordings: [{recording, state, received, done?, failed?}]}
  *   answers "recover": state "open" (still recording in the kernel, which has chunks
- *   0..received-1), "ended" (done: transcribed; failed: ended in an error) or "unknown".
+ *   0..received-1), "ended" (done: transcribed; failed: ended in an error) or "unknown";
+ *   {type: "results_changed", results} after a correction: these results replace the ones with
+ *   their `index`; {type: "audio", recording, mime_type, offset, done, part, parts} + [buf]
+ *   answers "audio" in `parts` pieces (offset: where the recording starts on the timeline; done:
+ *   it has ended, so the view keeps it), or {type: "audio", recording, error}.
  * Both ways (trait): keyterms, the words the engine listens for (the page sets it from its field,
  *   the kernel tidies it); keyterms_supported (kernel → browser) says whether the engine uses them.
  * Kernel → browser (traits): status (one of STATUS below) and status_detail (e.g. "attempt 2 of 5",
@@ -32,7 +42,8 @@
  *   its `utterance` number (the kernel decides where utterances end: results with the same number
  *   form one block on screen) and that utterance's `speaker` (a number, or null); _identity:
  *   {widget, process, kernel}, who records (a random id per widget, per kernel process, and the
- *   Jupyter kernel id, which a restart keeps).
+ *   Jupyter kernel id, which a restart keeps); speakers (names by speaker number), bookmarks,
+ *   keep_audio (false: nothing to play back), confidence_threshold (null: no marks).
  * Browser → kernel (trait): revision, counted up on every change of transcript, status or error
  *   where the kernel set it to a number (in marimo, which re-runs the cells that read a widget
  *   only when the browser changes one of its traits); null elsewhere, and then never written.
@@ -66,12 +77,16 @@
  *   2. Pure logic, exported for the unit tests (tests/js/widget.test.mjs): status line, clock
  *      format, ResultStore, utterance blocks, MIME type choice, environment checks and media error
  *      descriptions, loudness, RecordingClock, the keyterms field's text; unconfirmed audio:
- *      entry points, what to keep, what to send again, how to say it
+ *      entry points, what to keep, what to send again, how to say it; review mode: the word at a
+ *      time, confidence marks, corrected words, speaker labels, search matches, the parts of an
+ *      audio reply
  *   3. LevelMeter: the microphone's level, from Web Audio
  *   4. SharedRecorder: microphone, MediaRecorder and comm of one model, shared by its views;
  *      the unconfirmed audio it keeps, and the offer to send it again
  *   5. Browser helpers: AudioStore (IndexedDB), Web Locks, storage, downloads, clipboard
- *   6. View: the DOM of one view, painted from the model and the recorder
+ *   6. View: the DOM of one view, painted from the model and the recorder; review mode: words
+ *      as FinalText draws them, Player (play back from a word, the word heard lit), corrections
+ *      and speaker names typed in place, search, bookmarks
  *   7. anywidget entry point
  * The styles are in widget.css, which anywidget loads through the widget's `_css`.
  */
@@ -90,6 +105,14 @@ const TICK_MS = 100;
 /** Where the chosen microphone is remembered, per browser and Jupyter origin. */
 const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
+/** Playback speeds offered in review mode. */
+const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
+/** The bookmark shortcut, while focus is in the widget: Alt+B (the key's position, so any layout). */
+const BOOKMARK_KEY = "KeyB";
+const BOOKMARK_KEY_LABEL = "Alt+B";
+const BOOKMARK_KEY_ARIA = "Alt+B";
+/** Why nothing can be played, on hover. */
+const NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
 /** The most unconfirmed audio this page keeps, all recordings together: about 17 hours of Chrome's Opus. */
 export const STORE_LIMIT_MB = 256;
 /** localStorage key whose value (in MB) overrides STORE_LIMIT_MB. */
@@ -123,7 +146,28 @@ export const STATUS = Object.freeze({
  * @property {boolean} [speech_final] the last result of its utterance
  * @property {number} utterance      results with the same number form one utterance
  * @property {number | null} speaker the utterance's speaker (0, 1, …), null when not told apart
- * @property {{start: number}[]} [words]
+ * @property {number} [recording] its recording (an index into the kernel's `recordings`)
+ * @property {Word[]} [words]
+ * @property {boolean} [edited]      a person corrected it...
+ * @property {{text: string, words?: Word[]}} [original] ...and this is what the engine heard
+ */
+
+/**
+ * A word of a final result. Times are seconds on the transcript's timeline.
+ * @typedef {object} Word
+ * @property {string} word
+ * @property {number} start
+ * @property {number} [end]
+ * @property {number} [confidence]
+ * @property {string} [punctuated_word]
+ */
+
+/**
+ * A bookmark (the `bookmarks` trait).
+ * @typedef {object} Bookmark
+ * @property {number} time       on the transcript's timeline
+ * @property {string} label
+ * @property {number | null} recording
  */
 
 /**
@@ -136,6 +180,10 @@ export const STATUS = Object.freeze({
  * @property {string} interim
  * @property {string} engine_label
  * @property {FinalResult[]} results
+ * @property {Record<string, string>} speakers   speaker names, by speaker number
+ * @property {Bookmark[]} bookmarks
+ * @property {boolean} keep_audio               false: nothing to play back
+ * @property {number | null} confidence_threshold words below it are marked; null: none
  * @property {Partial<Identity>} _identity
  * @property {number | null} revision
  * @property {string[]} keyterms
@@ -317,6 +365,23 @@ export class ResultStore {
     for (const result of tail) if (result.index === this.end) this.items.push(result);
     return false;
   }
+
+  /**
+   * Takes in corrected results (`results_changed`): each replaces the one with its index.
+   * @param {FinalResult[]} changed
+   * @returns {boolean} whether any of them is shown here (then views rebuild)
+   */
+  replace(changed) {
+    let any = false;
+    for (const result of changed) {
+      const at = typeof result?.index === "number" ? result.index - this.base : -1;
+      if (at < 0 || at >= this.items.length) continue;
+      this.items[at] = result;
+      any = true;
+    }
+    if (any) this.generation += 1;
+    return any;
+  }
 }
 
 /**
@@ -332,11 +397,12 @@ export function startsUtterance(previous, result) {
 /**
  * The heading of an utterance block: when it began (shown with Timestamps on) and who speaks.
  * @param {FinalResult} result the block's first result
- * @returns {{time: string, speaker: string}} e.g. "[01:05]" and "Speaker 2: " ("" when not known)
+ * @param {Record<string, string>} [names] the `speakers` trait
+ * @returns {{time: string, speaker: string}} e.g. "[01:05]" and "Speaker 2: " or "Ana: " ("" when not known)
  */
-export function utteranceHeading(result) {
+export function utteranceHeading(result, names = {}) {
   const start = result.words?.[0]?.start ?? result.start ?? 0;
-  const speaker = typeof result.speaker === "number" ? `Speaker ${result.speaker + 1}: ` : "";
+  const speaker = typeof result.speaker === "number" ? `${speakerLabel(result.speaker, names)}: ` : "";
   return { time: `[${formatClock(start)}]`, speaker };
 }
 
@@ -717,6 +783,156 @@ export function formatKeyterms(terms) {
   return Array.isArray(terms) ? terms.join(", ") : "";
 }
 
+// Review mode: listening back, confidence, corrections, search.
+
+/**
+ * The word being played at `time`: the last word that starts by then (it stays lit through the
+ * silence after it), -1 before the first.
+ * @param {{start: number}[]} words in time order
+ * @param {number} time
+ */
+export function wordAt(words, time) {
+  let low = 0;
+  let high = words.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (words[middle].start <= time) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
+}
+
+/**
+ * Where playback of a recording starts for a word: word times are on the transcript's timeline,
+ * where the recording begins at `offset`.
+ * @param {number} start the word's start on the timeline
+ * @param {number} offset the recording's offset on the timeline
+ */
+export function recordingTime(start, offset) {
+  return Math.max(0, start - offset);
+}
+
+/**
+ * Whether a word is marked as uncertain. Engines that give no confidence report 1 (or nothing):
+ * those words are never marked.
+ * @param {number | undefined} confidence
+ * @param {number | null} threshold null: no marks
+ */
+export function isUnsure(confidence, threshold) {
+  return typeof threshold === "number" && typeof confidence === "number" && confidence < threshold;
+}
+
+/**
+ * What a word says on hover and focus.
+ * @param {Word} word
+ * @param {boolean} edited a person corrected it
+ */
+export function wordTitle(word, edited) {
+  const parts = [formatClock(word.start)];
+  if (typeof word.confidence === "number" && word.confidence < 1) parts.push(`confidence ${Math.round(word.confidence * 100)}%`);
+  if (edited) parts.push("corrected");
+  return parts.join(" · ");
+}
+
+/**
+ * The word's text as shown (with its punctuation, when the engine gives it).
+ * @param {Word} word
+ */
+export function wordText(word) {
+  return word.punctuated_word ?? word.word;
+}
+
+/**
+ * Which words of a corrected result a person changed: those the engine did not give at that time.
+ * @param {FinalResult} result
+ * @returns {Set<number>} positions in `result.words`
+ */
+export function editedWords(result) {
+  const changed = new Set();
+  if (!result.edited || !result.original) return changed;
+  const heard = result.original.words ?? [];
+  (result.words ?? []).forEach((word, i) => {
+    if (!heard.some((o) => o.start === word.start && wordText(o) === wordText(word))) changed.add(i);
+  });
+  return changed;
+}
+
+/**
+ * What a speaker is called: the name given (the `speakers` trait), else "Speaker 1" for speaker 0
+ * (as `live_transcriber.results.speaker_label` says it).
+ * @param {number} speaker
+ * @param {Record<string, string>} [names]
+ */
+export function speakerLabel(speaker, names = {}) {
+  return names[String(speaker)] || `Speaker ${speaker + 1}`;
+}
+
+/** @param {string} text */
+function searchForm(text) {
+  return text.toLocaleLowerCase().replace(/[^\p{L}\p{N}'\s]+/gu, "");
+}
+
+/**
+ * Where `query` occurs in a run of words: case and punctuation ignored, words that begin with it
+ * ("the" finds "The" and "there", not "weather"); a query of several words matches consecutive
+ * words (the last may begin with its last word, as the user is still typing it).
+ * @param {string[]} words
+ * @param {string} query
+ * @returns {number[][]} each match as the positions of its words, in order
+ */
+export function findMatches(words, query) {
+  const wanted = searchForm(query).split(/\s+/).filter(Boolean);
+  if (!wanted.length) return [];
+  const forms = words.map(searchForm);
+  const last = wanted.length - 1;
+  /** @type {number[][]} */
+  const matches = [];
+  for (let i = 0; i + last < forms.length; i += 1) {
+    const fits = wanted.every((part, k) => {
+      const form = forms[i + k];
+      return k === last ? form.startsWith(part) : form === part;
+    });
+    if (fits) matches.push(wanted.map((_, k) => i + k));
+  }
+  return matches;
+}
+
+/**
+ * The parts of the kernel's `audio` replies, joined per recording (see the protocol at the top).
+ */
+export class AudioParts {
+  constructor() {
+    /** @type {Map<number, {parts: number, buffers: (BlobPart | undefined)[]}>} */
+    this.pending = new Map();
+  }
+
+  /**
+   * @param {any} msg an `audio` reply without `error`
+   * @param {BlobPart | undefined} buffer its buffer
+   * @returns {{recording: number, mimeType: string, offset: number, done: boolean, buffers: BlobPart[]} | null}
+   *   the whole recording once its last part came, else null
+   */
+  add(msg, buffer) {
+    const { recording, parts, part } = msg;
+    if (!Number.isInteger(parts) || !Number.isInteger(part) || part < 0 || part >= parts || !buffer) return null;
+    let entry = this.pending.get(recording);
+    if (!entry || entry.parts !== parts || part === 0) {
+      entry = { parts, buffers: [] };
+      this.pending.set(recording, entry);
+    }
+    entry.buffers[part] = buffer;
+    if (entry.buffers.filter(Boolean).length < parts) return null;
+    this.pending.delete(recording);
+    return {
+      recording,
+      mimeType: String(msg.mime_type ?? ""),
+      offset: Number(msg.offset) || 0,
+      done: msg.done === true,
+      buffers: /** @type {BlobPart[]} */ (entry.buffers),
+    };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. LevelMeter
 
@@ -822,6 +1038,8 @@ class SharedRecorder {
       } else if (msg?.type === "history" && Array.isArray(msg.results)) {
         this.results.reset(msg.results);
         this.changed("results");
+      } else if (msg?.type === "results_changed" && Array.isArray(msg.results)) {
+        if (this.results.replace(msg.results)) this.changed("results");
       } else if (msg?.type === "export") download(msg);
       else if (msg?.type === "ack") this.keeper.onAck(msg);
       else if (msg?.type === "recover") this.keeper.onRecover(msg);
@@ -1078,6 +1296,13 @@ class SharedRecorder {
   }
 
   /** The recorder pauses; the same container stream goes on after resume, so nothing restarts. */
+  /** Drops a bookmark at the recording's time now, as the widget's clock shows it (pauses left out). */
+  bookmark() {
+    const recording = this.recording;
+    if (this.phase !== "recording" || !recording) return;
+    this.sendInOrder(recording, { type: "bookmark", elapsed: this.clock.elapsedMs() / 1000 });
+  }
+
   pause() {
     const recording = this.recording;
     if (this.phase !== "recording" || !recording || this.paused || recording.mediaRecorder.state !== "recording") return;
@@ -1972,6 +2197,7 @@ async function copyText(text, doc) {
  * @property {HTMLDivElement} root
  * @property {HTMLButtonElement} toggle
  * @property {HTMLButtonElement} pause
+ * @property {HTMLButtonElement} mark
  * @property {HTMLSpanElement} elapsed
  * @property {HTMLDivElement} meter
  * @property {HTMLDivElement} meterFill
@@ -1992,6 +2218,16 @@ async function copyText(text, doc) {
  * @property {HTMLButtonElement} unsentSend
  * @property {HTMLButtonElement} unsentDownload
  * @property {HTMLButtonElement} unsentDiscard
+ * @property {HTMLDivElement} review
+ * @property {HTMLButtonElement} play
+ * @property {HTMLSelectElement} speed
+ * @property {HTMLSpanElement} playerNote
+ * @property {HTMLInputElement} search
+ * @property {HTMLSpanElement} searchCount
+ * @property {HTMLButtonElement} searchPrevious
+ * @property {HTMLButtonElement} searchNext
+ * @property {HTMLAudioElement} audio
+ * @property {HTMLDivElement} bookmarks
  * @property {HTMLDivElement} transcript
  * @property {HTMLSpanElement} final
  * @property {Text} gap
@@ -2026,6 +2262,11 @@ function buildView(doc) {
   const bar = element(doc, "div", "lt-bar");
   const toggle = element(doc, "button", "lt-toggle", { type: "button", "aria-pressed": "false" });
   const pause = element(doc, "button", "lt-button lt-pause", { type: "button", title: "Pause the recording" }, "Pause");
+  const mark = element(
+    doc, "button", "lt-button lt-mark",
+    { type: "button", title: `Bookmark this moment (${BOOKMARK_KEY_LABEL})`, "aria-keyshortcuts": BOOKMARK_KEY_ARIA },
+    "Bookmark",
+  );
   const elapsed = element(doc, "span", "lt-elapsed", { role: "timer", "aria-label": "Recording time", title: "Recording time, pauses excluded" }, "00:00");
   const meter = element(doc, "div", "lt-meter", {
     role: "meter",
@@ -2046,7 +2287,7 @@ function buildView(doc) {
   status.append(dot, statusText, statusDetail, engine);
   const progress = element(doc, "div", "lt-progress", { role: "progressbar", "aria-label": "Loading the speech model" });
   progress.append(element(doc, "span", "lt-progress-bar"));
-  bar.append(toggle, pause, elapsed, meter, status, progress);
+  bar.append(toggle, pause, mark, elapsed, meter, status, progress);
 
   const tools = element(doc, "div", "lt-tools");
   const device = element(doc, "select", "lt-device", { "aria-label": "Microphone", title: "Microphone (used from the next Start)" });
@@ -2080,6 +2321,27 @@ function buildView(doc) {
   unsentActions.append(unsentSend, unsentDownload, unsentDiscard);
   unsent.append(unsentText, unsentActions);
 
+  // Review mode: play back from any word, search; shown once there are final words.
+  const review = element(doc, "div", "lt-review", { role: "group", "aria-label": "Review" });
+  const play = element(doc, "button", "lt-button lt-play", { type: "button" }, "Play");
+  const speed = element(doc, "select", "lt-speed", { "aria-label": "Playback speed", title: "Playback speed" });
+  for (const rate of SPEEDS) speed.append(element(doc, "option", "", { value: String(rate) }, `${rate}×`));
+  speed.value = "1";
+  const playerNote = element(doc, "span", "lt-player-note", { role: "status" });
+  const search = element(doc, "input", "lt-search", {
+    type: "search",
+    placeholder: "Search",
+    "aria-label": "Search the transcript",
+    title: "Search the transcript (Enter: next match, Shift+Enter: previous)",
+  });
+  const searchCount = element(doc, "span", "lt-search-count", { "aria-live": "polite" });
+  const searchPrevious = element(doc, "button", "lt-button lt-search-step", { type: "button", "aria-label": "Previous match", title: "Previous match" }, "↑");
+  const searchNext = element(doc, "button", "lt-button lt-search-step", { type: "button", "aria-label": "Next match", title: "Next match" }, "↓");
+  const audio = element(doc, "audio", "lt-audio", { preload: "auto" });
+  audio.hidden = true;
+  review.append(play, speed, playerNote, element(doc, "span", "lt-spacer"), search, searchCount, searchPrevious, searchNext, audio);
+  const bookmarks = element(doc, "div", "lt-bookmarks", { role: "list", "aria-label": "Bookmarks" });
+
   const body = element(doc, "div", "lt-body");
   const transcript = element(doc, "div", "lt-transcript", {
     role: "log",
@@ -2096,18 +2358,34 @@ function buildView(doc) {
   const hint = element(doc, "p", "lt-hint");
   body.append(transcript, hint);
 
-  root.append(bar, tools, error, unsent, body);
+  root.append(bar, tools, error, unsent, review, body, bookmarks);
   return {
-    root, toggle, pause, elapsed, meter, meterFill, statusText, statusDetail, engine, progress, device,
+    root, toggle, pause, mark, review, play, speed, playerNote, search, searchCount, searchPrevious, searchNext, audio, bookmarks, elapsed, meter, meterFill, statusText, statusDetail, engine, progress, device,
     times, clear, copy, exportMenu, exportButtons, error, unsent, unsentText, unsentActions, unsentSend,
     unsentDownload, unsentDiscard, transcript, final, gap, interim, hint,
   };
 }
 
 /**
+ * How final words are shown: the speakers' names, and where the confidence marks start.
+ * @typedef {object} TextOptions
+ * @property {Record<string, string>} names
+ * @property {number | null} threshold
+ */
+
+/**
+ * A word on screen, for playback and search.
+ * @typedef {object} ShownWord
+ * @property {HTMLSpanElement} el
+ * @property {number} start
+ * @property {number} recording
+ */
+
+/**
  * Final results as utterance blocks: one `.lt-utt` per utterance (see `startsUtterance`), each
- * result's words in a `.lt-text` span. Only results not shown yet are appended, so a long
- * transcript is never re-rendered.
+ * result's words in a `.lt-text` span, each word a `.lt-word` span. Only results not shown yet
+ * are appended, so a long transcript is never re-rendered while it grows; a correction, a new
+ * speaker name or threshold rebuilds it.
  */
 class FinalText {
   /** @param {HTMLSpanElement} container */
@@ -2115,23 +2393,41 @@ class FinalText {
     this.container = container;
     this.generation = -1;
     this.shown = 0;
+    /** @type {TextOptions} */
+    this.options = { names: {}, threshold: null };
+    this.optionsKey = "";
     /** The block results are appended to. @type {HTMLSpanElement | null} */
     this.open = null;
     /** The last result shown. @type {FinalResult | null} */
     this.last = null;
+    /** Every word shown, in order. @type {ShownWord[]} */
+    this.words = [];
+    /** The words of each recording, in time order (for playback). @type {Map<number, ShownWord[]>} */
+    this.byRecording = new Map();
   }
 
-  /** @param {ResultStore} store */
-  update(store) {
-    if (store.generation !== this.generation) {
+  /**
+   * @param {ResultStore} store
+   * @param {TextOptions} options
+   * @returns {boolean} whether it was rebuilt
+   */
+  update(store, options) {
+    const key = JSON.stringify(options);
+    const rebuild = store.generation !== this.generation || key !== this.optionsKey;
+    if (rebuild) {
       this.container.replaceChildren();
       this.generation = store.generation;
+      this.options = options;
+      this.optionsKey = key;
       this.shown = 0;
       this.open = null;
       this.last = null;
+      this.words = [];
+      this.byRecording.clear();
     }
     const doc = this.container.ownerDocument;
     for (; this.shown < store.items.length; this.shown += 1) this.append(doc, store.items[this.shown]);
+    return rebuild;
   }
 
   /**
@@ -2142,16 +2438,234 @@ class FinalText {
     if (!result.text) return;
     if (!this.open || startsUtterance(this.last, result)) {
       if (this.open) this.container.append("\n");
-      const heading = utteranceHeading(result);
-      const block = element(doc, "span", "lt-utt", { "data-time": heading.time });
-      if (heading.speaker) block.append(element(doc, "span", "lt-meta lt-speaker", {}, heading.speaker));
+      const heading = utteranceHeading(result, this.options.names);
+      const block = element(doc, "span", "lt-utt", { "data-time": heading.time, "data-utterance": String(result.utterance) });
+      if (heading.speaker && typeof result.speaker === "number") {
+        block.append(
+          element(
+            doc,
+            "span",
+            "lt-meta lt-speaker",
+            { role: "button", tabindex: "0", "data-speaker": String(result.speaker), title: "Rename this speaker everywhere" },
+            heading.speaker,
+          ),
+        );
+      }
       this.container.append(block);
       this.open = block;
     } else {
       this.open.append(" ");
     }
-    this.open.append(element(doc, "span", "lt-text", {}, result.text));
+    this.open.append(this.textOf(doc, result));
     this.last = result;
+  }
+
+  /**
+   * @param {Document} doc
+   * @param {FinalResult} result
+   */
+  textOf(doc, result) {
+    const recording = typeof result.recording === "number" ? result.recording : 0;
+    const text = element(doc, "span", "lt-text", { "data-index": String(result.index), "data-recording": String(recording) });
+    const words = result.words ?? [];
+    if (!words.length) {
+      text.textContent = result.text;
+      return text;
+    }
+    const edited = editedWords(result);
+    let shown = this.byRecording.get(recording);
+    if (!shown) this.byRecording.set(recording, (shown = []));
+    words.forEach((word, i) => {
+      if (i) text.append(" ");
+      const span = element(doc, "span", "lt-word", {
+        tabindex: this.words.length ? "-1" : "0",
+        "data-word": String(i),
+        "data-start": String(word.start),
+        title: wordTitle(word, edited.has(i)),
+      }, wordText(word));
+      if (isUnsure(word.confidence, this.options.threshold)) span.classList.add("lt-unsure");
+      if (edited.has(i)) span.classList.add("lt-edited");
+      const entry = { el: span, start: word.start, recording };
+      this.words.push(entry);
+      shown.push(entry);
+      text.append(span);
+    });
+    return text;
+  }
+}
+
+/**
+ * Plays the recordings back from any word, for one view. Each recording's audio comes from the
+ * kernel once (an "audio" request) and is kept as a Blob URL until the view goes; while it plays,
+ * the word being heard is lit (`.lt-playing`) and kept in sight.
+ */
+class Player {
+  /**
+   * @param {HTMLAudioElement} audio
+   * @param {(content: any) => void} send
+   * @param {() => void} changed the player's state changed (playing, loading, an error)
+   * @param {(recording: number) => ShownWord[]} wordsOf the words on screen of a recording
+   * @param {(word: ShownWord) => void} reveal keeps a word in sight
+   */
+  constructor(audio, send, changed, wordsOf, reveal) {
+    this.audio = audio;
+    this.send = send;
+    this.changed = changed;
+    this.wordsOf = wordsOf;
+    this.reveal = reveal;
+    this.parts = new AudioParts();
+    /** Each recording's audio, once it came. @type {Map<number, {url: string, offset: number, done: boolean}>} */
+    this.sources = new Map();
+    /** The recording whose audio is loaded (or loading) in the element, -1 for none. */
+    this.recording = -1;
+    /** What to play once a recording's audio comes. @type {{recording: number, time: number} | null} */
+    this.wanted = null;
+    this.error = "";
+    /** @type {ShownWord | null} */
+    this.lit = null;
+    this.frame = 0;
+    this.disposed = false;
+    this.follow = () => this.light();
+    const onState = () => {
+      this.light(); // lights the word at once, and goes on while playing
+      this.changed();
+    };
+    const onError = () => {
+      if (!this.audio.getAttribute("src")) return;
+      this.error = "This browser cannot play the recording's audio format.";
+      this.changed();
+    };
+    this.listening = new AbortController();
+    const { signal } = this.listening;
+    for (const name of ["play", "pause", "ended"]) audio.addEventListener(name, onState, { signal });
+    audio.addEventListener("error", onError, { signal });
+    audio.addEventListener("seeked", this.follow, { signal });
+  }
+
+  get playing() {
+    return !this.audio.paused && !this.audio.ended;
+  }
+
+  get loading() {
+    return this.wanted !== null;
+  }
+
+  /**
+   * Plays `recording` from `time` (seconds on the transcript's timeline).
+   * @param {number} recording
+   * @param {number} time
+   * @param {boolean} [fresh] its audio just came
+   */
+  playFrom(recording, time, fresh = false) {
+    this.error = "";
+    const source = this.sources.get(recording);
+    // A recording still going on is asked for again, to hear its latest audio.
+    if (!source || (!source.done && !fresh)) {
+      this.wanted = { recording, time };
+      this.send({ type: "audio", recording });
+      this.changed();
+      return;
+    }
+    this.wanted = null;
+    if (this.recording !== recording || this.audio.src !== source.url) {
+      this.recording = recording;
+      this.audio.src = source.url;
+    }
+    const at = recordingTime(time, source.offset);
+    // Seeking before the metadata is known is lost: wait for it.
+    const seekAndPlay = () => {
+      this.audio.currentTime = at;
+      this.play();
+    };
+    if (this.audio.readyState >= HTMLMediaElement.HAVE_METADATA) seekAndPlay();
+    else this.audio.addEventListener("loadedmetadata", seekAndPlay, { once: true, signal: this.listening.signal });
+    this.changed();
+  }
+
+  play() {
+    this.audio.play().catch((/** @type {unknown} */ err) => {
+      if (errorName(err) === "AbortError") return; // another seek or pause came first
+      this.error = `Cannot play the recording: ${errorText(err)}`;
+      this.changed();
+    });
+  }
+
+  /**
+   * Play/pause: from where it was, or from `from` when nothing is loaded yet.
+   * @param {ShownWord | undefined} from
+   */
+  toggle(from) {
+    if (this.playing) this.audio.pause();
+    else if (this.recording >= 0 && this.sources.has(this.recording)) this.play();
+    else if (from) this.playFrom(from.recording, from.start);
+  }
+
+  /** @param {number} rate */
+  setSpeed(rate) {
+    this.audio.playbackRate = rate;
+    this.audio.defaultPlaybackRate = rate;
+  }
+
+  /**
+   * An "audio" reply of the kernel.
+   * @param {any} msg
+   * @param {BlobPart[] | undefined} buffers
+   */
+  onAudio(msg, buffers) {
+    if (this.disposed || typeof msg.recording !== "number") return;
+    if (msg.error) {
+      if (this.wanted?.recording === msg.recording) {
+        this.wanted = null;
+        this.error = String(msg.error);
+        this.changed();
+      }
+      return;
+    }
+    const whole = this.parts.add(msg, buffers?.[0]);
+    if (!whole) return;
+    const old = this.sources.get(whole.recording);
+    if (old) URL.revokeObjectURL(old.url);
+    const url = URL.createObjectURL(new Blob(whole.buffers, { type: whole.mimeType }));
+    this.sources.set(whole.recording, { url, offset: whole.offset, done: whole.done });
+    const wanted = this.wanted;
+    if (wanted?.recording === whole.recording) this.playFrom(wanted.recording, wanted.time, true);
+  }
+
+  /** Lights the word being heard, and keeps going while playback does. */
+  light() {
+    cancelAnimationFrame(this.frame);
+    const source = this.sources.get(this.recording);
+    const offset = source?.offset ?? 0;
+    const words = this.wordsOf(this.recording);
+    const at = wordAt(words, this.audio.currentTime + offset);
+    const word = at >= 0 ? words[at] : null;
+    if (word !== this.lit) {
+      this.lit?.el.classList.remove("lt-playing");
+      this.lit?.el.removeAttribute("aria-current");
+      this.lit = word;
+      if (word) {
+        word.el.classList.add("lt-playing");
+        word.el.setAttribute("aria-current", "true");
+        this.reveal(word);
+      }
+    }
+    if (this.playing) this.frame = requestAnimationFrame(this.follow);
+  }
+
+  /** The words were drawn again: light the new element of the word being heard. */
+  redrawn() {
+    this.lit = null;
+    this.light();
+  }
+
+  dispose() {
+    this.disposed = true;
+    cancelAnimationFrame(this.frame);
+    this.listening.abort();
+    this.audio.pause();
+    this.audio.removeAttribute("src");
+    for (const source of this.sources.values()) URL.revokeObjectURL(source.url);
+    this.sources.clear();
   }
 }
 
@@ -2188,6 +2702,7 @@ function paintView(ui, recorder, model, lastShown) {
   ui.times.checked = recorder.showTimes;
   ui.clear.disabled = !finalText && !interimText;
   ui.copy.disabled = !finalText;
+  ui.mark.disabled = !recording;
 
   const errors = [...new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
   setText(ui.error, errors.join("\n"));
@@ -2298,6 +2813,106 @@ function keytermsField(doc, model) {
 }
 
 /**
+ * The review controls: play/pause, the player's note, the bookmarks.
+ * @param {ViewElements} ui
+ * @param {Player} player
+ * @param {Model} model
+ * @param {boolean} hasWords
+ */
+function paintReview(ui, player, model, hasWords) {
+  const playable = model.get("keep_audio") !== false;
+  ui.review.hidden = !hasWords;
+  ui.root.classList.toggle("lt-playable", playable);
+  ui.play.disabled = !playable;
+  setText(ui.play, player.playing ? "Pause" : "Play");
+  ui.play.setAttribute("aria-label", player.playing ? "Pause playback" : "Play the recording");
+  ui.play.title = playable ? (player.playing ? "Pause playback" : "Play from the selected word (or click a word)") : NO_AUDIO;
+  ui.speed.disabled = !playable;
+  ui.speed.title = playable ? "Playback speed" : NO_AUDIO;
+  setText(ui.playerNote, player.error || (player.loading ? "Loading the audio…" : ""));
+}
+
+/**
+ * @param {ViewElements} ui
+ * @param {Model} model
+ */
+function paintBookmarks(ui, model) {
+  const doc = ui.bookmarks.ownerDocument;
+  const marks = /** @type {Bookmark[]} */ (model.get("bookmarks") ?? []);
+  const playable = model.get("keep_audio") !== false;
+  ui.bookmarks.replaceChildren(
+    ...marks.map((mark) => {
+      const item = element(doc, "span", "lt-bookmark-item", { role: "listitem" });
+      const canPlay = playable && typeof mark.recording === "number";
+      const text = `${formatClock(mark.time)}${mark.label ? ` ${mark.label}` : ""}`;
+      const button = element(doc, "button", "lt-bookmark", {
+        type: "button",
+        "data-time": String(mark.time),
+        "data-recording": String(mark.recording ?? ""),
+        title: canPlay ? `Play from this bookmark (${formatClock(mark.time)})` : `Bookmark at ${formatClock(mark.time)}`,
+      }, text);
+      button.disabled = !canPlay;
+      item.append(button);
+      return item;
+    }),
+  );
+  ui.bookmarks.hidden = !marks.length;
+}
+
+/**
+ * Keeps `target` in sight inside `box`, never scrolling the page (as scrollIntoView would).
+ * @param {HTMLElement} box
+ * @param {HTMLElement} target
+ */
+function scrollIntoBox(box, target) {
+  const outer = box.getBoundingClientRect();
+  const inner = target.getBoundingClientRect();
+  if (inner.top < outer.top) box.scrollTop += inner.top - outer.top - 8;
+  else if (inner.bottom > outer.bottom) box.scrollTop += inner.bottom - outer.bottom + 8;
+}
+
+/**
+ * An inline text field in place of `target`: Enter calls `done` with its text, Escape (or leaving
+ * it) puts `target` back.
+ * @param {HTMLElement} target
+ * @param {string} value
+ * @param {string} label
+ * @param {(text: string) => void} done
+ */
+function editInPlace(target, value, label, done) {
+  const doc = target.ownerDocument;
+  const input = element(doc, "input", "lt-inline-edit", { type: "text", "aria-label": label, spellcheck: "true" });
+  input.value = value;
+  input.size = Math.max(4, value.length + 2);
+  let finished = false;
+  /** @param {boolean} save */
+  const finish = (save) => {
+    if (finished) return;
+    finished = true;
+    input.replaceWith(target);
+    target.focus({ preventScroll: true });
+    if (save && input.value.trim() !== value) done(input.value.trim());
+  };
+  input.addEventListener("keydown", (event) => {
+    event.stopPropagation(); // keys typed here are not the notebook's shortcuts
+    if (event.key === "Enter") {
+      event.preventDefault();
+      finish(true);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      finish(false);
+    }
+  });
+  input.addEventListener("input", () => {
+    input.size = Math.max(4, input.value.length + 2);
+  });
+  input.addEventListener("blur", () => finish(false));
+  target.replaceWith(input);
+  input.focus();
+  input.select();
+}
+
+/**
  * @param {SharedRecorder} recorder
  * @param {Model} model this view's handle on the model
  * @param {HTMLElement} el
@@ -2315,18 +2930,83 @@ function renderView(recorder, model, el) {
   let followTail = true;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let copyTimer;
+  /** The word to focus once the words are drawn again (after a correction). @type {{index: string, word: string} | null} */
+  let refocus = null;
+  /** The search: its matches (words on screen) and which one is current. */
+  /** @type {{query: string, matches: ShownWord[][], current: number}} */
+  const search = { query: "", matches: [], current: -1 };
+
+  /** @param {ShownWord} word */
+  const reveal = (word) => {
+    scrollIntoBox(ui.transcript, word.el);
+    followTail = isNearBottom(ui.transcript);
+  };
+  const player = new Player(
+    ui.audio,
+    (content) => void recorder.send(content),
+    () => paintReview(ui, player, model, finals.words.length > 0),
+    (recording) => finals.byRecording.get(recording) ?? [],
+    reveal,
+  );
+  /** @returns {TextOptions} */
+  const textOptions = () => {
+    const threshold = model.get("confidence_threshold");
+    return { names: model.get("speakers") ?? {}, threshold: typeof threshold === "number" ? threshold : null };
+  };
+  /** @param {HTMLElement} word the one keyboard focus comes back to (roving tabindex) */
+  const focusWord = (word) => {
+    for (const other of ui.final.querySelectorAll('.lt-word[tabindex="0"]')) other.setAttribute("tabindex", "-1");
+    word.setAttribute("tabindex", "0");
+    word.focus({ preventScroll: true });
+    scrollIntoBox(ui.transcript, word);
+    followTail = isNearBottom(ui.transcript);
+  };
+  /** @param {HTMLElement} span */
+  const shownWord = (span) => finals.words.find((w) => w.el === span);
+
+  const paintSearch = () => {
+    for (const node of ui.final.querySelectorAll(".lt-match")) node.classList.remove("lt-match", "lt-match-current");
+    const matches = findMatches(finals.words.map((w) => w.el.textContent ?? ""), search.query);
+    search.matches = matches.map((positions) => positions.map((i) => finals.words[i]));
+    if (search.current >= search.matches.length) search.current = search.matches.length - 1;
+    search.matches.forEach((match, m) => {
+      for (const word of match) word.el.classList.add("lt-match", ...(m === search.current ? ["lt-match-current"] : []));
+    });
+    const count = search.matches.length;
+    setText(ui.searchCount, !search.query.trim() ? "" : count === 0 ? "no matches" : search.current >= 0 ? `${search.current + 1} of ${count}` : `${count} found`);
+    ui.searchPrevious.disabled = ui.searchNext.disabled = count === 0;
+  };
+  /** @param {number} step +1: next match, -1: previous */
+  const jump = (step) => {
+    const count = search.matches.length;
+    if (!count) return;
+    search.current = search.current < 0 ? (step > 0 ? 0 : count - 1) : (search.current + step + count) % count;
+    paintSearch();
+    focusWord(search.matches[search.current][0].el);
+  };
+
   const onScroll = () => {
     followTail = isNearBottom(ui.transcript);
   };
   const scroll = () => {
-    if (followTail) ui.transcript.scrollTop = ui.transcript.scrollHeight;
+    if (followTail && !player.playing) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   };
   const paint = () => {
     paintView(ui, recorder, model, finals.last);
+    paintReview(ui, player, model, finals.words.length > 0);
     scroll();
   };
   const paintResults = () => {
-    finals.update(recorder.results);
+    const top = ui.transcript.scrollTop;
+    const rebuilt = finals.update(recorder.results, textOptions());
+    if (rebuilt) {
+      ui.transcript.scrollTop = top;
+      player.redrawn();
+      const again = refocus && ui.final.querySelector(`.lt-text[data-index="${refocus.index}"] .lt-word[data-word="${refocus.word}"]`);
+      if (again instanceof HTMLElement) focusWord(again);
+      refocus = null;
+    }
+    if (search.query) paintSearch();
     paint();
   };
   /** @param {Change} change */
@@ -2336,8 +3016,113 @@ function renderView(recorder, model, el) {
     else if (change === "results") paintResults();
     else paint();
   };
+  /**
+   * @param {any} msg
+   * @param {DataView<ArrayBuffer>[]} [buffers] (the comm's buffers are never shared memory)
+   */
+  const onCustom = (msg, buffers) => {
+    if (msg?.type === "audio") player.onAudio(msg, buffers);
+  };
+  /** @param {HTMLElement} span */
+  const playWord = (span) => {
+    const word = shownWord(span);
+    if (word && model.get("keep_audio") !== false) player.playFrom(word.recording, word.start);
+  };
+  /** @param {HTMLElement} span */
+  const editWord = (span) => {
+    const index = span.closest(".lt-text")?.getAttribute("data-index");
+    const number = span.dataset.word;
+    if (index == null || number == null) return;
+    player.audio.pause();
+    editInPlace(span, span.textContent ?? "", `Correct the word “${span.textContent}”`, (text) => {
+      refocus = { index, word: number };
+      void recorder.send({ type: "edit", index: Number(index), word: Number(number), text });
+    });
+  };
+  /** @param {HTMLElement} label */
+  const renameSpeaker = (label) => {
+    const speaker = Number(label.dataset.speaker);
+    const name = speakerLabel(speaker, model.get("speakers") ?? {});
+    editInPlace(label, name, `Rename ${name}`, (text) => void recorder.send({ type: "speaker", speaker, name: text }));
+  };
+  /** @param {MouseEvent} event */
+  const onTranscriptClick = (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const speaker = target?.closest(".lt-speaker");
+    if (speaker instanceof HTMLElement) return renameSpeaker(speaker);
+    const word = target?.closest(".lt-word");
+    if (!(word instanceof HTMLElement) || (doc.getSelection()?.toString() ?? "") !== "") return; // selecting text, not playing
+    focusWord(word);
+    playWord(word);
+  };
+  /** @param {MouseEvent} event */
+  const onTranscriptDoubleClick = (event) => {
+    const word = event.target instanceof Element ? event.target.closest(".lt-word") : null;
+    if (word instanceof HTMLElement) editWord(word);
+  };
+  /** @param {KeyboardEvent} event */
+  const onTranscriptKey = (event) => {
+    const target = event.target instanceof HTMLElement ? event.target : null;
+    if (target?.classList.contains("lt-speaker") && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      renameSpeaker(target);
+      return;
+    }
+    if (!target?.classList.contains("lt-word")) return;
+    const at = finals.words.findIndex((w) => w.el === target);
+    /** @type {Record<string, () => void>} */
+    const keys = {
+      Enter: () => playWord(target),
+      F2: () => editWord(target),
+      ArrowRight: () => at + 1 < finals.words.length && focusWord(finals.words[at + 1].el),
+      ArrowLeft: () => at > 0 && focusWord(finals.words[at - 1].el),
+      Home: () => focusWord(finals.words[0].el),
+      End: () => focusWord(finals.words[finals.words.length - 1].el),
+    };
+    const action = keys[event.key];
+    if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    event.stopPropagation(); // not the notebook's shortcuts
+    action();
+  };
+  /** @param {KeyboardEvent} event */
+  const onRootKey = (event) => {
+    if (event.code === BOOKMARK_KEY && event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      event.stopPropagation();
+      recorder.bookmark();
+    }
+  };
+  const onPlay = () => {
+    const focused = finals.words.find((w) => w.el.getAttribute("tabindex") === "0");
+    player.toggle(focused ?? finals.words[0]);
+  };
+  const onSpeed = () => player.setSpeed(Number(ui.speed.value));
+  const onSearch = () => {
+    search.query = ui.search.value;
+    search.current = -1;
+    paintSearch();
+  };
+  /** @param {KeyboardEvent} event */
+  const onSearchKey = (event) => {
+    if (!event.altKey) event.stopPropagation(); // typing is not the notebook's shortcuts; Alt+B still bookmarks
+    if (event.key === "Enter") {
+      event.preventDefault();
+      jump(event.shiftKey ? -1 : 1);
+    } else if (event.key === "Escape") {
+      ui.search.value = "";
+      onSearch();
+    }
+  };
+  /** @param {MouseEvent} event */
+  const onBookmarkClick = (event) => {
+    const button = event.target instanceof Element ? event.target.closest(".lt-bookmark") : null;
+    if (!(button instanceof HTMLElement) || !button.dataset.recording) return;
+    player.playFrom(Number(button.dataset.recording), Number(button.dataset.time));
+  };
   const onToggle = () => recorder.toggle();
   const onPause = () => recorder.togglePause();
+  const onMark = () => recorder.bookmark();
   const onDevice = () => recorder.chooseDevice(ui.device.value);
   const onTimes = () => recorder.setShowTimes(ui.times.checked);
   const onClear = () => recorder.send({ type: "clear" });
@@ -2371,13 +3156,16 @@ function renderView(recorder, model, el) {
       ui.exportMenu.open = false;
     }
   };
+  const onBookmarks = () => paintBookmarks(ui, model);
   const traitEvents = ["status", "status_detail", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
+  const textEvents = ["speakers", "confidence_threshold"].map((name) => `change:${name}`);
 
   // One signal removes every DOM listener of this view at cleanup.
   const listening = new AbortController();
   const { signal } = listening;
   ui.toggle.addEventListener("click", onToggle, { signal });
   ui.pause.addEventListener("click", onPause, { signal });
+  ui.mark.addEventListener("click", onMark, { signal });
   ui.device.addEventListener("change", onDevice, { signal });
   ui.times.addEventListener("change", onTimes, { signal });
   ui.clear.addEventListener("click", onClear, { signal });
@@ -2387,20 +3175,39 @@ function renderView(recorder, model, el) {
   ui.copy.addEventListener("click", onCopy, { signal });
   for (const button of ui.exportButtons) button.addEventListener("click", onExport, { signal });
   ui.exportMenu.addEventListener("keydown", onMenuKey, { signal });
+  ui.play.addEventListener("click", onPlay, { signal });
+  ui.speed.addEventListener("change", onSpeed, { signal });
+  ui.search.addEventListener("input", onSearch, { signal });
+  ui.search.addEventListener("keydown", onSearchKey, { signal });
+  ui.searchPrevious.addEventListener("click", () => jump(-1), { signal });
+  ui.searchNext.addEventListener("click", () => jump(1), { signal });
+  ui.bookmarks.addEventListener("click", onBookmarkClick, { signal });
+  ui.transcript.addEventListener("click", onTranscriptClick, { signal });
+  ui.transcript.addEventListener("dblclick", onTranscriptDoubleClick, { signal });
+  ui.transcript.addEventListener("keydown", onTranscriptKey, { signal });
+  ui.root.addEventListener("keydown", onRootKey, { signal });
   doc.addEventListener("click", onDocumentClick, { capture: true, signal });
   ui.transcript.addEventListener("scroll", onScroll, { passive: true, signal });
-  for (const event of traitEvents) model.on(event, paint);
+  for (const event of [...traitEvents, "change:keep_audio"]) model.on(event, paint);
+  for (const event of textEvents) model.on(event, paintResults);
+  model.on("change:bookmarks", onBookmarks);
+  model.on("msg:custom", onCustom);
   const unsubscribe = recorder.subscribe(onChange);
   recorder.attachView();
   paintDevices(ui, recorder);
   paintTick(ui, recorder);
+  paintBookmarks(ui, model);
   paintResults();
 
   return () => {
     clearTimeout(copyTimer);
     keyterms.cleanup();
     listening.abort();
-    for (const event of traitEvents) model.off(event, paint);
+    player.dispose();
+    for (const event of [...traitEvents, "change:keep_audio"]) model.off(event, paint);
+    for (const event of textEvents) model.off(event, paintResults);
+    model.off("change:bookmarks", onBookmarks);
+    model.off("msg:custom", onCustom);
     unsubscribe();
     ui.root.remove();
     recorder.detachView();
