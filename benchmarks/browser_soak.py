@@ -90,10 +90,23 @@ def test_long_recording(open_notebook, fake_mic):
     finals = nb.kernel.eval("_finals", timeout=120)
     samples = nb.kernel.eval("_samples", timeout=120)
     error = nb.kernel.eval("w.error")
-    pieces, _ = soak.timeline(seconds + soak.cycle_seconds())  # the microphone plays on until Stop
     for r in finals:
         for word in r["words"]:
             word["lag"] = r["t"] - t0 - word["end"]
+    rows = analyse(finals, samples, t0, seconds)
+    print(soak.table(rows))
+    summary = soak.summarise(rows, 0.0)
+    print(summary["text"])
+    Path(_options()["out"]).write_text(json.dumps({
+        "minutes": _options()["minutes"], "t0": t0, "rows": rows, "summary": summary, "error": error,
+        "load_average_per_minute": loads, "finals": finals, "samples": samples,
+    }))
+    assert not error, error
+
+
+def analyse(finals: list[dict], samples: list[list[float]], t0: float, seconds: float) -> list[dict]:
+    """Rows per 10 minutes as in soak.py, from the kernel's record (its clock; Start clicked at ``t0``)."""
+    pieces, _ = soak.timeline(seconds + soak.cycle_seconds())  # the microphone plays on until Stop
     window_s = 600.0
     fed = []
     for k in range(int(-(-seconds // window_s))):
@@ -102,22 +115,24 @@ def test_long_recording(open_notebook, fake_mic):
         before = max((s for s in samples if s[0] <= lo), key=lambda s: s[0], default=samples[0])
         fed.append({"rss_mb": inside[-1][1], "rss_max_mb": max(s[1] for s in inside),
                     "cpu_s": inside[-1][2] - before[2], "wall_s": hi - t0})
-    rows = soak.analyse(finals, pieces, fed, window_s, seconds)
-    print(soak.table(rows))
-    summary = soak.summarise(rows, 0.0)
-    print(summary["text"])
-    Path(_options()["out"]).write_text(json.dumps({
-        "minutes": _options()["minutes"], "rows": rows, "summary": summary, "error": error,
-        "load_average_per_minute": loads, "finals": finals, "samples": samples,
-    }))
-    assert not error, error
+    return soak.analyse(finals, pieces, fed, window_s, seconds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "browser_soak.json"))
+    parser.add_argument("--analyse", type=Path, metavar="JSON", help="print the rows of a saved run again")
     args = parser.parse_args()
+    if args.analyse:
+        saved = json.loads(args.analyse.read_text())
+        if "t0" not in saved:  # saved before t0 was: recover it from a word's lag
+            r = saved["finals"][0]
+            saved["t0"] = r["t"] - r["words"][0]["end"] - r["words"][0]["lag"]
+        rows = analyse(saved["finals"], saved["samples"], saved["t0"], saved["minutes"] * 60)
+        print(soak.table(rows))
+        print(soak.summarise(rows, 0.0)["text"])
+        return
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     os.environ["LT_BROWSER_SOAK"] = json.dumps({"minutes": args.minutes, "out": args.out})
     # The browser tests' fixtures, loaded as a plugin under a name of its own.

@@ -2,30 +2,35 @@
 
 The audio is a timeline of known pieces: the real recording of read speech (``two-cities``, 44 s)
 four times per cycle and the four espeak-ng paragraphs once, with pauses of 1.5-12 s between
-them and a 30 s break at the end of each cycle (373 s), over a faint room hiss (pink noise,
+them and a 30 s break at the end of each cycle (374 s), over a faint room hiss (pink noise,
 -60 dBFS RMS), looped to ``--hours``. It is encoded once as WebM/Opus (as Chromium records it)
 and cached under ``benchmarks/out/soak/``.
 
 It goes through the real pipeline, ``LiveTranscriber(engine="local").feed``, in 250 ms worth of
-bytes, as a browser sends it. Clock: the wall clock, with the audio fed ``--speed`` times faster
-than real time (default 3). The offline engine has no clock of its own: it takes whatever audio
-has queued, so a faster feed only makes its steps larger when it falls behind (up to 25 s per
-run, its bounded lag); ``--speed 1`` is a live session. Word times are positions in the audio,
-so gaps and WER do not depend on the clock; the lag column does (wall seconds).
+bytes, as a browser sends it. Clock: the wall clock, with the audio fed at most ``--speed`` times
+faster than real time (default 8), and held back while the engine says it is ``--max-behind``
+(20) seconds behind or more (its "N s behind" status). The offline engine has no clock of its
+own: it takes whatever audio has queued, so a faster feed only makes its steps larger (up to 25 s
+per run, its bounded lag) and the run goes as fast as the engine keeps up; ``--speed 1`` is a
+live session. Word times are positions in the audio, so gaps and WER do not depend on the clock;
+the lag column does (wall seconds). The rows of the windows whose words are all final are saved
+at every window's end, so an unfinished run can be read with ``--analyse``.
 
 Per window of ``--window`` minutes of audio:
 
-- **gap**: the longest stretch of *speech* (the pieces, not the pauses between them) with no
-  final word in it: a stall, or words lost;
+- **gap**: the longest stretch of *speech* (a piece's first to last voiced frame, not the pauses
+  between pieces) with no final word in it: a stall, or words lost;
 - **WER** of the window's final words against the text of the pieces that start in it (each
   final word is counted in the piece its middle falls in, or the pause after it);
-- **lag**: the longest wait, in wall seconds, from a word's audio being fed to the word being final;
+- **lag**: the longest wait, in wall seconds, from the chunk holding a word's end being fed to the
+  word being final;
 - **RSS** (resident memory of this process) when the window's audio has been fed, and the
   largest sample in it (sampled every 5 s of audio);
 - **CPU**: process CPU seconds (all threads) while the window's audio was fed.
 
     nice -n 10 python benchmarks/soak.py --hours 3
-    python benchmarks/soak.py --hours 0.25 --speed 4      # a quick look
+    python benchmarks/soak.py --hours 0.25 --speed 1      # a quick look, at live pace
+    python benchmarks/soak.py --analyse benchmarks/out/soak.json
 """
 
 from __future__ import annotations
@@ -73,7 +78,18 @@ class Piece:
     name: str
     text: str
     start: float  # seconds in the timeline
-    end: float  # where its audio (speech, with the file's own short margins) ends
+    end: float  # where its audio ends
+    speech_start: float  # where its first and last voiced frames start and end (the files
+    speech_end: float  # have up to 4 s of silence of their own before and after the words)
+
+
+def voiced_span(audio: np.ndarray) -> tuple[float, float]:
+    """Seconds from the start of ``audio`` to its first voiced 32 ms frame and to the end of its last:
+    frames within 25 dB of the loudest tenth, which leaves out the files' silent margins."""
+    frames = audio[: len(audio) // 512 * 512].reshape(-1, 512)
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    voiced = np.flatnonzero(rms >= np.quantile(rms, 0.9) * 10 ** (-25 / 20))
+    return voiced[0] * 512 / SR, (voiced[-1] + 1) * 512 / SR
 
 
 def timeline(seconds: float) -> tuple[list[Piece], list[tuple[np.ndarray, int]]]:
@@ -86,16 +102,17 @@ def timeline(seconds: float) -> tuple[list[Piece], list[tuple[np.ndarray, int]]]
     for name, _ in CYCLE:
         if name not in files:
             wav, text, _ = corpus.build(name, ROOT / "benchmarks" / "out" / "audio")
-            files[name] = (decode_audio(str(wav)), text)
+            audio = decode_audio(str(wav))
+            files[name] = (audio, text, voiced_span(audio))
     pieces: list[Piece] = []
     plan: list[tuple[np.ndarray, int]] = []
     n = 0
     while n < total:
         for name, pause in CYCLE:
-            audio, text = files[name]
+            audio, text, (first, last) = files[name]
             if n + len(audio) > total:
                 break
-            pieces.append(Piece(name, text, n / SR, (n + len(audio)) / SR))
+            pieces.append(Piece(name, text, n / SR, (n + len(audio)) / SR, n / SR + first, n / SR + last))
             plan.append((audio, int(pause * SR)))
             n += len(audio) + int(pause * SR)
         else:
@@ -148,9 +165,9 @@ def rss_mb() -> float:
 
 
 def speech_overlap(a: float, b: float, pieces: list[Piece], lo: float, hi: float) -> float:
-    """Seconds of the pieces' audio within (a, b) ∩ (lo, hi)."""
+    """Seconds of the pieces' speech (first to last voiced frame) within (a, b) ∩ (lo, hi)."""
     a, b = max(a, lo), min(b, hi)
-    return sum(max(0.0, min(b, p.end) - max(a, p.start)) for p in pieces if p.end > a and p.start < b)
+    return sum(max(0.0, min(b, p.speech_end) - max(a, p.speech_start)) for p in pieces if p.end > a and p.start < b)
 
 
 def analyse(finals: list[dict], pieces: list[Piece], fed: list[dict], window_s: float, duration: float) -> list[dict]:
@@ -213,7 +230,21 @@ def main() -> None:
                         help="hold the audio back while the engine says it is this many seconds behind or more")
     parser.add_argument("--window", type=float, default=10.0, help="minutes of audio per row")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "soak.json")
+    parser.add_argument("--analyse", type=Path, metavar="JSON", help="print the rows of a saved run (finished or not) again")
     args = parser.parse_args()
+    if args.analyse:
+        saved = json.loads(args.analyse.read_text())
+        pieces, _ = timeline(saved["hours"] * 3600)
+        rows = analyse(saved["finals"], pieces, saved["fed"], saved["window_min"] * 60, saved["hours"] * 3600)
+        if saved["summary"] is None:  # unfinished: the windows whose words are all final
+            final_end = max((x["end"] for r in saved["finals"] for x in r["words"]), default=0.0)
+            rows = [r for r in rows if r["to_min"] * 60 + 30 <= final_end]
+        if not rows:
+            print("no window has all its words final yet")
+            return
+        print(table(rows))
+        print(summarise(rows, saved["summary"]["tail_s"] if saved["summary"] else float("nan"))["text"])
+        return
 
     webm, pieces = build(args.hours, ROOT / "benchmarks" / "out" / "soak")
     duration = args.hours * 3600
