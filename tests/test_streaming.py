@@ -310,3 +310,43 @@ def test_pause_final_makes_the_words_before_a_pause_final_at_the_pause():
     assert run_with(PolicyOptions())[0]["two"] > final_at["two"]
     with pytest.raises(ValueError, match="pause_final must be between"):
         PolicyOptions(pause_final=2.0)
+
+
+def test_an_hour_with_a_long_break_loses_no_word_and_every_run_and_the_window_stay_bounded():
+    """An hour of talk fed second by second: 20 s turns of words, 1-8 s pauses, and a 15-minute break.
+    Every word is final once, in order; no run hears more than one Whisper pass; the window never
+    holds more than that either, however long the session or the silence."""
+    import bisect
+
+    script, t = [], 1.0
+    while t + 21.0 < 3600.0:
+        if 1800.0 <= t < 1800.0 + 900.0:
+            t = 1800.0 + 900.0  # the break
+        for i in range(40):
+            script.append((f"w{len(script)}", t + 0.5 * i, t + 0.5 * i + 0.4))
+        t += 20.0 + 1.0 + (len(script) // 40) % 8
+    starts = [s for _, s, _ in script]
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    heard = []
+
+    def recogniser(audio, prompt):
+        start, end = policy.window_start, policy.window_end
+        heard.append(end - start)
+        first, last = bisect.bisect_left(starts, start - 0.01), bisect.bisect_left(starts, end)
+        return [Word(w, s - start, min(e, end) - start, 0.9, w) for w, s, e in script[first:last]]
+
+    chunk = SR
+    speaking = np.zeros(int(3600 * SR) // chunk, dtype=bool)
+    for _, s, e in script:
+        speaking[int(s * SR) // chunk : int(e * SR) // chunk + 1] = True
+    events, longest_window = [], 0.0
+    talk, quiet = tone(1.0), silence(1.0)
+    for speech in speaking:
+        policy.add_audio(talk if speech else quiet)
+        longest_window = max(longest_window, policy.window_end - policy.window_start)
+        if policy.ready():
+            events += policy.step(recogniser)
+    events += policy.finish(recogniser)
+    assert [w.word for r in finals(events) for w in r.words] == [w for w, _, _ in script]
+    assert max(heard) <= 25.0, f"a run heard {max(heard):.0f} s"
+    assert longest_window <= 25.0, f"the window held {longest_window:.0f} s"
