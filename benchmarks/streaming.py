@@ -103,7 +103,7 @@ def reference_word_ends(text: str, wav: str) -> tuple[list[tuple[str, float]], i
     from live_transcriber.engines.local import LocalEngine
 
     engine = LocalEngine()
-    aligned = engine.transcribe(engine.load(), decode_audio(wav), "")
+    aligned = engine.transcribe(engine.load(), decode_audio(wav), "").words
     hyp = [speech.normalize(w.word) for w in aligned]
     ref = speech.normalize(text).split()
     ends: list[float | None] = [None] * len(ref)
@@ -221,7 +221,7 @@ def run_batch(item: dict) -> dict:
     model = engine.load()
     audio = decode_audio(item["webm"])  # what the live pipeline hears: the Opus-coded audio
     cpu0, t0 = time.process_time(), time.monotonic()
-    words = engine.transcribe(model, audio, "")
+    words = engine.transcribe(model, audio, "").words
     return {"hypothesis": " ".join(w.text for w in words), "cpu_s": time.process_time() - cpu0, "wall_s": time.monotonic() - t0}
 
 
@@ -262,7 +262,7 @@ def run_live_virtual(item: dict) -> dict:
     if modelled:
         scale, per_wall = 1.0, 0.0  # runs are timed by model_wall; the rest is measured as it is
     else:
-        scale = calibration_scale(lambda clip: engine.transcribe(model, clip, ""), item["calibration_wav"])
+        scale = calibration_scale(lambda clip: engine.transcribe(model, clip, "").words, item["calibration_wav"])
         per_wall = scale / (CAL_CPU / CAL_WALL)
     runs = {"wall": 0.0, "cpu": 0.0}  # modelled time and measured CPU of the runs so far
     audio = decode_audio(item["webm"])
@@ -278,7 +278,7 @@ def run_live_virtual(item: dict) -> dict:
 
     def transcribe(window, prompt):
         cpu0 = time.process_time()
-        words = engine.transcribe(model, window, prompt)
+        words = engine.transcribe(model, window, prompt).words
         runs["cpu"] += time.process_time() - cpu0
         runs["wall"] += model_wall(len(window) / sr)
         return words
@@ -357,7 +357,7 @@ def run_naive_virtual(item: dict) -> dict:
     engine = LocalEngine()
     model = engine.load()
     modelled = item.get("clock") == "model"
-    scale = 1.0 if modelled else calibration_scale(lambda clip: engine.transcribe(model, clip, ""), item["calibration_wav"])
+    scale = 1.0 if modelled else calibration_scale(lambda clip: engine.transcribe(model, clip, "").words, item["calibration_wav"])
     audio = decode_audio(item["webm"])
     sr = 16000
     n = int(NAIVE_S * sr)
@@ -369,7 +369,7 @@ def run_naive_virtual(item: dict) -> dict:
         piece = audio[start : start + n]
         t = max(t, (start + len(piece)) / sr)
         cpu0 = time.process_time()
-        words = engine.transcribe(model, piece, "")
+        words = engine.transcribe(model, piece, "").words
         t += model_wall(len(piece) / sr) if modelled else (time.process_time() - cpu0) * scale / (CAL_CPU / CAL_WALL)
         if words:
             texts.append(" ".join(w.text for w in words))
@@ -398,7 +398,7 @@ def run_naive(item: dict) -> dict:
         piece = audio[start : start + n]
         # This piece is complete once its last sample has been spoken.
         time.sleep(max(0.0, t0 + (start + len(piece)) / sr - time.monotonic()))
-        words = engine.transcribe(model, piece, "")
+        words = engine.transcribe(model, piece, "").words
         if words:
             texts.append(" ".join(w.text for w in words))
         changes.append((time.monotonic() - t0, " ".join(texts)))

@@ -6,7 +6,7 @@ import time
 import pytest
 import speech
 
-from live_transcriber import LiveTranscriber, Result
+from live_transcriber import LiveTranscriber, Result, Transcriber
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -197,9 +197,9 @@ def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_beh
     seen: list[float] = []
     transcribe = engine.transcribe
 
-    def recording_transcribe(model, audio, prompt):
+    def recording_transcribe(model, audio, prompt, **options):
         seen.append(len(audio) / 16000)
-        return transcribe(model, audio, prompt)
+        return transcribe(model, audio, prompt, **options)
 
     engine.transcribe = recording_transcribe
     events: list = []
@@ -216,3 +216,34 @@ def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_beh
     details = [e.detail for e in events if isinstance(e, EngineStatus) and e.phase == "ready"]
     assert any(d.endswith(" s behind") for d in details), details
     assert details[-1] == ""  # caught up
+
+
+@pytest.mark.timeout(300)
+def test_a_rare_name_is_recognised_only_with_its_keyterm_live_and_from_a_file(tmp_path):
+    from live_transcriber.engines.local import LocalEngine
+
+    text = "The live captions come from Deepgram when a key is set. We run our services on Kubernetes in production."
+    webm = speech.encode(speech.synthesize(text, tmp_path / "names.wav"), tmp_path / "names.webm", "webm")
+
+    def live(keyterms):
+        engine = LocalEngine()
+        engine.set_keyterms(keyterms)
+        events: list = []
+        stream = engine.open("audio/webm;codecs=opus", events.append)
+        stream.write(webm.read_bytes())
+        stream.end()
+        assert stream.wait(120)
+        return " ".join(e.text for e in events if isinstance(e, Result) and e.is_final and e.text)
+
+    def batch(keyterms):
+        t = Transcriber("local", keyterms=keyterms, journal=None)
+        try:
+            return t.transcribe_file(webm, timeout=120, progress=False)
+        finally:
+            t.close()
+
+    for transcribe in (live, batch):
+        without, with_keyterms = transcribe([]), transcribe(["Deepgram", "Kubernetes"])
+        assert "deepgram" not in without.lower() and "kubernetes" not in without.lower(), without
+        assert "Deepgram" in with_keyterms and "Kubernetes" in with_keyterms, with_keyterms
+        assert speech.wer(text, with_keyterms) < speech.wer(text, without)

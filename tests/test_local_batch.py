@@ -66,8 +66,8 @@ def test_interrupting_the_real_engine_mid_file_keeps_the_words_so_far(paragraph)
     released = threading.Event()
     transcribe_whole = t.engine.transcribe_whole
 
-    def stop_after_the_first_sentence(model, audio):
-        segments = transcribe_whole(model, audio)
+    def stop_after_the_first_sentence(model, audio, keyterms=()):
+        segments = transcribe_whole(model, audio, keyterms)
         yield next(segments)
         yield next(segments)  # the first sentence is emitted once the second one is known
         _thread.interrupt_main()  # the kernel's stop button, while the engine is still at work

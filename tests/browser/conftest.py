@@ -89,7 +89,7 @@ def alignment(fake_mic: FakeMic) -> list[tuple[str, float, float]]:
     from live_transcriber.engines.local import LocalEngine
 
     engine = LocalEngine()
-    words = engine.transcribe(engine.load(), decode_audio(str(fake_mic.wav)), "")
+    words = engine.transcribe(engine.load(), decode_audio(str(fake_mic.wav)), "").words
     return [(w.word, w.start, w.end) for w in words]
 
 

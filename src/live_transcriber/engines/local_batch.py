@@ -6,6 +6,10 @@ already complete needs none of that. :meth:`BatchLocalEngine.open_whole` decodes
 Silero VAD and transcribe in 30 s windows with word timestamps, and emits each segment as a final
 result as it comes (so progress can be shown), ``speech_final`` where a pause follows.
 
+The file is transcribed with the keyterms the engine had when it was given (faster-whisper's
+``hotwords``, as in the live path) and, with ``language=None``, in the language faster-whisper
+detects on its first 30 s of speech.
+
 Whisper starts the first word of a stretch of speech where the audio it was given starts: with
 the VAD's padding, up to 0.4 s before the word is heard. A word's start is moved to its first
 frame louder than silence, so that playing from a word starts at the word.
@@ -21,8 +25,8 @@ import numpy as np
 
 from ..media import BROWSER, DecodeError, Source, StreamDecoder
 from ..results import EngineError, EngineStatus, Metadata, Result, StreamClosed, Word, join_words, plain
-from .base import EngineStream, EventSink
-from .local import LocalEngine, is_loaded, load_model
+from .base import EngineStream, EventSink, Keyterms
+from .local import LocalEngine, hotwords, is_loaded
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +46,12 @@ class BatchLocalEngine(LocalEngine):
     def open_whole(self, data: bytes, mime_type: str, emit: EventSink, *, source: Source = BROWSER) -> EngineStream:
         return BatchStream(self, data, mime_type, emit, source)
 
-    def transcribe_whole(self, model: Any, audio: np.ndarray) -> Any:
+    def transcribe_whole(self, model: Any, audio: np.ndarray, keyterms: Keyterms = ()) -> Any:
         """faster-whisper's segments for ``audio`` (16 kHz mono float32), lazily, as it decodes them."""
         segments, _info = model.transcribe(
             audio,
             language=self.language,
+            hotwords=hotwords(keyterms),
             beam_size=self.beam_size,
             word_timestamps=True,
             # As the live engine: a long file must not be lost to a repetition loop that feeds itself.
@@ -62,6 +67,7 @@ class BatchStream(EngineStream):
 
     def __init__(self, engine: BatchLocalEngine, data: bytes, mime_type: str, emit: EventSink, source: Source = BROWSER) -> None:
         self._engine = engine
+        self._keyterms = engine.keyterms
         self._data = data
         self._mime_type = mime_type
         self._emit = emit
@@ -102,7 +108,7 @@ class BatchStream(EngineStream):
         if not is_loaded(engine.model, engine.device, engine.compute_type, engine.cpu_threads):
             self._emit(EngineStatus("loading model", engine.model))
         try:
-            model = load_model(engine.model, engine.device, engine.compute_type, engine.cpu_threads)
+            model = engine.load()
         except RuntimeError as exc:
             self._emit(EngineError(str(exc), fatal=True))
             return None
@@ -123,7 +129,7 @@ class BatchStream(EngineStream):
     def _transcribe(self, model: Any, audio: np.ndarray) -> None:
         loud = _loud_frames(audio)
         pending: Result | None = None
-        for segment in self._engine.transcribe_whole(model, audio) if len(audio) else ():
+        for segment in self._engine.transcribe_whole(model, audio, self._keyterms) if len(audio) else ():
             if self._aborted.is_set():
                 return
             result = _result(segment, loud)

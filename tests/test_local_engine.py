@@ -1,0 +1,148 @@
+"""The offline engine's options with a stand-in for faster-whisper's model (real Silero VAD, real
+decoding): keyterms reach Whisper as ``hotwords`` on the live and the batch path and change while
+recording, ``language=None`` is detected once per recording, and models that cannot be loaded say
+how to get them. The real model with keyterms is in test_local.py."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+import speech
+
+from live_transcriber import Transcriber
+from live_transcriber.engines.local import LocalEngine, load_model
+from live_transcriber.engines.local_batch import BatchLocalEngine
+from live_transcriber.results import EngineError, Result, StreamClosed
+
+WEBM = "audio/webm;codecs=opus"
+
+
+class FakeWhisper:
+    """faster-whisper's ``WhisperModel.transcribe``, remembering each call's options: hears one word
+    over the whole audio, in ``heard`` (the language it detects when given none)."""
+
+    def __init__(self, heard: str = "en") -> None:
+        self.calls: list[dict] = []
+        self.heard = heard
+        self.called = threading.Event()
+
+    def transcribe(self, audio, **options):
+        self.calls.append(options)
+        self.called.set()
+        end = len(audio) / 16000
+        word = SimpleNamespace(word=" hello", start=0.0, end=end, probability=0.9)
+        segment = SimpleNamespace(words=[word], compression_ratio=1.0, start=0.0, end=end, text=" hello")
+        return iter([segment]), SimpleNamespace(language=options["language"] or self.heard)
+
+
+@pytest.fixture(scope="module")
+def sentence(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech")
+    return speech.encode(speech.synthesize(speech.SENTENCE_WEATHER, folder / "s.wav"), folder / "s.webm", "webm").read_bytes()
+
+
+def engine_with(fake: FakeWhisper, cls=BatchLocalEngine, **options):
+    engine = cls(**options)
+    engine.load = lambda: fake  # type: ignore[method-assign]
+    return engine
+
+
+def test_the_offline_engine_supports_keyterms():
+    t = Transcriber("local", keyterms=["Siobhan Nguyen"], journal=None)
+    assert t.supports_keyterms and t.engine.keyterms == ("Siobhan Nguyen",)
+    t.close()
+
+
+@pytest.mark.timeout(60)
+def test_keyterms_reach_whisper_as_hotwords_and_a_change_while_recording_applies_to_the_next_run(sentence):
+    fake = FakeWhisper()
+    t = Transcriber(engine_with(fake), keyterms=["Siobhan Nguyen", "Kubernetes"], journal=None)
+    half = len(sentence) // 2
+    t.feed(sentence[:half], WEBM)
+    assert fake.called.wait(30)
+    t.keyterms = ["Ptolemy"]
+    changed_at = len(fake.calls)  # runs from here on started after the change
+    t.feed(sentence[half:], WEBM)
+    t.end_feed()
+    assert t.wait(30)
+    hot = [c["hotwords"] for c in fake.calls]
+    assert hot[0] == "Siobhan Nguyen, Kubernetes"
+    assert len(hot) > changed_at and set(hot[changed_at:]) == {"Ptolemy"}, hot
+    assert all(c["initial_prompt"] is None or "Ptolemy" not in c["initial_prompt"] for c in fake.calls)
+    t.keyterms = []
+    t.feed(sentence, WEBM)
+    t.end_feed()
+    assert t.wait(30)
+    assert fake.calls[-1]["hotwords"] is None  # no keyterms: faster-whisper's default
+    assert "hello" in t.transcript.lower()
+    t.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_file_goes_through_the_batch_path_with_the_keyterms(sentence, tmp_path):
+    fake = FakeWhisper()
+    t = Transcriber(engine_with(fake), keyterms=["Deepgram"], journal=None)
+    path = tmp_path / "s.webm"
+    path.write_bytes(sentence)
+    t.transcribe_file(path, timeout=30, progress=False)
+    assert len(fake.calls) == 1 and fake.calls[0]["hotwords"] == "Deepgram" and fake.calls[0]["vad_filter"]
+    t.close()
+
+
+@pytest.mark.timeout(60)
+def test_without_a_language_it_is_detected_on_the_first_words_and_kept_for_the_recording(sentence):
+    fake = FakeWhisper(heard="de")
+    engine = engine_with(fake, cls=LocalEngine, language=None)
+    for _ in range(2):  # each recording detects afresh
+        events: list = []
+        before = len(fake.calls)
+        fake.called.clear()
+        stream = engine.open(WEBM, events.append)
+        stream.write(sentence[: len(sentence) // 2])
+        assert fake.called.wait(30)
+        stream.write(sentence[len(sentence) // 2 :])
+        stream.end()
+        assert stream.wait(30) and isinstance(events[-1], StreamClosed)
+        languages = [c["language"] for c in fake.calls[before:]]
+        assert len(languages) >= 2 and languages[0] is None and set(languages[1:]) == {"de"}, languages
+        assert any(isinstance(e, Result) and "hello" in e.text.lower() for e in events)
+
+
+@pytest.mark.timeout(60)
+def test_a_language_given_is_used_from_the_first_run(sentence):
+    fake = FakeWhisper(heard="de")
+    engine = engine_with(fake, cls=LocalEngine, language="fr")
+    stream = engine.open(WEBM, lambda event: None)
+    stream.write(sentence)
+    stream.end()
+    assert stream.wait(30)
+    assert {c["language"] for c in fake.calls} == {"fr"}
+
+
+def test_a_model_name_not_on_this_machine_says_how_to_get_it(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(RuntimeError) as error:
+        load_model("Systran/faster-whisper-base.en-not-cached")
+    message = str(error.value)
+    assert "not on this machine" in message and "download_model('Systran/faster-whisper-base.en-not-cached')" in message
+    assert "folder" in message
+
+
+def test_a_folder_without_a_model_is_a_clear_error(tmp_path):
+    with pytest.raises(RuntimeError, match="No faster-whisper model in"):
+        load_model(str(tmp_path))
+    with pytest.raises(RuntimeError, match="No faster-whisper model in"):
+        load_model(str(tmp_path / "missing"))
+
+
+@pytest.mark.timeout(60)
+def test_a_stream_whose_model_cannot_be_loaded_ends_with_that_error(tmp_path, sentence):
+    events: list = []
+    stream = LocalEngine(model=str(tmp_path)).open(WEBM, events.append)
+    stream.write(sentence)
+    stream.end()
+    assert stream.wait(30)
+    errors = [e for e in events if isinstance(e, EngineError)]
+    assert errors and errors[0].fatal and "No faster-whisper model in" in errors[0].message
