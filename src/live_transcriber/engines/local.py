@@ -192,6 +192,19 @@ class LocalEngine(Engine):
     def load(self) -> Any:
         return load_model(self.model, self.device, self.compute_type, self.cpu_threads)
 
+    def load_for(self, emit: EventSink) -> Any:
+        """:meth:`load` for a stream, telling it so: ``EngineStatus("loading model")`` if the model
+        is not in memory yet, then ``EngineStatus("ready")``; None after a fatal ``EngineError``."""
+        if not is_loaded(self.model, self.device, self.compute_type, self.cpu_threads):
+            emit(EngineStatus("loading model", self.model))
+        try:
+            model = self.load()
+        except RuntimeError as exc:
+            emit(EngineError(str(exc), fatal=True))
+            return None
+        emit(EngineStatus("ready"))
+        return model
+
     def transcribe(self, model: Any, audio: np.ndarray, prompt: str, *, keyterms: Keyterms = (), language: str | None = None) -> Recognised:
         """Recognise ``audio`` (16 kHz mono float32) in ``language`` (None: detect it), listening for
         ``keyterms``; word times relative to the audio's start."""
@@ -319,16 +332,9 @@ class LocalStream(EngineStream):
             self._emit(StreamClosed())
 
     def _load(self) -> Any:
-        engine = self._engine
-        if not is_loaded(engine.model, engine.device, engine.compute_type, engine.cpu_threads):
-            self._emit(EngineStatus("loading model", engine.model))
-        try:
-            model = engine.load()
-        except RuntimeError as exc:
-            self._emit(EngineError(str(exc), fatal=True))
+        model = self._engine.load_for(self._emit)
+        if model is None:
             self._decoder.abort()
-            return None
-        self._emit(EngineStatus("ready"))
         return model
 
     def _recognise(self, model: Any) -> None:

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..media import BROWSER, DecodeError, Source, StreamDecoder
-from ..results import EngineError, EngineStatus, Metadata, Result, StreamClosed, Word, join_words, plain
+from ..results import EngineError, Metadata, Result, StreamClosed, Word, join_words, plain
 from .base import EngineStream, EventSink, Keyterms
-from .local import LocalEngine, hotwords, is_loaded
+from .local import LocalEngine, hotwords
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class BatchStream(EngineStream):
 
     def _run(self) -> None:
         try:
-            model = self._load()
+            model = self._engine.load_for(self._emit)
             audio = self._decode() if model is not None else None
             if audio is not None and not self._aborted.is_set():
                 self._transcribe(model, audio)
@@ -103,17 +103,6 @@ class BatchStream(EngineStream):
             self._closed.set()
             self._emit(StreamClosed())
 
-    def _load(self) -> Any:
-        engine = self._engine
-        if not is_loaded(engine.model, engine.device, engine.compute_type, engine.cpu_threads):
-            self._emit(EngineStatus("loading model", engine.model))
-        try:
-            model = engine.load()
-        except RuntimeError as exc:
-            self._emit(EngineError(str(exc), fatal=True))
-            return None
-        self._emit(EngineStatus("ready"))
-        return model
 
     def _decode(self) -> np.ndarray | None:
         pieces: list[np.ndarray] = []
