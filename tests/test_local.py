@@ -7,6 +7,7 @@ import pytest
 import speech
 
 from live_transcriber import LiveTranscriber, Result, Transcriber
+from live_transcriber.engines.local import Recognised
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -216,6 +217,39 @@ def test_a_backlog_goes_through_in_bounded_windows_and_the_user_sees_how_far_beh
     details = [e.detail for e in events if isinstance(e, EngineStatus) and e.phase == "ready"]
     assert any(d.endswith(" s behind") for d in details), details
     assert details[-1] == ""  # caught up
+
+
+@pytest.mark.timeout(120)
+def test_slow_runs_on_audio_arriving_live_show_how_far_behind(tmp_path):
+    """Audio arriving at real time while every run takes 4 s (a CPU taken by something else): the
+    audio that came in during a run is what the screen is missing, so the user is told. (Counting
+    the queue before the run, when each step takes it all, read 0 s behind for as long as it lasted.)"""
+    from live_transcriber.engines.local import LocalEngine
+    from live_transcriber.media import duration
+    from live_transcriber.results import EngineStatus
+
+    engine = LocalEngine()
+    engine.load()
+
+    def slow_transcribe(model, audio, prompt, **options):
+        time.sleep(4.0)
+        return Recognised([], "en")
+
+    engine.transcribe = slow_transcribe
+    events: list = []
+    webm = speech.encode(speech.synthesize(speech.PARAGRAPH, tmp_path / "p.wav"), tmp_path / "p.webm", "webm")
+    data = webm.read_bytes()
+    seconds = duration(webm)
+    step = max(1, int(len(data) / seconds * 0.25))
+    stream = engine.open("audio/webm;codecs=opus", events.append)
+    for i in range(0, len(data), step):  # 250 ms slices at real time, as a browser sends them
+        stream.write(data[i : i + step])
+        time.sleep(0.25)
+    stream.end()
+    assert stream.wait(90)
+    details = [e.detail for e in events if isinstance(e, EngineStatus) and e.phase == "ready"]
+    assert any(d.endswith(" s behind") for d in details), details
+    assert details[-1] == ""  # caught up once the stream ended
 
 
 @pytest.mark.timeout(300)

@@ -375,9 +375,12 @@ class LocalStream(EngineStream):
                 self._policy.add_audio(chunk)
                 taken += len(chunk)
             self._queued -= taken
-            queued = self._queued / sample_rate
         if self._policy.ready():
             self._emit_all(self._policy.step(transcribe))
+        # Counted after the run: the audio that arrived while it ran is what the text on screen
+        # is missing. (Counted before it, a slow run that took the whole queue read as no lag.)
+        with self._wake:
+            queued = self._queued / sample_rate
         lag.update(queued + self._policy.unrecognised)
 
     def _emit_all(self, events: list[Event]) -> None:
