@@ -162,6 +162,30 @@ def test_corrections_speaker_names_and_bookmarks_are_journaled_and_resumed(tmp_p
     again.close()
 
 
+def test_keyterms_are_journaled_and_an_interrupted_recording_is_heard_again_with_them(tmp_path):
+    engine = ScriptedEngine()
+    first = Transcriber(engine, journal=tmp_path, keyterms=["Kubernetes"])
+    first.feed(b"audio", WEBM)  # the journal starts here, with the keyterms set before it
+    first.keyterms = ["Kubernetes", "Deepgram"]  # changed while recording
+    folder = first.journal.folder
+    # The kernel dies here: no close().
+
+    assert load(folder).keyterms == ("Kubernetes", "Deepgram")
+    again = Transcriber.resume(folder, ScriptedEngine())
+    assert again.keyterms == ["Kubernetes", "Deepgram"]
+    assert again._engine.keyterms == ("Kubernetes", "Deepgram")  # the engine that hears it again
+    assert Transcriber.resume(folder, ScriptedEngine(), finish=False, keyterms=["Other"]).keyterms == ["Other"]
+    first.close()
+    again.close()
+
+
+def test_a_journal_without_keyterms_leaves_the_engines_own(tmp_path):
+    first = Transcriber(ScriptedEngine(), journal=tmp_path)
+    first.feed(b"audio", WEBM)
+    assert load(first.journal.folder).keyterms is None
+    first.close()
+
+
 def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_missing_words(tmp_path):
     engine = ScriptedEngine()
     first = Transcriber(engine, journal=tmp_path)

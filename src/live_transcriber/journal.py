@@ -15,6 +15,7 @@ One folder per transcriber, ``<root>/<date>-<time>-<id>/``::
                           {"type": "recording_end", "index": 0, "error": "", "counters": {...}}
                           {"type": "edited", "index": 3, "result": {...}}   a correction: result 3 now
                           {"type": "speakers", "names": {"0": "Ana"}}       the speakers' names now
+                          {"type": "keyterms", "terms": ["Kubernetes"]}     the keyterms now
                           {"type": "bookmark", "recording": 0, "at": 12.5, "label": "..."}
                           {"type": "clear"}
     recording-0.webm    the first recording's bytes (the suffix follows its MIME type)
@@ -185,6 +186,8 @@ class Saved:
     entries: list[dict[str, Any]]
     speakers: dict[int, str] = field(default_factory=dict)
     bookmarks: list[SavedBookmark] = field(default_factory=list)
+    #: The keyterms last set (None: the journal never had any, so the engine's own apply).
+    keyterms: tuple[str, ...] | None = None
 
     @property
     def interrupted(self) -> list[SavedRecording]:
@@ -208,6 +211,7 @@ def load(path: str | Path) -> Saved:
     entries: list[dict[str, Any]] = []
     speakers: dict[int, str] = {}
     bookmarks: list[SavedBookmark] = []
+    keyterms: tuple[str, ...] | None = None
     with open(lines_path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
             try:
@@ -244,6 +248,8 @@ def load(path: str | Path) -> Saved:
                     results[index] = Result.from_dict(entry["result"], f"{lines_path}, line {number}")
             elif kind == "speakers":
                 speakers = speaker_names(entry.get("names") or {})
+            elif kind == "keyterms":
+                keyterms = tuple(str(term) for term in entry.get("terms") or ())
             elif kind == "bookmark":
                 recording = entry.get("recording")
                 bookmarks.append(SavedBookmark(None if recording is None else int(recording), float(entry["at"]), str(entry.get("label", ""))))
@@ -255,7 +261,7 @@ def load(path: str | Path) -> Saved:
                         recordings[index].ended = True
             else:
                 entries.append(entry)
-    return Saved(folder, engine, results, [recordings[i] for i in sorted(recordings)], entries, speakers, bookmarks)
+    return Saved(folder, engine, results, [recordings[i] for i in sorted(recordings)], entries, speakers, bookmarks, keyterms)
 
 
 def _suffix(mime_type: str) -> str:

@@ -281,6 +281,8 @@ class Transcriber:
         background: :meth:`wait` for them).
         """
         saved = J.load(path)
+        if saved.keyterms is not None:  # the interrupted words are heard again with the same keyterms
+            options.setdefault("keyterms", saved.keyterms)
         transcriber = cls(engine, keep_audio=keep_audio, journal=None, **options)
         transcriber._restore(saved)
         transcriber.journal = J.Journal(saved.folder, append=True)
@@ -430,6 +432,9 @@ class Transcriber:
                         run.stream.set_keyterms(new)
             for front_end in self._front_ends:
                 front_end.changed({"keyterms": list(new)})
+            if self.journal is not None:
+                self.journal.event({"type": "keyterms", "terms": list(new)})
+                self._check_journal()
 
     # -- the browser -------------------------------------------------------------------------------
 
@@ -1120,6 +1125,8 @@ class Transcriber:
                 self._error = f"Could not make a journal under {self._journal_root} ({exc}); transcription goes on without it."
                 self._journal_root = None
                 return
+            if self._keyterms:
+                self.journal.event({"type": "keyterms", "terms": list(self._keyterms)})
         self.journal.recording(recording.index, recording.mime_type, recording.source, recording.offset)
         self._check_journal()
 
