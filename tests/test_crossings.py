@@ -10,7 +10,7 @@ import pytest
 from live_transcriber import Transcriber
 from live_transcriber.journal import load
 from live_transcriber.results import EngineError, Result, StreamClosed, Word
-from live_transcriber.testing import ScriptedEngine
+from live_transcriber.testing import ScriptedEngine, final
 
 WAV = "audio/wav"
 
@@ -21,11 +21,6 @@ def silence_wav(path, samples: int) -> None:
         w.setsampwidth(2)
         w.setframerate(16000)
         w.writeframes(b"\0\0" * samples)
-
-
-def final(text, start, end, speech_final=True):
-    words = tuple(Word(t.lower().strip("."), start + i * 0.3, start + i * 0.3 + 0.25, 0.9, t) for i, t in enumerate(text.split()))
-    return Result(text, start, end, words, is_final=True, speech_final=speech_final)
 
 
 # 1. clear() then an engine restart: the cleared words come back.
@@ -54,7 +49,7 @@ def test_resume_after_clear_does_not_bring_back_cleared_words(tmp_path):
     folder = first.journal.folder  # the kernel dies here
     engine2 = ScriptedEngine()
     again = Transcriber.resume(folder, engine2)
-    engine2.stream.emit(final("Secret words.", 0.0, 1.0, False), final("After clear.", 2.0, 3.0), final("The end.", 4.0, 5.0), StreamClosed())
+    engine2.stream.emit(final("Secret words.", 0.0, 1.0, speech_final=False), final("After clear.", 2.0, 3.0), final("The end.", 4.0, 5.0), StreamClosed())
     assert again.wait(1)
     assert again.transcript == "After clear. The end."
 

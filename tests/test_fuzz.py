@@ -4,7 +4,6 @@ without bound, and everything it sends back can be serialised as the kernel does
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import tracemalloc
@@ -20,16 +19,12 @@ from live_transcriber.media import DecodeError, StreamDecoder
 from live_transcriber.media.decode import MAX_FILL
 from live_transcriber.protocol import MAX_REORDER
 from live_transcriber.testing import ScriptedEngine
+from live_transcriber.testing.scripted import pack
 
 #: Generated cases per property; the note in the issue reports their sum.
 PROTOCOL_CASES = 1500
 DECODER_CASES = 150
 BIG = b"\x00" * (50 * 1024 * 1024)  # one 50 MB buffer, made once
-
-
-def pack(message: Any) -> bytes:
-    """What jupyter_client's ``json_packer`` does to every message to the browser."""
-    return json.dumps(message, default=str, ensure_ascii=False, allow_nan=False).encode("utf8", errors="surrogateescape")
 
 
 class Checked:

@@ -16,8 +16,8 @@ import speech
 
 from live_transcriber import Transcriber
 from live_transcriber.journal import Journal, load
-from live_transcriber.results import Result, StreamClosed, Word
-from live_transcriber.testing import ScriptedEngine
+from live_transcriber.results import StreamClosed
+from live_transcriber.testing import ScriptedEngine, final
 
 WEBM = "audio/webm;codecs=opus"
 
@@ -31,11 +31,6 @@ class Sent:
 
     def send(self, message: dict, buffers: object = None) -> None:
         self.messages.append(message)
-
-
-def final(text: str, start: float, end: float, speech_final: bool = True) -> Result:
-    words = tuple(Word(t.lower(), start + i * 0.3, start + i * 0.3 + 0.25, 0.9, t) for i, t in enumerate(text.split()))
-    return Result(text, start, end, words, is_final=True, speech_final=speech_final)
 
 
 def browser(core: Transcriber, *messages: tuple[dict, bytes | None]) -> None:

@@ -9,41 +9,17 @@ import json
 import threading
 import time
 import wave
-from typing import Any
 
 import pytest
 import traitlets
-from live_transcriber.testing import ScriptedEngine
-from live_transcriber.testing.scripted import ScriptedStream
 
-from live_transcriber import LiveTranscriber, Result, Status, Transcriber, Word
+from live_transcriber import LiveTranscriber, Result, Status, Transcriber
 from live_transcriber.exports import read_json
 from live_transcriber.results import StreamClosed
+from live_transcriber.testing import FakeFrontEnd, ScriptedEngine, final
+from live_transcriber.testing.scripted import ScriptedStream
 
 WEBM = "audio/webm;codecs=opus"
-
-
-class FrontEnd:
-    def __init__(self) -> None:
-        self.state: dict[str, Any] = {}
-        self.sent: list[dict[str, Any]] = []
-        self.buffers: list[Any] = []
-
-    def changed(self, changes: dict[str, Any]) -> None:
-        json.dumps(changes, default=str, allow_nan=False)
-        self.state.update(changes)
-
-    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
-        json.dumps(message, allow_nan=False)
-        self.sent.append(message)
-        self.buffers.append(buffers)
-
-
-def final(text: str, start: float, end: float, *, speech_final: bool = True, speaker: int | None = None) -> Result:
-    tokens = text.split()
-    step = (end - start) / len(tokens)
-    words = tuple(Word(t.lower().strip(".,?"), start + i * step, start + (i + 1) * step - 0.05, 0.5, t, speaker) for i, t in enumerate(tokens))
-    return Result(text, start, end, words, is_final=True, speech_final=speech_final)
 
 
 @pytest.fixture
@@ -59,8 +35,8 @@ def core(engine: ScriptedEngine) -> Transcriber:
 
 
 @pytest.fixture
-def front(core: Transcriber) -> FrontEnd:
-    front = FrontEnd()
+def front(core: Transcriber) -> FakeFrontEnd:
+    front = FakeFrontEnd()
     core.attach(front)
     return front
 
@@ -196,7 +172,7 @@ def test_audio_the_kernel_cannot_send_is_answered_with_the_reason(core, engine, 
     core.receive({"type": "audio", "recording": 5})
     assert front.sent[-1] == {"type": "audio", "recording": 5, "error": "There is no recording 5."}
     quiet = Transcriber(ScriptedEngine(), keep_audio=False)
-    quiet_front = FrontEnd()
+    quiet_front = FakeFrontEnd()
     quiet.attach(quiet_front)
     quiet.feed(b"scripted", WEBM)
     quiet.receive({"type": "audio", "recording": 0})
@@ -313,7 +289,7 @@ def interrupt_when(condition) -> threading.Thread:
 def test_interrupting_transcribe_file_keeps_the_words_so_far_and_leaves_it_ready(tmp_path):
     engine = WholeEngine()
     core = Transcriber(engine)
-    front = FrontEnd()
+    front = FakeFrontEnd()
     core.attach(front)
     path = silent_wav(tmp_path / "long.wav", 10.0)
 

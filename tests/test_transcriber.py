@@ -3,7 +3,7 @@ protocol's edge cases, and the defects each test is named after. No model, no se
 
 from __future__ import annotations
 
-import json
+import functools
 import subprocess
 import sys
 import threading
@@ -11,42 +11,25 @@ import time
 from typing import Any
 
 import pytest
-from live_transcriber.testing import ScriptedEngine
 
 from live_transcriber import Status, Transcriber, TranscriptionError
-from live_transcriber.results import EngineError, EngineStatus, Result, SpeechStarted, StreamClosed, UtteranceEnd, Word
+from live_transcriber.results import (
+    EngineError,
+    EngineStatus,
+    Result,
+    SpeechStarted,
+    StreamClosed,
+    UtteranceEnd,
+    Word,
+)
+from live_transcriber.testing import FakeFrontEnd, ScriptedEngine
+from live_transcriber.testing import final as _final
 
 WEBM = "audio/webm;codecs=opus"
 
 
-def pack(message: Any) -> bytes:
-    """What jupyter_client's ``json_packer`` does to every message to the browser."""
-    return json.dumps(message, default=str, ensure_ascii=False, allow_nan=False).encode("utf8", errors="surrogateescape")
-
-
-class FakeFrontEnd:
-    """Collects what a widget would be told, serialised as the kernel would (so bad text fails here)."""
-
-    def __init__(self) -> None:
-        self.state: dict[str, Any] = {}
-        self.sent: list[dict[str, Any]] = []
-
-    def changed(self, changes: dict[str, Any]) -> None:
-        pack(changes)
-        self.state.update(changes)
-
-    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
-        pack(message)
-        self.sent.append(message)
-
-
-def final(text: str, start: float, end: float, *, speech_final: bool = False, speaker: int | None = None) -> Result:
-    tokens = text.split()
-    step = (end - start) / len(tokens)
-    words = tuple(
-        Word(t.lower().strip(".,"), start + i * step, start + (i + 1) * step, 0.9, t, speaker) for i, t in enumerate(tokens)
-    )
-    return Result(text, start, end, words, is_final=True, speech_final=speech_final)
+#: Results here go on an utterance unless a test ends it (speech_final=True).
+final = functools.partial(_final, speech_final=False)
 
 
 @pytest.fixture

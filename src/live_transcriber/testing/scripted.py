@@ -1,5 +1,8 @@
 """An engine whose events a test scripts: a transcriber (or a widget) without a model or a server.
 
+Also :func:`final` (a final result with evenly spread words) and :class:`FakeFrontEnd` (what a
+widget would be told, serialised as the kernel serialises it).
+
 >>> from live_transcriber import Transcriber, Result
 >>> engine = ScriptedEngine()
 >>> t = Transcriber(engine)
@@ -10,13 +13,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..engines import Engine, EngineStream, EventSink
 from ..media import BROWSER, Source
-from ..results import Event, StreamClosed
+from ..results import Event, Result, StreamClosed, Word
 
 if TYPE_CHECKING:
     from ..transcriber import Transcriber
@@ -97,3 +100,41 @@ class ScriptedEngine(Engine):
         if not self.streams or self.stream.ended or self.stream.closed:
             transcriber.feed(b"scripted", "audio/webm")
         self.stream.emit(*events)
+
+
+def final(
+    text: str, start: float, end: float, *, speech_final: bool = True, speaker: int | None = None, confidence: float = 0.9
+) -> Result:
+    """A final result for ``text``, its words spread evenly from ``start`` to ``end`` (each ends 0.05 s
+    before the next starts), as an engine would give it."""
+    tokens = text.split()
+    step = (end - start) / max(len(tokens), 1)
+    words = tuple(
+        Word(t.lower().strip(".,?!"), start + i * step, start + (i + 1) * step - 0.05, confidence, t, speaker)
+        for i, t in enumerate(tokens)
+    )
+    return Result(text, start, end, words, is_final=True, speech_final=speech_final)
+
+
+def pack(message: Any) -> bytes:
+    """What ``jupyter_client``'s ``json_packer`` does to every message to the browser."""
+    return json.dumps(message, default=str, ensure_ascii=False, allow_nan=False).encode("utf8", errors="surrogateescape")
+
+
+class FakeFrontEnd:
+    """A front end for :meth:`Transcriber.attach <live_transcriber.Transcriber.attach>` that keeps what
+    a widget would be told, serialised as the kernel would (so text a browser could not get fails here)."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, Any] = {}
+        self.sent: list[dict[str, Any]] = []
+        self.buffers: list[Any] = []
+
+    def changed(self, changes: dict[str, Any]) -> None:
+        pack(changes)
+        self.state.update(changes)
+
+    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
+        pack(message)
+        self.sent.append(message)
+        self.buffers.append(buffers)
