@@ -16,7 +16,9 @@ The policy turns that into Deepgram-shaped events:
   a reader waits for). A stream that fell behind takes larger steps (:meth:`StreamingPolicy.room`).
 - **Endpointing**: when no speech followed the last word for ``endpoint_silence`` seconds, a last
   run over the utterance (if speech came after the previous run) gives every pending word, all
-  final with ``speech_final=True``, and an ``UtteranceEnd`` follows.
+  final with ``speech_final=True``, and an ``UtteranceEnd`` follows. Pending words are one run's
+  only, so they are kept up to the first one the recogniser was unsure of: Whisper ends a run
+  whose audio stops as the speaker pauses with words it invents, and gives them low probability.
 - **Window trimming**: audio before finalised speech is dropped once the window grows beyond
   ``max_window`` seconds (or at each utterance end), so each run costs about the same however
   long the session lasts. Finalised text is passed as the prompt instead.
