@@ -110,6 +110,45 @@ def test_finish_finalises_what_is_pending_without_waiting_for_agreement():
     assert last.speech_final and last.from_finalize
 
 
+def test_unlikely_words_that_end_the_last_run_before_a_pause_are_not_final():
+    """Whisper ends a run whose audio stops as the speaker pauses with words it invents ("Thank
+    you.") and gives them a low probability; no later run hears new speech, so the endpoint
+    finalises that run's pending words: the invented ones must not be among them."""
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+
+    def inventing(audio, prompt):
+        words = rec(audio, prompt)
+        end = words[-1].end if words else 0.0
+        if policy.window_end <= 2.0:  # the audio stops while the speaker still speaks
+            words += [Word("thank", end, end, 0.0, "Thank"), Word("you", end, end + 0.05, 0.98, "you.")]
+        elif policy.window_end <= 2.3:  # or just after the last word
+            words += [Word("yeah", end, end + 0.04, 0.05, "Yeah.")]
+        return words
+
+    events = run(policy, inventing, [tone(2.0), silence(1.5)])
+    assert [w.word for r in finals(events) for w in r.words] == ["one", "two", "three", "four"]
+    assert finals(events)[-1].speech_final
+
+
+def test_words_agreed_on_with_low_probability_wait_for_a_surer_run():
+    """With ``agreement_min_probability``, two runs agreeing on a word neither was sure of do not
+    make it final; it stays interim until a run gives it a higher probability."""
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=5.0, agreement_min_probability=0.3))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    runs = {"n": 0}
+
+    def unsure_of_two(audio, prompt):
+        runs["n"] += 1
+        sure = runs["n"] >= 4  # from the fourth run on, the recogniser is sure of "two"
+        return [replace(w, confidence=0.9 if sure or w.word != "two" else 0.2) for w in rec(audio, prompt)]
+
+    events = run(policy, unsure_of_two, [tone(2.0)])
+    final_runs = [[w.word for w in r.words] for r in finals(events)]
+    # Runs 2 and 3 agree on "two", unsure; runs 3 and 4 on "two three", run 4 sure of both.
+    assert final_runs[:2] == [["one"], ["two", "three"]]
+
+
 def test_silence_alone_never_runs_the_recogniser():
     policy = StreamingPolicy()
     rec = ScriptedRecogniser(policy, SCRIPT)

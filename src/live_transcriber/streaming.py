@@ -16,7 +16,9 @@ The policy turns that into Deepgram-shaped events:
   a reader waits for). A stream that fell behind takes larger steps (:meth:`StreamingPolicy.room`).
 - **Endpointing**: when no speech followed the last word for ``endpoint_silence`` seconds, a last
   run over the utterance (if speech came after the previous run) gives every pending word, all
-  final with ``speech_final=True``, and an ``UtteranceEnd`` follows.
+  final with ``speech_final=True``, and an ``UtteranceEnd`` follows. Pending words are one run's
+  only, so they are kept up to the first one the recogniser was unsure of: Whisper ends a run
+  whose audio stops as the speaker pauses with words it invents, and gives them low probability.
 - **Window trimming**: audio before finalised speech is dropped once the window grows beyond
   ``max_window`` seconds (or at each utterance end), so each run costs about the same however
   long the session lasts. Finalised text is passed as the prompt instead.
@@ -86,6 +88,14 @@ class PolicyOptions:
     trim_at_sentences: bool = True
     #: How many consecutive runs must agree on a word before it is final (LocalAgreement-n).
     agreement_runs: int = 2
+    #: At an utterance's end (and the stream's), the pending words are those of one run only; they
+    #: are final up to the first one the recogniser gave a probability below this, and the rest
+    #: are dropped. Whisper ends runs that stop in a short pause with words it invents ("Thank
+    #: you.", "Yeah.") and marks them unlikely; the words two runs agreed on are final already.
+    endpoint_min_probability: float = 0.1
+    #: Words the runs agree on are final only up to the first one that no agreeing run gave at
+    #: least this probability; the rest wait for a later run, which hears more of what follows.
+    agreement_min_probability: float = 0.0
 
     def __post_init__(self) -> None:
         if self.agreement_runs < 2:
@@ -96,6 +106,9 @@ class PolicyOptions:
             raise ValueError(f"pause_step must be positive and at most min_step, not {self.pause_step}")
         if self.pause_final is not None and not 0 <= self.pause_final <= self.endpoint_silence:
             raise ValueError(f"pause_final must be between 0 and endpoint_silence, not {self.pause_final}")
+        for name in ("endpoint_min_probability", "agreement_min_probability"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
 
 
 def normalize(word: str) -> str:
@@ -226,7 +239,7 @@ class StreamingPolicy:
         self._listen(flush=True)
         hypothesis = self._recognise(transcribe) if self._new_speech() else self._pending
         if hypothesis or self._in_utterance:
-            events.append(self._finalise(hypothesis, speech_final=True, from_finalize=True))
+            events.append(self._finalise(self._likely(hypothesis), speech_final=True, from_finalize=True))
             events.append(UtteranceEnd(self.final_end))
         self._history = []
         self._in_utterance = False
@@ -237,7 +250,11 @@ class StreamingPolicy:
         """How many leading words of ``hypothesis`` the previous ``agreement_runs - 1`` runs also gave."""
         if len(self._history) < self.options.agreement_runs - 1:
             return 0
-        return min(_common_prefix(h, hypothesis) for h in self._history)
+        agreed = min(_common_prefix(h, hypothesis) for h in self._history)
+        for i in range(agreed):
+            if max(w[i].confidence for w in (*self._history, hypothesis)) < self.options.agreement_min_probability:
+                return i
+        return agreed
 
     def _recognise(self, transcribe: Transcribe) -> list[Word]:
         # Context is only the final text whose audio has left the window: a prompt repeating words
@@ -276,6 +293,13 @@ class StreamingPolicy:
             from_finalize=from_finalize,
         )
 
+    def _likely(self, words: list[Word]) -> list[Word]:
+        """``words`` up to the first one less likely than ``endpoint_min_probability``."""
+        for i, word in enumerate(words):
+            if word.confidence < self.options.endpoint_min_probability:
+                return words[:i]
+        return words
+
     def _quiet_from(self) -> float:
         """Where the silence at the end of the window starts: after the last word and the last speech."""
         last_word_end = self._pending[-1].end if self._pending else self.final_end
@@ -301,7 +325,7 @@ class StreamingPolicy:
             return [self._finalise(pending, speech_final=False)]
         if self._endpoint_due():
             quiet_from = self._quiet_from()
-            result = self._finalise(pending, speech_final=True)
+            result = self._finalise(self._likely(pending), speech_final=True)
             self._history = []
             # Cut in the middle of the silence: the next utterance starts clean, with no context lost.
             self._drop_until((quiet_from + self.window_end) / 2)
