@@ -279,8 +279,11 @@ def run_live_virtual(item: dict) -> dict:
     def transcribe(window, prompt):
         cpu0 = time.process_time()
         words = engine.transcribe(model, window, prompt).words
-        runs["cpu"] += time.process_time() - cpu0
+        cpu = time.process_time() - cpu0
+        runs["cpu"] += cpu
         runs["wall"] += model_wall(len(window) / sr)
+        if hasattr(policy, "spent"):  # the CPU budget (since it came), paced by this clock's cost of the run
+            policy.spent(model_wall(len(window) / sr) * CAL_CPU / CAL_WALL if modelled else cpu * scale)
         return words
 
     def elapsed(cpu0: float, wall0: float) -> float:

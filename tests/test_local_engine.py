@@ -6,6 +6,7 @@ how to get them. The real model with keyterms is in test_local.py."""
 from __future__ import annotations
 
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -146,3 +147,28 @@ def test_a_stream_whose_model_cannot_be_loaded_ends_with_that_error(tmp_path, se
     assert stream.wait(30)
     errors = [e for e in events if isinstance(e, EngineError)]
     assert errors and errors[0].fatal and "No faster-whisper model in" in errors[0].message
+
+
+class CostlyWhisper(FakeWhisper):
+    """FakeWhisper whose every run spends ``cost`` seconds of CPU, as a real model would."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__()
+        self.cost = cost
+
+    def transcribe(self, audio, **options):
+        start = time.process_time()
+        while time.process_time() - start < self.cost:
+            pass
+        return super().transcribe(audio, **options)
+
+
+@pytest.mark.timeout(60)
+def test_the_live_stream_tells_the_policy_what_each_run_cost(sentence):
+    fake = CostlyWhisper(cost=0.3)
+    stream = engine_with(fake, cls=LocalEngine).open(WEBM, lambda event: None)
+    stream.write(sentence)
+    stream.end()
+    assert stream.wait(30) and fake.calls
+    # The CPU budget (one core by default) paces the next run by at least the CPU the last one spent.
+    assert stream._policy._paced_step >= 0.3

@@ -389,3 +389,31 @@ def test_an_hour_with_a_long_break_loses_no_word_and_every_run_and_the_window_st
     assert [w.word for r in finals(events) for w in r.words] == [w for w, _, _ in script]
     assert max(heard) <= 25.0, f"a run heard {max(heard):.0f} s"
     assert longest_window <= 25.0, f"the window held {longest_window:.0f} s"
+
+
+@pytest.mark.parametrize(("budget", "cost", "least_step"), [(1.0, 0.9, 0.9), (None, 0.9, 0.5), (2.0, 0.9, 0.5), (0.5, 0.4, 0.8)])
+def test_runs_in_speech_are_paced_to_the_cpu_budget_and_the_pause_still_runs_at_once(budget, cost, least_step):
+    """Each run costs ``cost`` CPU s: within speech, the next run waits for cost / budget seconds of
+    new audio (at least min_step); the run for the words before a pause does not wait."""
+    policy = StreamingPolicy(PolicyOptions(cpu_budget=budget))
+    script = [(f"w{i}", 0.5 * i, 0.5 * i + 0.4) for i in range(12)]
+    rec = ScriptedRecogniser(policy, script)
+
+    def costly(audio, prompt):
+        words = rec(audio, prompt)
+        policy.spent(cost)
+        return words
+
+    events = run(policy, costly, [tone(6.0), silence(1.5)], step=0.02)
+    in_speech = [end for _, end, _ in rec.calls if end <= 6.0]
+    steps = np.diff(in_speech)
+    assert len(steps) >= 4 and steps.min() >= least_step - 0.021, steps
+    assert steps.max() <= max(least_step, 0.5) + 0.021, steps
+    pause_run = rec.calls[len(in_speech)][1]
+    assert pause_run - 6.0 <= 0.2  # the words before the pause are not held back by the budget
+    assert " ".join(w.word for r in finals(events) for w in r.words) == " ".join(w for w, _, _ in script)
+
+
+def test_a_cpu_budget_must_be_positive():
+    with pytest.raises(ValueError, match="cpu_budget must be positive"):
+        PolicyOptions(cpu_budget=0.0)

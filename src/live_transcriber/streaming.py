@@ -13,7 +13,9 @@ The policy turns that into Deepgram-shaped events:
   "Thank you." over silence and noise).
 - **Scheduling**: a run is due once ``min_step`` seconds of new audio with speech arrived, or
   ``pause_step`` seconds when the detector hears a pause (the words before a pause are the ones
-  a reader waits for). A stream that fell behind takes larger steps (:meth:`StreamingPolicy.room`).
+  a reader waits for). Within speech, runs are also paced to ``cpu_budget`` cores by what the
+  last run cost (:meth:`StreamingPolicy.spent`). A stream that fell behind takes larger steps
+  (:meth:`StreamingPolicy.room`).
 - **Endpointing**: when no speech followed the last word for ``endpoint_silence`` seconds, a last
   run over the utterance (if speech came after the previous run) gives every pending word, all
   final with ``speech_final=True``, and an ``UtteranceEnd`` follows. Pending words are one run's
@@ -72,6 +74,11 @@ class PolicyOptions:
     min_step: float = 0.5
     #: Seconds of new audio enough for a run when the voice detector hears a pause.
     pause_step: float = 0.1
+    #: Cores a stream may spend on recognition while speech goes on: after a run that cost c CPU
+    #: seconds, the next one waits for c / cpu_budget seconds of new speech if that is more than
+    #: ``min_step`` (runs at a pause and at the utterance's end do not wait). Runs back to back
+    #: would use as many cores as Whisper has threads; None: no budget.
+    cpu_budget: float | None = 1.0
     #: Seconds of a pause (no speech after the last word) that make the words before it final
     #: without waiting for agreement or the utterance's end; None: only those two.
     pause_final: float | None = None
@@ -104,6 +111,8 @@ class PolicyOptions:
             raise ValueError(f"min_step must be positive and at most max_window, not {self.min_step}")
         if not 0 < self.pause_step <= self.min_step:
             raise ValueError(f"pause_step must be positive and at most min_step, not {self.pause_step}")
+        if self.cpu_budget is not None and not self.cpu_budget > 0:
+            raise ValueError(f"cpu_budget must be positive or None, not {self.cpu_budget}")
         if self.pause_final is not None and not 0 <= self.pause_final <= self.endpoint_silence:
             raise ValueError(f"pause_final must be between 0 and endpoint_silence, not {self.pause_final}")
         for name in ("endpoint_min_probability", "agreement_min_probability"):
@@ -159,6 +168,7 @@ class StreamingPolicy:
         self._interim_text = ""
         self._samples_seen = 0  # samples in the window at the last run
         self._in_utterance = False  # words were finalised since the last utterance end
+        self._paced_step = 0.0  # seconds of new speech the CPU budget asks for before the next run
 
     @property
     def _pending(self) -> list[Word]:
@@ -208,7 +218,15 @@ class StreamingPolicy:
         new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
         if (self._new_speech() and not self._in_speech) or self._pause_final_due():
             return new >= self.options.pause_step
-        return new >= self.options.min_step and (self._new_speech() or self._endpoint_due())
+        if self._new_speech():
+            return new >= max(self.options.min_step, self._paced_step)
+        return new >= self.options.min_step and self._endpoint_due()
+
+    def spent(self, cpu_seconds: float) -> None:
+        """Tell the policy what the last recognition run cost (CPU seconds), to pace the next one
+        to ``cpu_budget`` cores (at most one window apart)."""
+        if self.options.cpu_budget is not None:
+            self._paced_step = min(cpu_seconds / self.options.cpu_budget, self.options.max_window)
 
     # -- recognition runs -------------------------------------------------------------------
 

@@ -339,7 +339,11 @@ class LocalStream(EngineStream):
 
     def _recognise(self, model: Any) -> None:
         def transcribe(audio: np.ndarray, prompt: str) -> list[Word]:
+            # The process's CPU time, not this thread's: Whisper's own threads do the work (and
+            # other work in the kernel meanwhile means less CPU to spare, so a longer step is right).
+            cpu0 = time.process_time()
             words, language = self._engine.transcribe(model, audio, prompt, keyterms=self._keyterms, language=self._language)
+            self._policy.spent(time.process_time() - cpu0)
             if self._language is None and words:
                 log.info("offline engine: language detected: %s", language)
                 self._language = language
