@@ -276,12 +276,18 @@ def run_live_virtual(item: dict) -> dict:
     final_changes: list[tuple[float, str]] = []
     events_out = []
 
+    # ``slow``: (from, to, factor) — runs that start in [from, to) of the clock take ``factor`` times
+    # as long (another process taking a share of the cores; benchmarks/busy_core.py --clock model).
+    slow_from, slow_to, slow_factor = item.get("slow") or (0.0, 0.0, 1.0)
+    behind: list[tuple[float, float]] = []  # (clock, the engine's "behind" figure after each step)
+
     def transcribe(window, prompt):
         cpu0 = time.process_time()
         words = engine.transcribe(model, window, prompt).words
         cpu = time.process_time() - cpu0
         runs["cpu"] += cpu
-        runs["wall"] += model_wall(len(window) / sr)
+        # A busy machine slows the run down, not its CPU seconds.
+        runs["wall"] += model_wall(len(window) / sr) * (slow_factor if slow_from <= t < slow_to else 1.0)
         if hasattr(policy, "spent"):  # the CPU budget (since it came), paced by this clock's cost of the run
             policy.spent(model_wall(len(window) / sr) * CAL_CPU / CAL_WALL if modelled else cpu * scale)
         return words
@@ -305,7 +311,8 @@ def run_live_virtual(item: dict) -> dict:
             else:
                 interim = r.text
             visible.append((t, " ".join([*finals, interim])))
-            events_out.append({"t": round(t, 3), "final": r.is_final, "speech_final": r.speech_final, "text": r.text})
+            events_out.append({"t": round(t, 3), "final": r.is_final, "speech_final": r.speech_final, "text": r.text,
+                               "ends": [round(w.end, 3) for w in r.words]})
 
     cpu_start = time.process_time()
     t, arrived = 0.0, 0
@@ -328,6 +335,9 @@ def run_live_virtual(item: dict) -> dict:
             events = policy.step(transcribe)
             t += elapsed(cpu0, wall0)
             record(events, t)
+            # As LocalStream counts it after a run: audio arrived but not taken, plus taken but not heard.
+            arrived_s = min(math.floor(t / CHUNK_S + 1e-9), len(slices)) * CHUNK_S
+            behind.append((t, max(0.0, arrived_s - policy.window_end) + getattr(policy, "unrecognised", 0.0)))
         else:
             t += elapsed(cpu0, wall0)
             if not queue:
@@ -349,6 +359,7 @@ def run_live_virtual(item: dict) -> dict:
         "chunks": len(slices),
         "chunk_bytes": 0,
         "events": events_out,
+        "behind": behind,
     }
 
 
