@@ -51,6 +51,8 @@ _PRE_ROLL = 0.5
 _LONGEST_RUN = 25.0
 #: Faster than any speaker: a hypothesis denser than this is a repetition loop, not speech.
 _MAX_WORDS_PER_S = 6.0
+#: Seconds of speech before a run's first word past which a long window counts as misheard.
+_SKIPPED_SPEECH = 3.0
 _NON_WORD = re.compile(r"[^\w']+")
 _SENTENCE_END = (".", "?", "!")
 #: Words that are lower case inside a sentence. Whisper capitalises the first word of every
@@ -236,7 +238,6 @@ class StreamingPolicy:
         self._samples_seen = len(self._audio)
         if not self._new_speech():  # only the endpoint can change
             return self._endpoint(self._pending)
-        self._run_end = self.window_end
         hypothesis = self._recognise(transcribe)
         events: list[Event] = []
         if not self._pending and not self._in_utterance and hypothesis:
@@ -255,7 +256,19 @@ class StreamingPolicy:
         """The stream ended: finalise everything still pending in one last run."""
         events: list[Event] = []
         self._listen(flush=True)
-        hypothesis = self._recognise(transcribe) if self._new_speech() else self._pending
+        hypothesis = self._pending
+        while self._new_speech():
+            hypothesis = self._recognise(transcribe)
+            if self._run_end >= self.window_end:
+                break
+            # Only the window's start could be heard: its words are final but those of its last
+            # second (a word may be cut there), and what follows them is heard next.
+            done = [w for w in hypothesis if w.end <= self._run_end - 1.0]
+            if done:
+                events.append(self._finalise(done, speech_final=False, from_finalize=True))
+            self._drop_until(self.final_end if done else self._run_end - 1.0)
+            self._run_end = self.window_start  # the rest of the window is yet to be heard
+            hypothesis = []
         if hypothesis or self._in_utterance:
             events.append(self._finalise(self._likely(hypothesis), speech_final=True, from_finalize=True))
             events.append(UtteranceEnd(self.final_end))
@@ -275,13 +288,34 @@ class StreamingPolicy:
         return agreed
 
     def _recognise(self, transcribe: Transcribe) -> list[Word]:
+        """The words after the final ones in the window (absolute times); ``_run_end`` is set to
+        where the audio heard ends.
+
+        A long window (a stream catching up takes up to 25 s at once) is now and then misheard
+        whole: Whisper gives its first words crushed against its end, or nothing, and skips the
+        speech before. Taken as they were, such words became final with times 20 s late, and the
+        words really said there were then dropped as older than the final ones (a 16.6 s gap in
+        the 3-hour soak). Then the window's first ``max_window`` seconds are heard on their own,
+        as a stream that keeps up would have heard them.
+        """
+        self._run_end = self.window_end
+        words = self._hear(transcribe, self.window)
+        rate = self.options.sample_rate
+        if len(self.window) > self.options.max_window * rate and self._skipped_speech(words) > _SKIPPED_SPEECH:
+            part = self.window[: int(self.options.max_window * rate)]
+            words = self._hear(transcribe, part)
+            self._run_end = self.window_start + len(part) / rate
+        return _after(words, self.final_words, self.final_end)
+
+    def _hear(self, transcribe: Transcribe, audio: np.ndarray) -> list[Word]:
+        """``audio`` (the window, or its start) recognised: the words said in speech, absolute times."""
         # Context is only the final text whose audio has left the window: a prompt repeating words
         # that are still in the audio makes Whisper repeat them, and then loop on them.
         before = [w for w in self.final_words[-self.options.prompt_words :] if w.end <= self.window_start + 0.05]
-        words = transcribe(self.window, join_words(before))
-        if len(words) > _MAX_WORDS_PER_S * (len(self.window) / self.options.sample_rate) + 2:
+        words = transcribe(audio, join_words(before))
+        if len(words) > _MAX_WORDS_PER_S * (len(audio) / self.options.sample_rate) + 2:
             return []  # a hallucinated run (repetition); the next run starts afresh
-        end = self.window_end
+        end = self.window_start + len(audio) / self.options.sample_rate
         # Whisper tends to start the first word at the window's start; no word starts before speech does.
         onset = self._speech_start()
         absolute = [
@@ -289,8 +323,15 @@ class StreamingPolicy:
             for w in words
         ]
         # Whisper invents words over silence and noise ("Thank you."): keep only words said in speech.
-        heard = [w for w in absolute if self._speech_between(w.start - _WORD_SPEECH_MARGIN, w.end + _WORD_SPEECH_MARGIN)]
-        return _after(heard, self.final_words, self.final_end)
+        return [w for w in absolute if self._speech_between(w.start - _WORD_SPEECH_MARGIN, w.end + _WORD_SPEECH_MARGIN)]
+
+    def _skipped_speech(self, words: list[Word]) -> float:
+        """Seconds of speech in the window before the first of ``words`` (all of it if none)."""
+        until = (words[0].start if words else self.window_end) - _WORD_SPEECH_MARGIN
+        frames, origin = self._speech_frames()
+        frame_s = self._voice.frame / self.options.sample_rate
+        starts = origin + frames * frame_s
+        return float(np.count_nonzero((starts >= self.window_start) & (starts + frame_s <= until))) * frame_s
 
     def _finalise(self, words: list[Word], *, speech_final: bool, from_finalize: bool = False) -> Result:
         words = _continue_sentence(self.final_words, words)
@@ -367,7 +408,7 @@ class StreamingPolicy:
         if self.final_end <= self.window_start:
             # Nothing agreed for a whole window (unsteady speech, or runs rejected as loops): the
             # latest run's words that ended a second ago are as settled as they will get.
-            settled = [w for w in self._pending if w.end <= self.window_end - 1.0]
+            settled = [w for w in self._pending if w.end <= min(self.window_end, self._run_end) - 1.0]
             if settled:
                 events.append(self._finalise(settled, speech_final=False))
                 self._history = [self._pending[len(settled) :]]
