@@ -114,8 +114,9 @@ def test_finish_finalises_what_is_pending_without_waiting_for_agreement():
 def test_unlikely_words_that_end_the_last_run_before_a_pause_are_not_final():
     """Whisper ends a run whose audio stops as the speaker pauses with words it invents ("Thank
     you.") and gives them a low probability; no later run hears new speech, so the endpoint
-    finalises that run's pending words: the invented ones must not be among them."""
-    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7))
+    finalises that run's pending words: with endpoint_min_probability the invented ones are not
+    among them."""
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7, endpoint_min_probability=0.1))
     rec = ScriptedRecogniser(policy, SCRIPT)
 
     def inventing(audio, prompt):
@@ -470,3 +471,4 @@ def test_the_end_of_a_stream_hears_a_long_misheard_window_in_parts():
     said = [normalize(w.word) for r in finals(events) for w in r.words]
     assert said == [w for w, _, _ in script]
     assert isinstance(events[-1], UtteranceEnd)
+

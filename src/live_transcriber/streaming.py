@@ -18,9 +18,9 @@ The policy turns that into Deepgram-shaped events:
   (:meth:`StreamingPolicy.room`).
 - **Endpointing**: when no speech followed the last word for ``endpoint_silence`` seconds, a last
   run over the utterance (if speech came after the previous run) gives every pending word, all
-  final with ``speech_final=True``, and an ``UtteranceEnd`` follows. Pending words are one run's
-  only, so they are kept up to the first one the recogniser was unsure of: Whisper ends a run
-  whose audio stops as the speaker pauses with words it invents, and gives them low probability.
+  final with ``speech_final=True``, and an ``UtteranceEnd`` follows. (``endpoint_min_probability``
+  can keep them only up to the first one the recogniser was unsure of; off by default, since real
+  words are unsure too: names, keyterms.)
 - **Window trimming**: audio before finalised speech is dropped once the window grows beyond
   ``max_window`` seconds (or at each utterance end), so each run costs about the same however
   long the session lasts. Finalised text is passed as the prompt instead.
@@ -100,8 +100,10 @@ class PolicyOptions:
     #: At an utterance's end (and the stream's), the pending words are those of one run only; they
     #: are final up to the first one the recogniser gave a probability below this, and the rest
     #: are dropped. Whisper ends runs that stop in a short pause with words it invents ("Thank
-    #: you.", "Yeah.") and marks them unlikely; the words two runs agreed on are final already.
-    endpoint_min_probability: float = 0.1
+    #: you.", "Yeah.") and marks them unlikely — but it gives real words under 0.1 too (a name, a
+    #: keyterm: "Deepgram" 0.07, "brand" 0.04 mid-sentence), and then the rest of the utterance
+    #: would go with them. Off (0.0) by default: a word too many is better than words lost.
+    endpoint_min_probability: float = 0.0
     #: Words the runs agree on are final only up to the first one that no agreeing run gave at
     #: least this probability; the rest wait for a later run, which hears more of what follows.
     agreement_min_probability: float = 0.0
