@@ -330,9 +330,7 @@ class StreamingPolicy:
     def _skipped_speech(self, words: list[Word]) -> float:
         """Seconds of speech in the window before the first of ``words`` (all of it if none)."""
         until = (words[0].start if words else self.window_end) - _WORD_SPEECH_MARGIN
-        frames, origin = self._speech_frames()
-        frame_s = self._voice.frame / self.options.sample_rate
-        starts = origin + frames * frame_s
+        starts, frame_s = self._speech_frame_starts()
         return float(np.count_nonzero((starts >= self.window_start) & (starts + frame_s <= until))) * frame_s
 
     def _finalise(self, words: list[Word], *, speech_final: bool, from_finalize: bool = False) -> Result:
@@ -410,7 +408,9 @@ class StreamingPolicy:
         if self.final_end <= self.window_start:
             # Nothing agreed for a whole window (unsteady speech, or runs rejected as loops): the
             # latest run's words that ended a second ago are as settled as they will get.
-            settled = [w for w in self._pending if w.end <= min(self.window_end, self._run_end) - 1.0]
+            # (_run_end: the end of the audio the latest run heard, short of the window's end when
+            # only its start could be heard.)
+            settled = [w for w in self._pending if w.end <= self._run_end - 1.0]
             if settled:
                 events.append(self._finalise(settled, speech_final=False))
                 self._history = [self._pending[len(settled) :]]
@@ -484,10 +484,14 @@ class StreamingPolicy:
         """Whether speech was heard after the end of the last recognition run."""
         return self._has_speech() and self._speech_end() > self._run_end
 
-    def _speech_between(self, start: float, end: float) -> bool:
+    def _speech_frame_starts(self) -> tuple[np.ndarray, float]:
+        """Where each speech frame that overlaps the window starts (seconds), and a frame's length."""
         frames, origin = self._speech_frames()
         frame_s = self._voice.frame / self.options.sample_rate
-        starts = origin + frames * frame_s
+        return origin + frames * frame_s, frame_s
+
+    def _speech_between(self, start: float, end: float) -> bool:
+        starts, frame_s = self._speech_frame_starts()
         return bool(np.any((starts < end) & (starts + frame_s > start)))
 
     def _speech_start(self) -> float:
