@@ -227,10 +227,15 @@ def test_the_page_is_told_which_chunks_are_safe(tmp_path):
 
 KILLED = textwrap.dedent(
     """
-    import sys, time
+    import sys, threading, time
     from live_transcriber import Transcriber
+    lock = threading.Lock()
+    def say(line):  # whole lines: print() from two threads interleaves ("warmFED 12000 ...")
+        with lock:
+            sys.stdout.write(line + "\\n")
+            sys.stdout.flush()
     t = Transcriber(engine="local", journal=sys.argv[2])
-    t.on_result(lambda r: r.is_final and print("FINAL", r.text, flush=True))
+    t.on_result(lambda r: r.is_final and say(f"FINAL {r.text}"))
     data = open(sys.argv[1], "rb").read()
     finals = []
     t.on_result(lambda r: r.is_final and finals.append(r))
@@ -241,7 +246,7 @@ KILLED = textwrap.dedent(
                 time.sleep(0.05)
         t.feed(data[i:i + 1000], "audio/webm")
         fed += len(data[i:i + 1000])
-        print("FED", fed, t.journal.folder, flush=True)
+        say(f"FED {fed} {t.journal.folder}")
         time.sleep(0.2)
     time.sleep(600)
     """

@@ -48,6 +48,11 @@ class Kernel:
             self._ws = self._exit.enter_context(connect(
                 url, additional_headers={"Authorization": f"token {self.lab.token}"},
                 max_size=None, open_timeout=10,
+                # The server sends this client every iopub message (the widget's syncs too), and
+                # it reads them only inside execute(). With a bounded queue the connection stops
+                # reading when the queue fills between polls, pongs go unread and keepalive closes
+                # it (CI: "1011 keepalive ping timeout"). Buffer everything; no pings on loopback.
+                max_queue=None, ping_interval=None,
             ))
         return self._ws
 
