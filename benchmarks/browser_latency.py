@@ -34,16 +34,61 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import corpus  # noqa: E402
 import speech  # noqa: E402
 
-# Records, in the page, every change of the transcript's text and when Start was clicked.
+# Records, in the page, every change of the transcript's text and when Start was clicked; and, on
+# the wall clock (the kernel's time.time()), when the microphone opened, when the recorder started
+# and when each chunk left the recorder.
 OBSERVE = """
 () => {
   const box = document.querySelector('.lt-transcript');
-  window.__lt = { changes: [], clicked: null };
-  new MutationObserver(() => { window.__lt.changes.push([performance.now(), box.textContent]); })
+  const wall = () => (performance.timeOrigin + performance.now()) / 1000;
+  window.__lt = { changes: [], clicked: null, mic: null, recorder: null, chunks: [] };
+  new MutationObserver(() => { window.__lt.changes.push([performance.now(), box.textContent, wall()]); })
     .observe(box, { subtree: true, childList: true, characterData: true });
   document.querySelector('.lt-toggle').addEventListener(
     'click', () => { if (window.__lt.clicked === null) window.__lt.clicked = performance.now(); }, true);
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (c) => { const s = await getUserMedia(c); window.__lt.mic ??= wall(); return s; };
+  const start = MediaRecorder.prototype.start;
+  MediaRecorder.prototype.start = function (...args) {
+    window.__lt.recorder ??= wall();
+    this.addEventListener('dataavailable', (e) => window.__lt.chunks.push([wall(), e.data.size]));
+    return start.apply(this, args);
+  };
 }
+"""
+
+# Run in the kernel before Start: when each chunk reaches the transcriber, when its audio is decoded,
+# each recognition run, and each change sent to the page (wall clock).
+TRACE = """
+import time as _t
+import live_transcriber.engines.local as _local
+import live_transcriber.streaming as _streaming
+_trace = {"in": [], "decoded": [], "runs": [], "sent": []}
+def _wrap_receive(receive):
+    def wrapped(message, buffers=()):
+        if isinstance(message, dict) and message.get("type") == "chunk":
+            _trace["in"].append((_t.time(), message.get("seq")))
+        return receive(message, buffers)
+    return wrapped
+w.transcriber.receive = _wrap_receive(w.transcriber.receive)
+_on_audio = _local.LocalStream._on_audio
+def _traced_on_audio(self, samples):
+    _trace["decoded"].append((_t.time(), len(samples)))
+    return _on_audio(self, samples)
+_local.LocalStream._on_audio = _traced_on_audio
+_step = _streaming.StreamingPolicy.step
+def _traced_step(self, transcribe):
+    started, cpu, window = _t.time(), _t.process_time(), self.window_end - self.window_start
+    events = _step(self, transcribe)
+    _trace["runs"].append((started, _t.time(), _t.process_time() - cpu, window))
+    return events
+_streaming.StreamingPolicy.step = _traced_step
+_changed = w.changed
+def _traced_changed(changes):
+    if "transcript" in changes or "interim" in changes:
+        _trace["sent"].append((_t.time(), w.transcript, w.interim, changes.get("transcript", w.transcript), changes.get("interim", w.interim)))
+    return _changed(changes)
+w.changed = _traced_changed
 """
 SILENCE_AFTER = 4.0
 
@@ -80,22 +125,31 @@ def test_visible_latency(open_notebook, fake_mic, run):
     word_ends, _ = streaming.reference_word_ends(fake_mic.text, str(fake_mic.wav))
     with __import__("wave").open(str(fake_mic.wav)) as f:
         duration = f.getnframes() / f.getframerate()
-    nb = open_notebook("from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\nw")
+    options = ", ".join(f"{k}={v!r}" for k, v in _options()["widget"].items())
+    nb = open_notebook(f"from live_transcriber import LiveTranscriber\nw = LiveTranscriber({options})\nw")
     nb.run_cell(0)
     widget = nb.page.locator(".lt-root")
     widget.wait_for()
     nb.page.evaluate(OBSERVE)
+    nb.kernel.execute(TRACE)
     load = os.getloadavg()[0]
+    cpu_before = _cpu_by_program()
     widget.get_by_role("button", name="Start", exact=True).click()
     started = time.monotonic()
     time.sleep(max(0.0, started + duration - 0.3 - time.monotonic()))
+    cpu_after = _cpu_by_program()
+    elapsed = time.monotonic() - started
     widget.get_by_role("button", name="Stop", exact=True).click()
     nb.kernel.wait_for("w.status", lambda s: s in ("idle", "error"), timeout=120)
     transcript = nb.kernel.eval("w.transcript")
     log = nb.page.evaluate("() => window.__lt")
-    changes = [((when - log["clicked"]) / 1000, text) for when, text in log["changes"]]
+    changes = [((when - log["clicked"]) / 1000, text) for when, text, _ in log["changes"]]
     seen = speech.first_seen(changes, [w for w, _ in word_ends])
     latencies = [seen[i] - end for i, (_, end) in enumerate(word_ends) if i in seen]
+    trace = nb.kernel.eval("_trace")
+    raw = Path(_options()["results"]).with_name(f"browser-trace-{run}.json")
+    raw.write_text(json.dumps({"word_ends": word_ends, "page": log, "kernel": trace}))
+    stages = _stages(word_ends, log, trace)
     result = {
         "run": run,
         "p50": streaming.pct(latencies, 50),
@@ -104,22 +158,88 @@ def test_visible_latency(open_notebook, fake_mic, run):
         "words": len(word_ends),
         "wer": speech.wer(fake_mic.text, transcript),
         "load": load,
+        "stages": stages,
+        # Cores each program used while the file played (the kernel is a python process).
+        "cores": {name: round((cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0)) / elapsed, 2) for name in cpu_after},
         "transcript": transcript,
     }
     with open(_options()["results"], "a") as f:
         f.write(json.dumps(result) + "\n")
 
 
+def _cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by the processes of each program (chromium, python, ...)."""
+    import psutil
+
+    used: dict[str, float] = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is not None:
+            name = (process.info["name"] or "?").split("-")[0]
+            used[name] = used.get(name, 0.0) + times.user + times.system
+    return used
+
+
+def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dict:
+    """Where each word's visible latency goes, as medians over the words (seconds, wall clock).
+
+    A word's end in the file is placed on the wall clock from when the microphone opened (Chromium
+    starts playing the file then). Then: ``recorded`` until the chunk holding it left the recorder;
+    ``comm`` until the transcriber had that chunk; ``decoded`` until its audio came out of the
+    decoder; ``recognised`` until the kernel sent the page a text holding it; ``rendered`` until
+    the page showed it. Also the recorder's start after the microphone's, and the runs' median
+    length and gap.
+    """
+    import streaming  # benchmarks/streaming.py
+
+    words = [w for w, _ in word_ends]
+    mic, recorder = page["mic"], page["recorder"]
+    if mic is None or recorder is None or not page["chunks"]:
+        return {}
+    sent_to_page = speech.first_seen([(t, f"{tr} {interim}") for t, _, _, tr, interim in kernel["sent"]], words)
+    shown = speech.first_seen([(wall, text) for _, text, wall in page["changes"]], words)
+    arrivals = {seq: when for when, seq in kernel["in"]}
+    decoded, total = [], 0
+    for when, samples in kernel["decoded"]:
+        total += samples
+        decoded.append((total / 16000, when))
+    rows = {name: [] for name in ("recorded", "comm", "decoded", "recognised", "rendered", "total")}
+    for i, (_, end) in enumerate(word_ends):
+        if i not in shown or i not in sent_to_page:
+            continue
+        spoken = mic + end
+        chunk = next((k for k, (when, _) in enumerate(page["chunks"]) if when >= spoken), None)
+        at = next((when for seconds, when in decoded if seconds >= spoken - recorder), None)
+        if chunk is None or chunk not in arrivals or at is None:
+            continue
+        left = page["chunks"][chunk][0]
+        marks = [spoken, left, arrivals[chunk], at, sent_to_page[i], shown[i]]
+        for name, a, b in zip(rows, marks, marks[1:]):
+            rows[name].append(b - a)
+        rows["total"].append(shown[i] - spoken)
+    runs = kernel["runs"]
+    result = {name: streaming.pct(values, 50) for name, values in rows.items()}
+    result["words"] = len(rows["total"])
+    result["recorder_after_mic"] = recorder - mic
+    result["run_p50"] = streaming.pct([run[1] - run[0] for run in runs], 50)
+    result["gap_p50"] = streaming.pct([b[0] - a[1] for a, b in zip(runs, runs[1:])], 50)
+    result["run_cpu_p50"] = streaming.pct([run[2] for run in runs], 50)
+    result["window_p50"] = streaming.pct([run[3] for run in runs], 50)
+    result["runs"] = len(runs)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--file", default="two-cities", choices=corpus.NAMES)
+    parser.add_argument("--options", default="{}", help='the widget\'s options as JSON, e.g. \'{"cpu_threads": 1}\'')
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "browser.json"))
     args = parser.parse_args()
     results_path = Path(args.out).with_suffix(".jsonl")
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.unlink(missing_ok=True)
-    os.environ["LT_BROWSER_BENCH"] = json.dumps({"file": args.file, "results": str(results_path)})
+    os.environ["LT_BROWSER_BENCH"] = json.dumps({"file": args.file, "results": str(results_path), "widget": json.loads(args.options)})
     # The browser tests' fixtures, loaded as a plugin under a name of its own.
     spec = importlib.util.spec_from_file_location("browser_fixtures", ROOT / "tests" / "browser" / "conftest.py")
     fixtures = importlib.util.module_from_spec(spec)
@@ -134,6 +254,14 @@ def main() -> None:
     print(f"\n{'run':>3} {'vis p50':>7} {'vis p90':>7} {'seen':>9} {'WER':>6} {'load':>5}")
     for r in results:
         print(f"{r['run']:>3} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['words_seen']:>4}/{r['words']:<4} {r['wer']:>6.3f} {r['load']:>5.1f}")
+    names = ["recorded", "comm", "decoded", "recognised", "rendered", "total", "recorder_after_mic", "run_p50", "gap_p50", "run_cpu_p50", "window_p50"]
+    print("\nwhere the time goes (medians over words, s):")
+    print("run " + " ".join(f"{n:>10.10}" for n in names))
+    for r in results:
+        st = r.get("stages") or {}
+        print(f"{r['run']:>3} " + " ".join(f"{st[n]:>10.2f}" if st.get(n) is not None else f"{'-':>10}" for n in names))
+        busy = sorted(((cores, name) for name, cores in r.get("cores", {}).items() if cores >= 0.02), reverse=True)
+        print("    cores while it played: " + ", ".join(f"{name} {cores:.2f}" for cores, name in busy))
     if results:
         p50 = statistics.median(r["p50"] for r in results)
         p90 = statistics.median(r["p90"] for r in results)

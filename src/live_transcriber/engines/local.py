@@ -35,6 +35,9 @@ from .base import Engine, EngineStream, EventSink, Keyterms
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "tiny.en"
+#: Audio shorter than this (seconds) is recognised in one pass (Whisper hears 30 s at once).
+_ONE_PASS_S = 29.0
+_WHISPER_RATE = 16000  # what faster-whisper takes
 #: Whisper's own threshold for "this segment is a repetition loop" (faster-whisper's default).
 _MAX_COMPRESSION_RATIO = 2.4
 #: Seconds of speech not yet recognised from which the user is told the engine is behind, and
@@ -208,8 +211,7 @@ class LocalEngine(Engine):
     def transcribe(self, model: Any, audio: np.ndarray, prompt: str, *, keyterms: Keyterms = (), language: str | None = None) -> Recognised:
         """Recognise ``audio`` (16 kHz mono float32) in ``language`` (None: detect it), listening for
         ``keyterms``; word times relative to the audio's start."""
-        segments, info = model.transcribe(
-            audio,
+        options = dict(
             language=language,
             beam_size=self.beam_size,
             temperature=0.0,
@@ -219,6 +221,19 @@ class LocalEngine(Engine):
             hotwords=hotwords(keyterms),
             vad_filter=False,
         )
+        if len(audio) < _ONE_PASS_S * _WHISPER_RATE:
+            # One encoder pass and one decoding, as the live stream's windows need. WhisperModel.transcribe
+            # with word timestamps decodes again from the last word's end whenever Whisper's text ends
+            # cut off (as a live window's does, mid-speech): a second 30 s encoder pass (measured: 2-3
+            # passes per run with a prompt, 1.9x the CPU), and it invents the tail ("Thank you very much
+            # for watching"). Without timestamp tokens the text is one segment, so nothing is cut off.
+            from faster_whisper import BatchedInferencePipeline
+
+            segments, info = BatchedInferencePipeline(model).transcribe(
+                audio, batch_size=1, without_timestamps=True, **options
+            )
+        else:  # longer than one pass can hear: Whisper's own long-form loop
+            segments, info = model.transcribe(audio, **options)
         words = []
         for segment in segments:
             if segment.compression_ratio > _MAX_COMPRESSION_RATIO:
