@@ -281,3 +281,32 @@ def test_a_rare_name_is_recognised_only_with_its_keyterm_live_and_from_a_file(tm
         assert "deepgram" not in without.lower() and "kubernetes" not in without.lower(), without
         assert "Deepgram" in with_keyterms and "Kubernetes" in with_keyterms, with_keyterms
         assert speech.wer(text, with_keyterms) < speech.wer(text, without)
+
+
+@pytest.mark.timeout(120)
+def test_a_window_cut_mid_speech_is_recognised_in_one_encoder_pass(recordings):
+    """A live window ends mid-speech, with the text before it as the prompt. WhisperModel.transcribe
+    then decoded again from the last word's end: a second 30 s encoder pass per run (and it
+    invented a tail over the cut-off sound). One pass hears the whole window."""
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    engine = LocalEngine()
+    model = engine.load()
+    audio = decode_audio(str(recordings["webm"]))
+    spoken = speech.PARAGRAPH.split()
+    passes = []
+    encode = model.encode
+    try:
+        model.encode = lambda features: passes.append(1) or encode(features)
+        heard = []
+        for start, end, before in ((1.6, 4.3, 4), (3.0, 6.1, 9), (2.2, 7.4, 6)):  # cut mid-word, after words
+            passes.clear()
+            window = audio[int(start * 16000): int(end * 16000)]
+            words = engine.transcribe(model, window, " ".join(spoken[:before])).words
+            heard.append((len(passes), " ".join(w.text for w in words)))
+    finally:
+        model.encode = encode
+    assert [n for n, _ in heard] == [1, 1, 1], heard
+    assert all(text for _, text in heard), heard
