@@ -172,5 +172,5 @@ def _fetch_two_cities(wav: Path) -> None:
     # The package's file is 48 kHz: resample to the 16 kHz mono the other files use.
     raw = wav.with_suffix(".orig.wav")
     raw.write_bytes(data)
-    speech._run(["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", "-e", "signed-integer", str(wav)])
+    speech._run(["sox", "-D", str(raw), "-r", str(SR), "-c", "1", "-b", "16", "-e", "signed-integer", str(wav)])
     raw.unlink()

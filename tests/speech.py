@@ -67,7 +67,7 @@ def synthesize(
         raw = Path(tmp) / "espeak.wav"
         _run(["espeak-ng", "-v", voice, "-s", str(speed_wpm), "-w", str(raw), text])
         _run([
-            "sox", str(raw),
+            "sox", "-D", str(raw),  # -D: no dither, so every build is the same bytes
             "-r", str(sample_rate), "-c", "1", "-b", "16", "-e", "signed-integer", str(path),
             "pad", str(pad_before), str(pad_after),
         ])
