@@ -125,8 +125,13 @@ def test_visible_latency(open_notebook, fake_mic, run):
     word_ends, _ = streaming.reference_word_ends(fake_mic.text, str(fake_mic.wav))
     with __import__("wave").open(str(fake_mic.wav)) as f:
         duration = f.getnframes() / f.getframerate()
-    options = ", ".join(f"{k}={v!r}" for k, v in _options()["widget"].items())
-    nb = open_notebook(f"from live_transcriber import LiveTranscriber\nw = LiveTranscriber({options})\nw")
+    options = [f"{k}={v!r}" for k, v in _options()["widget"].items()]
+    if _options()["policy"]:
+        options.append(f"policy=PolicyOptions(**{_options()['policy']!r})")
+    nb = open_notebook(
+        "from live_transcriber import LiveTranscriber\nfrom live_transcriber.streaming import PolicyOptions\n"
+        f"w = LiveTranscriber({', '.join(options)})\nw"
+    )
     nb.run_cell(0)
     widget = nb.page.locator(".lt-root")
     widget.wait_for()
@@ -234,12 +239,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--file", default="two-cities", choices=corpus.NAMES)
     parser.add_argument("--options", default="{}", help='the widget\'s options as JSON, e.g. \'{"cpu_threads": 1}\'')
+    parser.add_argument("--policy", default="{}", help='PolicyOptions as JSON, e.g. \'{"cpu_budget": null}\'')
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "browser.json"))
     args = parser.parse_args()
     results_path = Path(args.out).with_suffix(".jsonl")
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.unlink(missing_ok=True)
-    os.environ["LT_BROWSER_BENCH"] = json.dumps({"file": args.file, "results": str(results_path), "widget": json.loads(args.options)})
+    os.environ["LT_BROWSER_BENCH"] = json.dumps({"file": args.file, "results": str(results_path), "widget": json.loads(args.options), "policy": json.loads(args.policy)})
     # The browser tests' fixtures, loaded as a plugin under a name of its own.
     spec = importlib.util.spec_from_file_location("browser_fixtures", ROOT / "tests" / "browser" / "conftest.py")
     fixtures = importlib.util.module_from_spec(spec)
