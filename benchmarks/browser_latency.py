@@ -192,8 +192,8 @@ def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dic
     starts playing the file then). Then: ``recorded`` until the chunk holding it left the recorder;
     ``comm`` until the transcriber had that chunk; ``decoded`` until its audio came out of the
     decoder; ``recognised`` until the kernel sent the page a text holding it; ``rendered`` until
-    the page showed it. Also the recorder's start after the microphone's, and the runs' median
-    length and gap.
+    the page showed it. Also the recorder's start after the microphone's, the runs' median
+    length, gap, CPU and window, and final latency (until the kernel sent the word as final text).
     """
     import streaming  # benchmarks/streaming.py
 
@@ -203,6 +203,7 @@ def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dic
         return {}
     sent_to_page = speech.first_seen([(t, f"{tr} {interim}") for t, _, _, tr, interim in kernel["sent"]], words)
     shown = speech.first_seen([(wall, text) for _, text, wall in page["changes"]], words)
+    final = speech.first_seen([(t, tr) for t, _, _, tr, _ in kernel["sent"]], words)
     arrivals = {seq: when for when, seq in kernel["in"]}
     decoded, total = [], 0
     for when, samples in kernel["decoded"]:
@@ -224,6 +225,9 @@ def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dic
         rows["total"].append(shown[i] - spoken)
     runs = kernel["runs"]
     result = {name: streaming.pct(values, 50) for name, values in rows.items()}
+    # A word's final latency: from its end (as above) to the kernel sending it as final text.
+    finals = [final[i] - (mic + end) for i, (_, end) in enumerate(word_ends) if i in final]
+    result["final_p50"], result["final_p90"] = streaming.pct(finals, 50), streaming.pct(finals, 90)
     result["words"] = len(rows["total"])
     result["recorder_after_mic"] = recorder - mic
     result["run_p50"] = streaming.pct([run[1] - run[0] for run in runs], 50)
@@ -260,7 +264,7 @@ def main() -> None:
     print(f"\n{'run':>3} {'vis p50':>7} {'vis p90':>7} {'seen':>9} {'WER':>6} {'load':>5}")
     for r in results:
         print(f"{r['run']:>3} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['words_seen']:>4}/{r['words']:<4} {r['wer']:>6.3f} {r['load']:>5.1f}")
-    names = ["recorded", "comm", "decoded", "recognised", "rendered", "total", "recorder_after_mic", "run_p50", "gap_p50", "run_cpu_p50", "window_p50"]
+    names = ["recorded", "comm", "decoded", "recognised", "rendered", "total", "recorder_after_mic", "run_p50", "gap_p50", "run_cpu_p50", "window_p50", "final_p50", "final_p90"]
     print("\nwhere the time goes (medians over words, s):")
     print("run " + " ".join(f"{n:>10.10}" for n in names))
     for r in results:
