@@ -13,6 +13,7 @@ import pytest
 import speech
 
 from live_transcriber import Transcriber
+from live_transcriber.engines import local
 from live_transcriber.engines.local import LocalEngine, load_model
 from live_transcriber.engines.local_batch import BatchLocalEngine
 from live_transcriber.results import EngineError, Result, StreamClosed
@@ -36,6 +37,13 @@ class FakeWhisper:
         word = SimpleNamespace(word=" hello", start=0.0, end=end, probability=0.9)
         segment = SimpleNamespace(words=[word], compression_ratio=1.0, start=0.0, end=end, text=" hello")
         return iter([segment]), SimpleNamespace(language=options["language"] or self.heard)
+
+
+@pytest.fixture(autouse=True)
+def one_pass_by_the_stand_in(monkeypatch):
+    """The live path's one-pass call (faster-whisper's batched pipeline) needs a real model's
+    insides; here it goes to the stand-in's ``transcribe`` with the same options."""
+    monkeypatch.setattr(local, "one_pass", lambda model, audio, **options: model.transcribe(audio, **options))
 
 
 @pytest.fixture(scope="module")

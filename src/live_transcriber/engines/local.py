@@ -222,16 +222,7 @@ class LocalEngine(Engine):
             vad_filter=False,
         )
         if len(audio) < _ONE_PASS_S * _WHISPER_RATE:
-            # One encoder pass and one decoding, as the live stream's windows need. WhisperModel.transcribe
-            # with word timestamps decodes again from the last word's end whenever Whisper's text ends
-            # cut off (as a live window's does, mid-speech): a second 30 s encoder pass (measured: 2-3
-            # passes per run with a prompt, 1.9x the CPU), and it invents the tail ("Thank you very much
-            # for watching"). Without timestamp tokens the text is one segment, so nothing is cut off.
-            from faster_whisper import BatchedInferencePipeline
-
-            segments, info = BatchedInferencePipeline(model).transcribe(
-                audio, batch_size=1, without_timestamps=True, **options
-            )
+            segments, info = one_pass(model, audio, **options)
         else:  # longer than one pass can hear: Whisper's own long-form loop
             segments, info = model.transcribe(audio, **options)
         words = []
@@ -243,6 +234,20 @@ class LocalEngine(Engine):
                 if normalize(text):
                     words.append(Word(normalize(text), float(w.start), float(w.end), float(w.probability), text))
         return Recognised(words, info.language)
+
+
+def one_pass(model: Any, audio: np.ndarray, **options: Any) -> tuple[Any, Any]:
+    """``model.transcribe(audio, **options)`` in one encoder pass and one decoding, for audio under 30 s.
+
+    WhisperModel.transcribe with word timestamps decodes again from the last word's end whenever
+    Whisper's text ends cut off, as a live window's does mid-speech: a second 30 s encoder pass
+    (measured: 2-3 passes per run with a prompt), which also invents the tail ("Thank you very much
+    for watching"). faster-whisper's batched pipeline, with a batch of one and no timestamp tokens,
+    decodes the window once, as one segment, so nothing is cut off.
+    """
+    from faster_whisper import BatchedInferencePipeline
+
+    return BatchedInferencePipeline(model).transcribe(audio, batch_size=1, without_timestamps=True, **options)
 
 
 def hotwords(keyterms: Keyterms) -> str | None:
