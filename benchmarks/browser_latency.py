@@ -10,7 +10,10 @@ page, and presses Stop once the file has played. A word's visible latency is the
 end in the audio (the benchmark's reference alignment) to the first time the page showed it, with
 time zero at the click on Start; the browser records and sends 250 ms slices, so this includes
 what a user sees: recording, the comm, the kernel, rendering. Prints p50/p90 per run and their
-medians, the WER, and the load average.
+medians, the WER, and the load average; then where each word's time went (recorder, comm,
+decoder, recognition, rendering: see ``_stages``), each run's wall time, CPU and window, final
+latency, and the cores each program used. ``--options`` / ``--policy`` set the widget's options
+(JSON), and each run's raw trace is written beside ``--out`` (``browser-trace-N.json``).
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ _streaming.StreamingPolicy.step = _traced_step
 _changed = w.changed
 def _traced_changed(changes):
     if "transcript" in changes or "interim" in changes:
-        _trace["sent"].append((_t.time(), w.transcript, w.interim, changes.get("transcript", w.transcript), changes.get("interim", w.interim)))
+        _trace["sent"].append((_t.time(), changes.get("transcript", w.transcript), changes.get("interim", w.interim)))
     return _changed(changes)
 w.changed = _traced_changed
 """
@@ -201,9 +204,9 @@ def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dic
     mic, recorder = page["mic"], page["recorder"]
     if mic is None or recorder is None or not page["chunks"]:
         return {}
-    sent_to_page = speech.first_seen([(t, f"{tr} {interim}") for t, _, _, tr, interim in kernel["sent"]], words)
+    sent_to_page = speech.first_seen([(t, f"{tr} {interim}") for t, tr, interim in kernel["sent"]], words)
     shown = speech.first_seen([(wall, text) for _, text, wall in page["changes"]], words)
-    final = speech.first_seen([(t, tr) for t, _, _, tr, _ in kernel["sent"]], words)
+    final = speech.first_seen([(t, tr) for t, tr, _ in kernel["sent"]], words)
     arrivals = {seq: when for when, seq in kernel["in"]}
     decoded, total = [], 0
     for when, samples in kernel["decoded"]:
