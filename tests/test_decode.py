@@ -536,3 +536,29 @@ def test_long_stream_decodes_fast(long_webm: Media) -> None:
     assert decoder.error is None
     assert abs(seconds(decoder.samples_out) - 600) < TOLERANCE
     assert 600 / elapsed > 20, f"only {600 / elapsed:.0f}x real time"
+
+
+@pytest.mark.timeout(60)
+def test_damage_that_reads_as_a_huge_element_does_not_stall_a_live_stream(media: dict[str, Media]) -> None:
+    """Damaged bytes can read as an element claiming a megabyte; FFmpeg then skips it on a stream it
+    cannot seek back in, swallowing every byte that follows, and no audio came out until the
+    recording ended (seen in the browser: the transcript froze for the rest of the recording). Now
+    the decoder starts a new demuxer from the next Cluster, says what was lost, and audio flows on."""
+    m = media["webm_live"]
+    expected = decode_whole(m.data, "webm")
+    clusters = [i for i in range(len(m.data)) if m.data.startswith(b"\x1f\x43\xb6\x75", i)]
+    at = clusters[len(clusters) // 5]
+    void = b"\xec" + b"\x01" + (1 << 20).to_bytes(7, "big")  # a Void element "of 1 MB"
+    data = m.data[:at] + void + random.Random(5).randbytes(1000) + m.data[at:]
+    sink = Sink()
+    decoder = sink.decoder(m.mime_type)
+    feed(decoder, split(data, seed=6, max_size=1000))
+    # Still recording (no close): the audio after the damage comes out.
+    assert wait_for(lambda: seconds(sink.audio) > seconds(expected) - 1.0, timeout=10), seconds(sink.audio)
+    decoder.close()
+    assert decoder.error is None
+    assert len(sink.gaps) == 1 and sink.gaps[0].filled, sink.gaps
+    assert abs(seconds(sink.audio) - seconds(expected)) < 0.1
+    gap = sink.gaps[0]
+    after = round((gap.start + gap.duration + 0.1) * RATE)
+    assert envelope_correlation(sink.audio[after:], expected[after : len(sink.audio)]) > 0.95

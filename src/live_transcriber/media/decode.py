@@ -48,6 +48,16 @@ _MIN_GAP = 0.1
 #: filled: a damaged timestamp can jump by hours, and FFmpeg's own skips seen here are below 20 s.
 MAX_FILL = 30.0
 
+# A Matroska/WebM Cluster starts with this ID; the browser's recorder starts one at least every few
+# seconds. Damaged bytes can read as an element of a huge size, which the demuxer then skips on a
+# stream it cannot seek: it swallows all that follows and no audio comes out until the end.
+_CLUSTER_ID = b"\x1f\x43\xb6\x75"
+# Input read with no audio coming out past which the demuxer is taken as lost and is started again
+# from the next Cluster (about 4 s of the browser's Opus; a clean stream gives audio every Cluster).
+_STALL_BYTES = 32_768
+# What the demuxer read since its last audio is kept up to this size, to restart from a Cluster in it.
+_KEEP_UNTIL_AUDIO = 4 * 1024 * 1024
+
 # close() waits this long for the decoder to drain a backlog (or a whole-buffer MP4 decode).
 _CLOSE_TIMEOUT = 300.0
 _ABORT_TIMEOUT = 5.0
@@ -93,6 +103,16 @@ class _InputBuffer:
         self._kept_size = 0
         self._finished = False  # no more input: read() returns b"" once drained
         self._stopped = False  # input discarded: read() returns b"" at once, writes are dropped
+        # Resynchronising a Matroska stream (see _CLUSTER_ID): the bytes before its first Cluster
+        # (the header a new demuxer needs), bytes read since audio last came out, and whether the
+        # current demuxer was cut off for a new one.
+        self.resync = False
+        self._header = bytearray()
+        self._header_done = False
+        self._since_audio = 0
+        self._reads_since_audio = 0
+        self._read_since_audio: list[bytes] = []  # what it read since (to restart from a Cluster in it)
+        self.restarted = False
 
     @property
     def size(self) -> int:
@@ -111,6 +131,14 @@ class _InputBuffer:
                 return
             self._chunks.append(chunk)
             self._unread += len(chunk)
+            if self.resync and not self._header_done:
+                self._header += chunk
+                cluster = self._header.find(_CLUSTER_ID)
+                if cluster >= 0:
+                    del self._header[cluster:]
+                    self._header_done = True
+                elif len(self._header) > _STALL_BYTES:
+                    self.resync = False  # no Cluster where one must be: not a stream this can mend
             if self._kept is not None:
                 self._kept.append(chunk)
                 self._kept_size += len(chunk)
@@ -152,10 +180,43 @@ class _InputBuffer:
     def seekable(self) -> bool:
         return False
 
-    def read(self, size: int = -1) -> bytes:
-        """Return at least one byte, waiting for it; b"" at the end of the input."""
+    def audio_out(self) -> None:
+        """Audio came out of the demuxer: it is not lost."""
         with self._cond:
-            while not self._unread and not self._finished and not self._stopped:
+            self._since_audio = self._reads_since_audio = 0
+            self._read_since_audio.clear()
+
+    def _stalled(self) -> bool:
+        # Several reads (one large read of a backlog is followed by its audio) and many bytes.
+        return self.resync and self._header_done and self._since_audio > _STALL_BYTES and self._reads_since_audio >= 3
+
+    def _restart_at_cluster(self) -> bool:
+        """The demuxer read ``_STALL_BYTES`` with no audio out: give a new demuxer the header, then
+        the input from the first Cluster after the last audio (read already or not), and end this
+        demuxer's input. False if no Cluster has come yet."""
+        seen = b"".join(self._read_since_audio) + b"".join(self._chunks)[self._offset :]
+        cluster = seen.find(_CLUSTER_ID, 1)
+        if cluster < 0:
+            return False
+        self._chunks = deque([bytes(self._header) + seen[cluster:]])
+        self._offset = 0
+        self._unread = len(self._chunks[0])
+        self._since_audio = self._reads_since_audio = 0
+        self._read_since_audio.clear()
+        self.restarted = True
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        """Return at least one byte, waiting for it; b"" at the end of the input (or of one demuxer's
+        part of it, when a lost Matroska demuxer is cut off: see ``restarted``)."""
+        with self._cond:
+            if self.restarted:
+                return b""
+            while True:
+                if self._stalled() and self._restart_at_cluster():
+                    return b""
+                if self._unread or self._finished or self._stopped:
+                    break
                 self._cond.wait()
             if self._stopped or not self._unread:
                 return b""
@@ -174,7 +235,13 @@ class _InputBuffer:
                     self._offset = 0
                 else:
                     self._offset = end
-            return parts[0] if len(parts) == 1 else b"".join(parts)
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+            if self.resync and self._header_done:
+                self._since_audio += len(data)
+                self._reads_since_audio += 1
+                if self._since_audio <= _KEEP_UNTIL_AUDIO:
+                    self._read_since_audio.append(data)
+            return data
 
 
 class StreamDecoder:
@@ -206,6 +273,8 @@ class StreamDecoder:
         self._expected: float | None = None  # timestamp the next audio should have
         self._filled = 0.0  # seconds of silence put in gaps so far
         self._input = _InputBuffer()
+        # Only for audio: a video track's frames can be larger than the stall limit.
+        self._input.resync = self._format in ("webm", "matroska") and self._mime_type.lower().startswith("audio/")
         self._error: DecodeError | None = None
         self._aborted = False
         self._index_may_follow = False
@@ -260,6 +329,11 @@ class StreamDecoder:
         failure: Exception | None = None
         try:
             self._decode(self._input)
+            while self._input.restarted and not self._aborted:
+                # The demuxer was lost in damaged data: a new one reads on from the next Cluster.
+                log.info("live-transcriber: damaged %s data; decoding goes on from the next Cluster", self._mime_type)
+                self._input.restarted = False
+                self._decode(self._input, resumed=True)
         except Exception as exc:  # noqa: BLE001 - a thread must report, never raise
             failure = exc
         if self._aborted:
@@ -284,7 +358,9 @@ class StreamDecoder:
         if failure is not None and not self._aborted:
             self._fail(self._describe(failure))
 
-    def _decode(self, source: _InputBuffer | io.BytesIO) -> None:
+    def _decode(self, source: _InputBuffer | io.BytesIO, resumed: bool = False) -> None:
+        """Decode ``source`` to its end (``resumed``: the same stream from a later point, so the
+        audio keeps its place on the timeline and what was skipped is reported as a gap)."""
         with av.open(
             source, format=self._format, mode="r", container_options=_PROBE_OPTIONS
         ) as container:
@@ -298,10 +374,14 @@ class StreamDecoder:
             )
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=self._sample_rate)
-            self._origin = self._expected = None
-            self._filled = 0.0
+            if not resumed:
+                self._origin = self._expected = None
+                self._filled = 0.0
             try:
                 for frame in container.decode(stream):
+                    if resumed and self._heard_already(frame):
+                        self._input.audio_out()  # not lost: it reads audio the last one gave already
+                        continue
                     self._check_time(frame)
                     self._deliver(resampler.resample(frame))
             except _CallbackError:
@@ -315,6 +395,12 @@ class StreamDecoder:
                     self._deliver(resampler.resample(None))
                 raise
             self._deliver(resampler.resample(None))
+
+    def _heard_already(self, frame: av.AudioFrame) -> bool:
+        time = frame.time
+        if time is None or not frame.sample_rate or self._expected is None:
+            return False
+        return time + frame.samples / frame.sample_rate <= self._expected + 0.001
 
     def _check_time(self, frame: av.AudioFrame) -> None:
         """Notice audio missing before ``frame`` (its timestamp jumps ahead): report it, fill it."""
@@ -352,6 +438,7 @@ class StreamDecoder:
             self._on_audio(samples)
         except Exception as exc:
             raise _CallbackError("on_audio", exc) from exc
+        self._input.audio_out()
         if self.samples_out == 0:
             # Audio flows, so incremental decoding works: no need to keep a copy any more.
             self._input.release_kept()
