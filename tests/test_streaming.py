@@ -471,4 +471,3 @@ def test_the_end_of_a_stream_hears_a_long_misheard_window_in_parts():
     said = [normalize(w.word) for r in finals(events) for w in r.words]
     assert said == [w for w, _, _ in script]
     assert isinstance(events[-1], UtteranceEnd)
-

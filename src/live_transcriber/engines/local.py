@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "tiny.en"
 #: Audio shorter than this (seconds) is recognised in one pass (Whisper hears 30 s at once).
 _ONE_PASS_S = 29.0
-_WHISPER_RATE = 16000  # what faster-whisper takes
 #: Whisper's own threshold for "this segment is a repetition loop" (faster-whisper's default).
 _MAX_COMPRESSION_RATIO = 2.4
 #: Seconds of speech not yet recognised from which the user is told the engine is behind, and
@@ -221,7 +220,7 @@ class LocalEngine(Engine):
             hotwords=hotwords(keyterms),
             vad_filter=False,
         )
-        if len(audio) < _ONE_PASS_S * _WHISPER_RATE:
+        if len(audio) < _ONE_PASS_S * self.policy.sample_rate:
             segments, info = one_pass(model, audio, **options)
         else:  # longer than one pass can hear: Whisper's own long-form loop
             segments, info = model.transcribe(audio, **options)
