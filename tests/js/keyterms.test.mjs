@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatKeyterms, parseKeyterms } from "../../src/live_transcriber/static/widget.js";
+import { formatKeyterms, parseKeyterms } from "../../js/widget.js";
 
 test("keyterms are separated by commas or new lines, tidied, each once", () => {
   assert.deepEqual(parseKeyterms(" Stella ,customer   service\nNguyen,, stella,"), ["Stella", "customer service", "Nguyen"]);

@@ -1,4 +1,4 @@
-"""The widget's JS and the kernel agree on the words they exchange (widget.js loaded by node)."""
+"""The widget's JS and the kernel agree on the words they exchange (js/widget.js loaded by node)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from live_transcriber import Status
 
-WIDGET_JS = Path(__file__).resolve().parents[2] / "src" / "live_transcriber" / "static" / "widget.js"
+WIDGET_JS = Path(__file__).resolve().parents[2] / "js" / "widget.js"
 
 
 def widget_export(name: str):

@@ -36,9 +36,9 @@ import {
   startsUtterance,
   statusLine,
   utteranceHeading,
-} from "../../src/live_transcriber/static/widget.js";
+} from "../../js/widget.js";
 
-/** @typedef {import("../../src/live_transcriber/static/widget.js").FinalResult} FinalResult */
+/** @typedef {import("../../js/widget.js").FinalResult} FinalResult */
 
 /**
  * Final results with these indexes, as the kernel syncs them (one utterance each).
@@ -361,7 +361,7 @@ const CLUSTER = [0x1f, 0x43, 0xb6, 0x75];
  * A kept chunk whose bytes are its seq repeated, with an entry point at `entry` (-1: none).
  * @param {number} seq
  * @param {number} entry
- * @returns {import("../../src/live_transcriber/static/widget.js").KeptChunk}
+ * @returns {import("../../js/widget.js").KeptChunk}
  */
 function kept(seq, entry = -1) {
   const bytes = new Uint8Array(8).fill(seq + 100);
