@@ -1,112 +1,427 @@
 // Built from js/ by build.mjs (`npm run build`): edit the sources there, not this file.
 
-// js/widget.js
-var TIMESLICE_MS = 250;
-var PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
-var AUDIO_CONSTRAINTS = { channelCount: 1, echoCancellation: true, noiseSuppression: true };
-var STOP_TIMEOUT_MS = 5e3;
-var TICK_MS = 100;
-var DEVICE_KEY = "live-transcriber:microphone";
-var EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
-var SPEEDS = [0.75, 1, 1.25, 1.5, 2];
-var BOOKMARK_KEY = "KeyB";
-var BOOKMARK_KEY_LABEL = "Alt+B";
-var BOOKMARK_KEY_ARIA = "Alt+B";
-var NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
-var STORE_LIMIT_MB = 256;
-var STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
+// js/dom.js
+function element(doc, tag, className, attributes = {}, text = "") {
+  const node = doc.createElement(tag);
+  node.className = className;
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text) node.textContent = text;
+  return node;
+}
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+function isNearBottom(box) {
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 16;
+}
+function scrollIntoBox(box, target) {
+  const outer = box.getBoundingClientRect();
+  const inner = target.getBoundingClientRect();
+  if (inner.top < outer.top) box.scrollTop += inner.top - outer.top - 8;
+  else if (inner.bottom > outer.bottom) box.scrollTop += inner.bottom - outer.bottom + 8;
+}
+function editInPlace(target, value, label, done) {
+  const doc = target.ownerDocument;
+  const input = element(doc, "input", "lt-inline-edit", { type: "text", "aria-label": label, spellcheck: "true" });
+  input.value = value;
+  input.size = Math.max(4, value.length + 2);
+  let finished = false;
+  const finish = (save) => {
+    if (finished) return;
+    finished = true;
+    input.replaceWith(target);
+    target.focus({ preventScroll: true });
+    if (save && input.value.trim() !== value) done(input.value.trim());
+  };
+  input.addEventListener("keydown", (event) => {
+    event.stopPropagation();
+    if (event.key === "Enter") {
+      event.preventDefault();
+      finish(true);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      finish(false);
+    }
+  });
+  input.addEventListener("input", () => {
+    input.size = Math.max(4, input.value.length + 2);
+  });
+  input.addEventListener("blur", () => finish(false));
+  target.replaceWith(input);
+  input.focus();
+  input.select();
+}
+
+// js/browser.js
+function errorName(err) {
+  const name = typeof err === "object" && err !== null && "name" in err ? err.name : "";
+  return typeof name === "string" ? name : "";
+}
+function errorText(err) {
+  const name = errorName(err);
+  const message = typeof err === "object" && err !== null && "message" in err ? err.message : "";
+  if (message) return name && name !== "Error" ? `${name}: ${message}` : String(message);
+  return name || String(err);
+}
+function stopTracks(microphone) {
+  for (const track of microphone.getTracks()) track.stop();
+}
+function randomId() {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+function readStored(key) {
+  try {
+    return localStorage.getItem(key) ?? "";
+  } catch {
+    return "";
+  }
+}
+function writeStored(key, value) {
+  try {
+    if (value) localStorage.setItem(key, value);
+    else localStorage.removeItem(key);
+  } catch {
+  }
+}
+function download(msg) {
+  const blob = new Blob([String(msg.content ?? "")], { type: msg.mime_type || "text/plain" });
+  saveFile(blob, msg.filename || `transcript.${msg.format || "txt"}`);
+}
+function saveFile(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 3e4);
+}
+async function copyText(text, doc) {
+  if (navigator.clipboard?.writeText) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+    }
+  }
+  const focused = doc.activeElement instanceof HTMLElement ? doc.activeElement : null;
+  const area = element(doc, "textarea", "lt-offscreen", { readonly: "", "aria-hidden": "true" });
+  area.value = text;
+  doc.body.append(area);
+  area.select();
+  let copied = false;
+  try {
+    copied = doc.execCommand("copy");
+  } catch {
+    copied = false;
+  }
+  area.remove();
+  focused?.focus();
+  return copied;
+}
+
+// js/keeper/audio-store.js
 var STORE_DB = "live-transcriber";
+var AudioStore = class _AudioStore {
+  /** @returns {Promise<AudioStore | null>} the page's store, or null where IndexedDB is not available */
+  static open() {
+    storeOpening ??= new Promise((resolve) => {
+      let request;
+      try {
+        request = indexedDB.open(STORE_DB, 1);
+      } catch (err) {
+        console.warn("[live-transcriber] no IndexedDB: unconfirmed audio is not kept", err);
+        resolve(null);
+        return;
+      }
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore("recordings", { keyPath: "id" });
+        request.result.createObjectStore("chunks", { keyPath: ["recording", "seq"] });
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => db.close();
+        resolve(new _AudioStore(db));
+      };
+      request.onerror = () => {
+        console.warn("[live-transcriber] IndexedDB refused: unconfirmed audio is not kept", request.error);
+        resolve(null);
+      };
+    });
+    return storeOpening;
+  }
+  /** @param {IDBDatabase} db */
+  constructor(db) {
+    this.db = db;
+    this.bytes = 0;
+  }
+  /** @param {KeptRecording} kept */
+  add(kept) {
+    return this.write(["recordings"], (tx) => tx.objectStore("recordings").put(kept));
+  }
+  /**
+   * @param {KeptChunk} chunk
+   * @param {number} seconds the recording's time at the end of this chunk
+   */
+  addChunk(chunk, seconds) {
+    return this.update(chunk.recording, (kept, tx) => {
+      this.bytes += chunk.data.byteLength;
+      kept.chunks = Math.max(kept.chunks, chunk.seq + 1);
+      kept.bytes += chunk.data.byteLength;
+      kept.seconds = seconds;
+      kept.updated = Date.now();
+      tx.objectStore("chunks").put(chunk);
+    });
+  }
+  /**
+   * The kernel confirmed the first `confirmed` chunks: remember it, delete chunks [from, to).
+   * @param {string} id
+   * @param {number} confirmed
+   * @param {number} from
+   * @param {number} to
+   * @param {number} freed their bytes
+   */
+  confirm(id, confirmed, from = 0, to = 0, freed = 0) {
+    return this.update(id, (kept, tx) => {
+      this.bytes -= freed;
+      kept.confirmed = Math.max(kept.confirmed, confirmed);
+      kept.bytes -= freed;
+      if (to > from) tx.objectStore("chunks").delete(IDBKeyRange.bound([id, from], [id, to - 1]));
+    });
+  }
+  /** @param {string} id */
+  markOwnerGone(id) {
+    return this.update(id, (kept) => {
+      kept.ownerGone = true;
+    });
+  }
+  /** @param {string} id */
+  remove(id) {
+    return this.write(["recordings", "chunks"], (tx) => {
+      const recordings = tx.objectStore("recordings");
+      const request = recordings.get(id);
+      request.onsuccess = () => {
+        if (request.result) this.bytes -= /** @type {KeptRecording} */
+        request.result.bytes;
+        recordings.delete(id);
+      };
+      tx.objectStore("chunks").delete(IDBKeyRange.bound([id, 0], [id, Infinity]));
+    });
+  }
+  /** @returns {Promise<KeptRecording[]>} */
+  async list() {
+    let all = [];
+    await this.write(["recordings"], (tx) => {
+      const request = tx.objectStore("recordings").getAll();
+      request.onsuccess = () => {
+        all = request.result;
+      };
+    }, "readonly");
+    this.bytes = all.reduce((sum, kept) => sum + kept.bytes, 0);
+    return all;
+  }
+  /**
+   * @param {string} id
+   * @returns {Promise<KeptChunk[]>} its kept chunks, ascending
+   */
+  async chunks(id) {
+    let chunks = [];
+    await this.write(["chunks"], (tx) => {
+      const request = tx.objectStore("chunks").getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
+      request.onsuccess = () => {
+        chunks = request.result;
+      };
+    }, "readonly");
+    return chunks;
+  }
+  /**
+   * Changes a kept recording in one transaction (nothing happens if it is gone).
+   * @param {string} id
+   * @param {(kept: KeptRecording, tx: IDBTransaction) => void} change
+   */
+  update(id, change) {
+    return this.write(["recordings", "chunks"], (tx) => {
+      const recordings = tx.objectStore("recordings");
+      const request = recordings.get(id);
+      request.onsuccess = () => {
+        const kept = (
+          /** @type {KeptRecording | undefined} */
+          request.result
+        );
+        if (!kept) return;
+        change(kept, tx);
+        recordings.put(kept);
+      };
+    });
+  }
+  /**
+   * @param {string[]} stores
+   * @param {(tx: IDBTransaction) => void} work
+   * @param {IDBTransactionMode} [mode]
+   * @returns {Promise<void>} settles when the transaction has; rejects with its error (e.g. QuotaExceededError)
+   */
+  write(stores, work, mode = "readwrite") {
+    return new Promise((resolve, reject) => {
+      const tx = this.db.transaction(stores, mode);
+      tx.oncomplete = () => resolve();
+      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
+      work(tx);
+    });
+  }
+};
+var storeOpening;
+
+// js/keeper/locks.js
 var LOCK_PREFIX = "live-transcriber:";
-var NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
-var STATUS = Object.freeze({
-  IDLE: "idle",
-  LOADING_MODEL: "loading model",
-  CONNECTING: "connecting",
-  RECORDING: "recording",
-  PAUSED: "paused",
-  RECONNECTING: "reconnecting",
-  FINISHING: "finishing",
-  ERROR: "error"
-});
-function statusLine(phase, paused, status, detail) {
-  const label = statusLabel(phase, paused, status);
-  return { label, detail: label === status ? detail : "" };
+function takeLock(name) {
+  const locks = navigator.locks;
+  if (!locks?.request) return Promise.resolve(() => {
+  });
+  return new Promise((resolve) => {
+    locks.request(LOCK_PREFIX + name, { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolve(null);
+        return void 0;
+      }
+      return new Promise((release) => resolve(() => release(void 0)));
+    }).catch(() => resolve(() => {
+    }));
+  });
 }
-function statusLabel(phase, paused, status) {
-  if (phase === "requesting") return "waiting for microphone";
-  if (phase === "recording" && paused) return STATUS.PAUSED;
-  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
-  return status || STATUS.IDLE;
+async function heldLocks() {
+  try {
+    const state = await navigator.locks.query();
+    return new Set((state.held ?? []).map((lock) => lock.name ?? ""));
+  } catch {
+    return null;
+  }
 }
+
+// js/time.js
 function formatClock(seconds) {
   const whole = Math.max(0, Math.floor(seconds));
   const hours = Math.floor(whole / 3600);
   const mmss = `${String(Math.floor(whole / 60) % 60).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
   return hours ? `${hours}:${mmss}` : mmss;
 }
-var ResultStore = class {
-  constructor() {
-    this.items = [];
-    this.base = 0;
-    this.generation = 0;
+function formatDuration(seconds) {
+  const whole = Math.max(1, Math.round(seconds));
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  return `${Math.floor(whole / 3600)} h ${Math.floor(whole / 60) % 60} min`;
+}
+function timeOfDay(time) {
+  const date = new Date(time);
+  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+}
+
+// js/keeper/rules.js
+var STORE_LIMIT_MB = 256;
+function containerFamily(mimeType) {
+  const base = mimeType.split(";")[0].trim().toLowerCase();
+  if (/^(audio|video)\/(webm|x-matroska|matroska)$/.test(base)) return "webm";
+  if (/^(audio|video)\/ogg$/.test(base) || base === "audio/opus") return "ogg";
+  if (/^(audio|video)\/mp4$/.test(base) || base === "audio/x-m4a") return "mp4";
+  return "";
+}
+var ENTRY_MARKS = {
+  webm: { pattern: [31, 67, 182, 117], shift: 0 },
+  // a Cluster's element id
+  ogg: { pattern: [79, 103, 103, 83], shift: 0 },
+  // "OggS", a page
+  mp4: { pattern: [109, 111, 111, 102], shift: -4 }
+  // "moof", after its box size
+};
+function entryOffset(bytes, family) {
+  const mark = family === "webm" || family === "ogg" || family === "mp4" ? ENTRY_MARKS[family] : null;
+  if (!mark) return -1;
+  const [first, ...rest] = mark.pattern;
+  for (let i = -mark.shift; i + mark.pattern.length <= bytes.length; i += 1) {
+    if (bytes[i] === first && rest.every((byte, k) => bytes[i + 1 + k] === byte)) return i + mark.shift;
   }
-  get end() {
-    return this.base + this.items.length;
+  return -1;
+}
+function keptFrom(entries, confirmed) {
+  let from = 0;
+  for (const seq of entries) {
+    if (seq >= confirmed) break;
+    from = seq;
   }
-  /** @param {FinalResult[]} results */
-  reset(results) {
-    this.items = results.filter((r) => typeof r?.index === "number");
-    this.base = this.items.length ? this.items[0].index : 0;
-    this.generation += 1;
+  return from;
+}
+function recoveryStep(answer, kept) {
+  const received = Number.isInteger(answer.received) && answer.received > 0 ? answer.received : 0;
+  if (answer.state === "open") {
+    return { action: received < kept.chunks ? "continue" : "finish", from: received };
   }
-  /**
-   * Takes in the synced tail.
-   * @param {FinalResult[]} tail
-   * @returns {boolean} true when earlier results are missing, so the history is needed
-   */
-  merge(tail) {
-    if (!tail.length) {
-      if (this.end > 0) this.reset([]);
-      return false;
+  if (answer.state === "ended") {
+    if (received < kept.chunks) return { action: "send", from: received };
+    return { action: answer.done || answer.failed ? "forget" : "wait", from: received };
+  }
+  return { action: kept.confirmed < kept.chunks ? "send" : "forget", from: kept.confirmed };
+}
+function recoveryPieces(chunks, from, continuing) {
+  if (continuing) return chunks.filter((c) => c.seq >= from).map((c) => ({ seq: c.seq, data: new Uint8Array(c.data) }));
+  const header = chunks[0];
+  if (!header || header.seq !== 0) return [];
+  let start = 0;
+  for (const chunk of chunks) if (chunk.seq > 0 && chunk.seq < from && chunk.entry >= 0) start = chunk.seq;
+  const pieces = [];
+  if (start === 0) {
+    for (const chunk of chunks) pieces.push(new Uint8Array(chunk.data));
+  } else {
+    const whole = new Uint8Array(header.data);
+    pieces.push(header.entry > 0 ? whole.subarray(0, header.entry) : whole);
+    for (const chunk of chunks) {
+      if (chunk.seq === start) pieces.push(new Uint8Array(chunk.data).subarray(chunk.entry));
+      else if (chunk.seq > start) pieces.push(new Uint8Array(chunk.data));
     }
-    const first = tail[0].index;
-    const last = tail[tail.length - 1].index;
-    if (last < this.end - 1 || first > this.end) {
-      this.reset(tail);
-      return first > 0;
-    }
-    for (const result of tail) if (result.index === this.end) this.items.push(result);
-    return false;
   }
-  /**
-   * Takes in corrected results (`results_changed`): each replaces the one with its index.
-   * @param {FinalResult[]} changed
-   * @returns {boolean} whether any of them is shown here (then views rebuild)
-   */
-  replace(changed) {
-    let any = false;
-    for (const result of changed) {
-      const at = typeof result?.index === "number" ? result.index - this.base : -1;
-      if (at < 0 || at >= this.items.length) continue;
-      this.items[at] = result;
-      any = true;
-    }
-    if (any) this.generation += 1;
-    return any;
+  return pieces.map((data, seq) => ({ seq, data }));
+}
+function describeUnsent(items, clock = timeOfDay) {
+  const seconds = items.reduce((sum, item) => sum + item.seconds, 0);
+  const times = items.map((item) => clock(item.created)).join(", ");
+  const which = items.length === 1 ? `recorded at ${times}` : `from ${items.length} recordings (${times})`;
+  return `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (a reload, a kernel restart or a closed widget cut it off), so it is not in the transcript. This browser kept it.`;
+}
+function storeLimitBytes(stored) {
+  const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
+  return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
+}
+
+// js/recorder/clock.js
+var RecordingClock = class {
+  /** @param {() => number} [now] a monotonic time in milliseconds */
+  constructor(now = () => performance.now()) {
+    this.now = now;
+    this.countedMs = 0;
+    this.since = null;
+  }
+  /** From zero. */
+  start() {
+    this.countedMs = 0;
+    this.since = this.now();
+  }
+  /** Stops counting (a pause, or the end): the time so far stays. */
+  stop() {
+    if (this.since !== null) this.countedMs += this.now() - this.since;
+    this.since = null;
+  }
+  /** Counts on from the time so far. */
+  resume() {
+    if (this.since === null) this.since = this.now();
+  }
+  elapsedMs() {
+    return this.countedMs + (this.since === null ? 0 : this.now() - this.since);
   }
 };
-function startsUtterance(previous, result) {
-  return previous === null || result.utterance !== previous.utterance;
-}
-function utteranceHeading(result, names = {}) {
-  const start = result.words?.[0]?.start ?? result.start ?? 0;
-  const speaker = typeof result.speaker === "number" ? `${speakerLabel(result.speaker, names)}: ` : "";
-  return { time: `[${formatClock(start)}]`, speaker };
-}
-function interimSeparator(last, interim) {
-  if (!last || !interim) return "";
-  return last.speech_final ? "\n" : " ";
-}
+
+// js/recorder/environment.js
+var PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
 function pickMimeType(recorderClass) {
   if (typeof recorderClass.isTypeSupported !== "function") return "";
   return PREFERRED_TYPES.find((type) => recorderClass.isTypeSupported?.(type)) ?? "";
@@ -172,16 +487,23 @@ function describeMediaError(err, host) {
       return { kind: "other", message: `Could not start the microphone (${errorText(err)}).` };
   }
 }
-function errorName(err) {
-  const name = typeof err === "object" && err !== null && "name" in err ? err.name : "";
-  return typeof name === "string" ? name : "";
+function thisHost() {
+  return { vscode: isVSCodeWebview(), inFrame: isInFrame() };
 }
-function errorText(err) {
-  const name = errorName(err);
-  const message = typeof err === "object" && err !== null && "message" in err ? err.message : "";
-  if (message) return name && name !== "Error" ? `${name}: ${message}` : String(message);
-  return name || String(err);
+function isVSCodeWebview() {
+  const userAgent = navigator.userAgent;
+  return location.protocol === "vscode-webview:" || location.hostname.endsWith(".vscode-cdn.net") || typeof /** @type {{acquireVsCodeApi?: unknown}} */
+  globalThis.acquireVsCodeApi === "function" || /\bCode\/\d/.test(userAgent) && /\bElectron\//.test(userAgent);
 }
+function isInFrame() {
+  try {
+    return window.self !== window.top;
+  } catch {
+    return true;
+  }
+}
+
+// js/recorder/level-meter.js
 function loudness(samples) {
   if (!samples.length) return 0;
   let sum = 0;
@@ -193,214 +515,6 @@ function nextLevel(shown, measured) {
   const level = Math.max(measured, shown * 0.6);
   return level < 0.01 ? 0 : level;
 }
-var RecordingClock = class {
-  /** @param {() => number} [now] a monotonic time in milliseconds */
-  constructor(now = () => performance.now()) {
-    this.now = now;
-    this.countedMs = 0;
-    this.since = null;
-  }
-  /** From zero. */
-  start() {
-    this.countedMs = 0;
-    this.since = this.now();
-  }
-  /** Stops counting (a pause, or the end): the time so far stays. */
-  stop() {
-    if (this.since !== null) this.countedMs += this.now() - this.since;
-    this.since = null;
-  }
-  /** Counts on from the time so far. */
-  resume() {
-    if (this.since === null) this.since = this.now();
-  }
-  elapsedMs() {
-    return this.countedMs + (this.since === null ? 0 : this.now() - this.since);
-  }
-};
-function containerFamily(mimeType) {
-  const base = mimeType.split(";")[0].trim().toLowerCase();
-  if (/^(audio|video)\/(webm|x-matroska|matroska)$/.test(base)) return "webm";
-  if (/^(audio|video)\/ogg$/.test(base) || base === "audio/opus") return "ogg";
-  if (/^(audio|video)\/mp4$/.test(base) || base === "audio/x-m4a") return "mp4";
-  return "";
-}
-var ENTRY_MARKS = {
-  webm: { pattern: [31, 67, 182, 117], shift: 0 },
-  // a Cluster's element id
-  ogg: { pattern: [79, 103, 103, 83], shift: 0 },
-  // "OggS", a page
-  mp4: { pattern: [109, 111, 111, 102], shift: -4 }
-  // "moof", after its box size
-};
-function entryOffset(bytes, family) {
-  const mark = family === "webm" || family === "ogg" || family === "mp4" ? ENTRY_MARKS[family] : null;
-  if (!mark) return -1;
-  const [first, ...rest] = mark.pattern;
-  for (let i = -mark.shift; i + mark.pattern.length <= bytes.length; i += 1) {
-    if (bytes[i] === first && rest.every((byte, k) => bytes[i + 1 + k] === byte)) return i + mark.shift;
-  }
-  return -1;
-}
-function keptFrom(entries, confirmed) {
-  let from = 0;
-  for (const seq of entries) {
-    if (seq >= confirmed) break;
-    from = seq;
-  }
-  return from;
-}
-function recoveryStep(answer, kept) {
-  const received = Number.isInteger(answer.received) && answer.received > 0 ? answer.received : 0;
-  if (answer.state === "open") {
-    return { action: received < kept.chunks ? "continue" : "finish", from: received };
-  }
-  if (answer.state === "ended") {
-    if (received < kept.chunks) return { action: "send", from: received };
-    return { action: answer.done || answer.failed ? "forget" : "wait", from: received };
-  }
-  return { action: kept.confirmed < kept.chunks ? "send" : "forget", from: kept.confirmed };
-}
-function recoveryPieces(chunks, from, continuing) {
-  if (continuing) return chunks.filter((c) => c.seq >= from).map((c) => ({ seq: c.seq, data: new Uint8Array(c.data) }));
-  const header = chunks[0];
-  if (!header || header.seq !== 0) return [];
-  let start = 0;
-  for (const chunk of chunks) if (chunk.seq > 0 && chunk.seq < from && chunk.entry >= 0) start = chunk.seq;
-  const pieces = [];
-  if (start === 0) {
-    for (const chunk of chunks) pieces.push(new Uint8Array(chunk.data));
-  } else {
-    const whole = new Uint8Array(header.data);
-    pieces.push(header.entry > 0 ? whole.subarray(0, header.entry) : whole);
-    for (const chunk of chunks) {
-      if (chunk.seq === start) pieces.push(new Uint8Array(chunk.data).subarray(chunk.entry));
-      else if (chunk.seq > start) pieces.push(new Uint8Array(chunk.data));
-    }
-  }
-  return pieces.map((data, seq) => ({ seq, data }));
-}
-function formatDuration(seconds) {
-  const whole = Math.max(1, Math.round(seconds));
-  if (whole < 60) return `${whole} s`;
-  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
-  return `${Math.floor(whole / 3600)} h ${Math.floor(whole / 60) % 60} min`;
-}
-function timeOfDay(time) {
-  const date = new Date(time);
-  return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
-}
-function describeUnsent(items, clock = timeOfDay) {
-  const seconds = items.reduce((sum, item) => sum + item.seconds, 0);
-  const times = items.map((item) => clock(item.created)).join(", ");
-  const which = items.length === 1 ? `recorded at ${times}` : `from ${items.length} recordings (${times})`;
-  return `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (a reload, a kernel restart or a closed widget cut it off), so it is not in the transcript. This browser kept it.`;
-}
-function storeLimitBytes(stored) {
-  const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
-  return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
-}
-var MAX_KEYTERMS = 100;
-var MAX_KEYTERM_LENGTH = 100;
-function parseKeyterms(text) {
-  const terms = /* @__PURE__ */ new Map();
-  for (const piece of text.split(/[,\n]/)) {
-    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
-    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
-  }
-  return [...terms.values()].slice(0, MAX_KEYTERMS);
-}
-function formatKeyterms(terms) {
-  return Array.isArray(terms) ? terms.join(", ") : "";
-}
-function wordAt(words, time) {
-  let low = 0;
-  let high = words.length;
-  while (low < high) {
-    const middle = low + high >> 1;
-    if (words[middle].start <= time) low = middle + 1;
-    else high = middle;
-  }
-  return low - 1;
-}
-function recordingTime(start, offset) {
-  return Math.max(0, start - offset);
-}
-function isUnsure(confidence, threshold) {
-  return typeof threshold === "number" && typeof confidence === "number" && confidence < threshold;
-}
-function wordTitle(word, edited) {
-  const parts = [formatClock(word.start)];
-  if (typeof word.confidence === "number" && word.confidence < 1) parts.push(`confidence ${Math.round(word.confidence * 100)}%`);
-  if (edited) parts.push("corrected");
-  return parts.join(" · ");
-}
-function wordText(word) {
-  return word.punctuated_word ?? word.word;
-}
-function editedWords(result) {
-  const changed = /* @__PURE__ */ new Set();
-  if (!result.edited || !result.original) return changed;
-  const heard = result.original.words ?? [];
-  (result.words ?? []).forEach((word, i) => {
-    if (!heard.some((o) => o.start === word.start && wordText(o) === wordText(word))) changed.add(i);
-  });
-  return changed;
-}
-function speakerLabel(speaker, names = {}) {
-  return names[String(speaker)] || `Speaker ${speaker + 1}`;
-}
-function searchForm(text) {
-  return text.toLocaleLowerCase().replace(/[^\p{L}\p{N}'\s]+/gu, "");
-}
-function findMatches(words, query) {
-  const wanted = searchForm(query).split(/\s+/).filter(Boolean);
-  if (!wanted.length) return [];
-  const forms = words.map(searchForm);
-  const last = wanted.length - 1;
-  const matches = [];
-  for (let i = 0; i + last < forms.length; i += 1) {
-    const fits = wanted.every((part, k) => {
-      const form = forms[i + k];
-      return k === last ? form.startsWith(part) : form === part;
-    });
-    if (fits) matches.push(wanted.map((_, k) => i + k));
-  }
-  return matches;
-}
-var AudioParts = class {
-  constructor() {
-    this.pending = /* @__PURE__ */ new Map();
-  }
-  /**
-   * @param {any} msg an `audio` reply without `error`
-   * @param {BlobPart | undefined} buffer its buffer
-   * @returns {{recording: number, mimeType: string, offset: number, done: boolean, buffers: BlobPart[]} | null}
-   *   the whole recording once its last part came, else null
-   */
-  add(msg, buffer) {
-    const { recording, parts, part } = msg;
-    if (!Number.isInteger(parts) || !Number.isInteger(part) || part < 0 || part >= parts || !buffer) return null;
-    let entry = this.pending.get(recording);
-    if (!entry || entry.parts !== parts || part === 0) {
-      entry = { parts, buffers: [] };
-      this.pending.set(recording, entry);
-    }
-    entry.buffers[part] = buffer;
-    if (entry.buffers.filter(Boolean).length < parts) return null;
-    this.pending.delete(recording);
-    return {
-      recording,
-      mimeType: String(msg.mime_type ?? ""),
-      offset: Number(msg.offset) || 0,
-      done: msg.done === true,
-      buffers: (
-        /** @type {BlobPart[]} */
-        entry.buffers
-      )
-    };
-  }
-};
 var LevelMeter = class _LevelMeter {
   /**
    * @param {MediaStream} microphone
@@ -448,6 +562,244 @@ var LevelMeter = class _LevelMeter {
     });
   }
 };
+
+// js/results.js
+var ResultStore = class {
+  constructor() {
+    this.items = [];
+    this.base = 0;
+    this.generation = 0;
+  }
+  get end() {
+    return this.base + this.items.length;
+  }
+  /** @param {FinalResult[]} results */
+  reset(results) {
+    this.items = results.filter((r) => typeof r?.index === "number");
+    this.base = this.items.length ? this.items[0].index : 0;
+    this.generation += 1;
+  }
+  /**
+   * Takes in the synced tail.
+   * @param {FinalResult[]} tail
+   * @returns {boolean} true when earlier results are missing, so the history is needed
+   */
+  merge(tail) {
+    if (!tail.length) {
+      if (this.end > 0) this.reset([]);
+      return false;
+    }
+    const first = tail[0].index;
+    const last = tail[tail.length - 1].index;
+    if (last < this.end - 1 || first > this.end) {
+      this.reset(tail);
+      return first > 0;
+    }
+    for (const result of tail) if (result.index === this.end) this.items.push(result);
+    return false;
+  }
+  /**
+   * Takes in corrected results (`results_changed`): each replaces the one with its index.
+   * @param {FinalResult[]} changed
+   * @returns {boolean} whether any of them is shown here (then views rebuild)
+   */
+  replace(changed) {
+    let any = false;
+    for (const result of changed) {
+      const at = typeof result?.index === "number" ? result.index - this.base : -1;
+      if (at < 0 || at >= this.items.length) continue;
+      this.items[at] = result;
+      any = true;
+    }
+    if (any) this.generation += 1;
+    return any;
+  }
+};
+function startsUtterance(previous, result) {
+  return previous === null || result.utterance !== previous.utterance;
+}
+function utteranceHeading(result, names = {}) {
+  const start = result.words?.[0]?.start ?? result.start ?? 0;
+  const speaker = typeof result.speaker === "number" ? `${speakerLabel(result.speaker, names)}: ` : "";
+  return { time: `[${formatClock(start)}]`, speaker };
+}
+function interimSeparator(last, interim) {
+  if (!last || !interim) return "";
+  return last.speech_final ? "\n" : " ";
+}
+function speakerLabel(speaker, names = {}) {
+  return names[String(speaker)] || `Speaker ${speaker + 1}`;
+}
+
+// js/review/player.js
+var AudioParts = class {
+  constructor() {
+    this.pending = /* @__PURE__ */ new Map();
+  }
+  /**
+   * @param {any} msg an `audio` reply without `error`
+   * @param {BlobPart | undefined} buffer its buffer
+   * @returns {{recording: number, mimeType: string, offset: number, done: boolean, buffers: BlobPart[]} | null}
+   *   the whole recording once its last part came, else null
+   */
+  add(msg, buffer) {
+    const { recording, parts, part } = msg;
+    if (!Number.isInteger(parts) || !Number.isInteger(part) || part < 0 || part >= parts || !buffer) return null;
+    let entry = this.pending.get(recording);
+    if (!entry || entry.parts !== parts || part === 0) {
+      entry = { parts, buffers: [] };
+      this.pending.set(recording, entry);
+    }
+    entry.buffers[part] = buffer;
+    if (entry.buffers.filter(Boolean).length < parts) return null;
+    this.pending.delete(recording);
+    return {
+      recording,
+      mimeType: String(msg.mime_type ?? ""),
+      offset: Number(msg.offset) || 0,
+      done: msg.done === true,
+      buffers: (
+        /** @type {BlobPart[]} */
+        entry.buffers
+      )
+    };
+  }
+};
+
+// js/review/words.js
+function wordAt(words, time) {
+  let low = 0;
+  let high = words.length;
+  while (low < high) {
+    const middle = low + high >> 1;
+    if (words[middle].start <= time) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
+}
+function recordingTime(start, offset) {
+  return Math.max(0, start - offset);
+}
+function isUnsure(confidence, threshold) {
+  return typeof threshold === "number" && typeof confidence === "number" && confidence < threshold;
+}
+function wordTitle(word, edited) {
+  const parts = [formatClock(word.start)];
+  if (typeof word.confidence === "number" && word.confidence < 1) parts.push(`confidence ${Math.round(word.confidence * 100)}%`);
+  if (edited) parts.push("corrected");
+  return parts.join(" · ");
+}
+function wordText(word) {
+  return word.punctuated_word ?? word.word;
+}
+function editedWords(result) {
+  const changed = /* @__PURE__ */ new Set();
+  if (!result.edited || !result.original) return changed;
+  const heard = result.original.words ?? [];
+  (result.words ?? []).forEach((word, i) => {
+    if (!heard.some((o) => o.start === word.start && wordText(o) === wordText(word))) changed.add(i);
+  });
+  return changed;
+}
+function searchForm(text) {
+  return text.toLocaleLowerCase().replace(/[^\p{L}\p{N}'\s]+/gu, "");
+}
+function findMatches(words, query) {
+  const wanted = searchForm(query).split(/\s+/).filter(Boolean);
+  if (!wanted.length) return [];
+  const forms = words.map(searchForm);
+  const last = wanted.length - 1;
+  const matches = [];
+  for (let i = 0; i + last < forms.length; i += 1) {
+    const fits = wanted.every((part, k) => {
+      const form = forms[i + k];
+      return k === last ? form.startsWith(part) : form === part;
+    });
+    if (fits) matches.push(wanted.map((_, k) => i + k));
+  }
+  return matches;
+}
+
+// js/vocabulary.js
+var PAGE = Object.freeze({
+  START: "start",
+  CHUNK: "chunk",
+  STOP: "stop",
+  RECOVER: "recover",
+  PAUSE: "pause",
+  RESUME: "resume",
+  CLEAR: "clear",
+  HISTORY: "history",
+  EXPORT: "export",
+  CLIENT_ERROR: "client_error",
+  EDIT: "edit",
+  SPEAKER: "speaker",
+  BOOKMARK: "bookmark",
+  AUDIO: "audio"
+});
+var PAGE_MESSAGES = Object.freeze(Object.values(PAGE));
+var KERNEL = Object.freeze({
+  STOP_RECORDING: "stop_recording",
+  HISTORY: "history",
+  EXPORT: "export",
+  ACK: "ack",
+  RECOVER: "recover",
+  RESULTS_CHANGED: "results_changed",
+  AUDIO: "audio"
+});
+var KERNEL_MESSAGES = Object.freeze(Object.values(KERNEL));
+var STATUS = Object.freeze({
+  IDLE: "idle",
+  LOADING_MODEL: "loading model",
+  CONNECTING: "connecting",
+  RECORDING: "recording",
+  PAUSED: "paused",
+  RECONNECTING: "reconnecting",
+  FINISHING: "finishing",
+  ERROR: "error"
+});
+
+// js/view/controls.js
+function statusLine(phase, paused, status, detail) {
+  const label = statusLabel(phase, paused, status);
+  return { label, detail: label === status ? detail : "" };
+}
+function statusLabel(phase, paused, status) {
+  if (phase === "requesting") return "waiting for microphone";
+  if (phase === "recording" && paused) return STATUS.PAUSED;
+  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
+  return status || STATUS.IDLE;
+}
+
+// js/view/keyterms.js
+var MAX_KEYTERMS = 100;
+var MAX_KEYTERM_LENGTH = 100;
+function parseKeyterms(text) {
+  const terms = /* @__PURE__ */ new Map();
+  for (const piece of text.split(/[,\n]/)) {
+    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
+    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
+  }
+  return [...terms.values()].slice(0, MAX_KEYTERMS);
+}
+function formatKeyterms(terms) {
+  return Array.isArray(terms) ? terms.join(", ") : "";
+}
+
+// js/widget.js
+var TIMESLICE_MS = 250;
+var AUDIO_CONSTRAINTS = { channelCount: 1, echoCancellation: true, noiseSuppression: true };
+var STOP_TIMEOUT_MS = 5e3;
+var TICK_MS = 100;
+var DEVICE_KEY = "live-transcriber:microphone";
+var EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
+var SPEEDS = [0.75, 1, 1.25, 1.5, 2];
+var BOOKMARK_KEY = "KeyB";
+var BOOKMARK_KEY_LABEL = "Alt+B";
+var BOOKMARK_KEY_ARIA = "Alt+B";
+var NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
+var STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
+var NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
 var SharedRecorder = class {
   /** @param {Model} model */
   constructor(model) {
@@ -612,7 +964,7 @@ var SharedRecorder = class {
       releaseRecording();
       if (attempt !== this.attempt) return;
       this.phase = "off";
-      this.report(describeMediaError(err, { vscode: isVSCodeWebview(), inFrame: isInFrame() }));
+      this.report(describeMediaError(err, thisHost()));
       return;
     }
     if (attempt !== this.attempt) {
@@ -1233,255 +1585,6 @@ var AudioKeeper = class {
     this.untrack(tracked.id);
   }
 };
-var AudioStore = class _AudioStore {
-  /** @returns {Promise<AudioStore | null>} the page's store, or null where IndexedDB is not available */
-  static open() {
-    storeOpening ??= new Promise((resolve) => {
-      let request;
-      try {
-        request = indexedDB.open(STORE_DB, 1);
-      } catch (err) {
-        console.warn("[live-transcriber] no IndexedDB: unconfirmed audio is not kept", err);
-        resolve(null);
-        return;
-      }
-      request.onupgradeneeded = () => {
-        request.result.createObjectStore("recordings", { keyPath: "id" });
-        request.result.createObjectStore("chunks", { keyPath: ["recording", "seq"] });
-      };
-      request.onsuccess = () => {
-        const db = request.result;
-        db.onversionchange = () => db.close();
-        resolve(new _AudioStore(db));
-      };
-      request.onerror = () => {
-        console.warn("[live-transcriber] IndexedDB refused: unconfirmed audio is not kept", request.error);
-        resolve(null);
-      };
-    });
-    return storeOpening;
-  }
-  /** @param {IDBDatabase} db */
-  constructor(db) {
-    this.db = db;
-    this.bytes = 0;
-  }
-  /** @param {KeptRecording} kept */
-  add(kept) {
-    return this.write(["recordings"], (tx) => tx.objectStore("recordings").put(kept));
-  }
-  /**
-   * @param {KeptChunk} chunk
-   * @param {number} seconds the recording's time at the end of this chunk
-   */
-  addChunk(chunk, seconds) {
-    return this.update(chunk.recording, (kept, tx) => {
-      this.bytes += chunk.data.byteLength;
-      kept.chunks = Math.max(kept.chunks, chunk.seq + 1);
-      kept.bytes += chunk.data.byteLength;
-      kept.seconds = seconds;
-      kept.updated = Date.now();
-      tx.objectStore("chunks").put(chunk);
-    });
-  }
-  /**
-   * The kernel confirmed the first `confirmed` chunks: remember it, delete chunks [from, to).
-   * @param {string} id
-   * @param {number} confirmed
-   * @param {number} from
-   * @param {number} to
-   * @param {number} freed their bytes
-   */
-  confirm(id, confirmed, from = 0, to = 0, freed = 0) {
-    return this.update(id, (kept, tx) => {
-      this.bytes -= freed;
-      kept.confirmed = Math.max(kept.confirmed, confirmed);
-      kept.bytes -= freed;
-      if (to > from) tx.objectStore("chunks").delete(IDBKeyRange.bound([id, from], [id, to - 1]));
-    });
-  }
-  /** @param {string} id */
-  markOwnerGone(id) {
-    return this.update(id, (kept) => {
-      kept.ownerGone = true;
-    });
-  }
-  /** @param {string} id */
-  remove(id) {
-    return this.write(["recordings", "chunks"], (tx) => {
-      const recordings = tx.objectStore("recordings");
-      const request = recordings.get(id);
-      request.onsuccess = () => {
-        if (request.result) this.bytes -= /** @type {KeptRecording} */
-        request.result.bytes;
-        recordings.delete(id);
-      };
-      tx.objectStore("chunks").delete(IDBKeyRange.bound([id, 0], [id, Infinity]));
-    });
-  }
-  /** @returns {Promise<KeptRecording[]>} */
-  async list() {
-    let all = [];
-    await this.write(["recordings"], (tx) => {
-      const request = tx.objectStore("recordings").getAll();
-      request.onsuccess = () => {
-        all = request.result;
-      };
-    }, "readonly");
-    this.bytes = all.reduce((sum, kept) => sum + kept.bytes, 0);
-    return all;
-  }
-  /**
-   * @param {string} id
-   * @returns {Promise<KeptChunk[]>} its kept chunks, ascending
-   */
-  async chunks(id) {
-    let chunks = [];
-    await this.write(["chunks"], (tx) => {
-      const request = tx.objectStore("chunks").getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
-      request.onsuccess = () => {
-        chunks = request.result;
-      };
-    }, "readonly");
-    return chunks;
-  }
-  /**
-   * Changes a kept recording in one transaction (nothing happens if it is gone).
-   * @param {string} id
-   * @param {(kept: KeptRecording, tx: IDBTransaction) => void} change
-   */
-  update(id, change) {
-    return this.write(["recordings", "chunks"], (tx) => {
-      const recordings = tx.objectStore("recordings");
-      const request = recordings.get(id);
-      request.onsuccess = () => {
-        const kept = (
-          /** @type {KeptRecording | undefined} */
-          request.result
-        );
-        if (!kept) return;
-        change(kept, tx);
-        recordings.put(kept);
-      };
-    });
-  }
-  /**
-   * @param {string[]} stores
-   * @param {(tx: IDBTransaction) => void} work
-   * @param {IDBTransactionMode} [mode]
-   * @returns {Promise<void>} settles when the transaction has; rejects with its error (e.g. QuotaExceededError)
-   */
-  write(stores, work, mode = "readwrite") {
-    return new Promise((resolve, reject) => {
-      const tx = this.db.transaction(stores, mode);
-      tx.oncomplete = () => resolve();
-      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
-      work(tx);
-    });
-  }
-};
-var storeOpening;
-function takeLock(name) {
-  const locks = navigator.locks;
-  if (!locks?.request) return Promise.resolve(() => {
-  });
-  return new Promise((resolve) => {
-    locks.request(LOCK_PREFIX + name, { ifAvailable: true }, (lock) => {
-      if (!lock) {
-        resolve(null);
-        return void 0;
-      }
-      return new Promise((release) => resolve(() => release(void 0)));
-    }).catch(() => resolve(() => {
-    }));
-  });
-}
-async function heldLocks() {
-  try {
-    const state = await navigator.locks.query();
-    return new Set((state.held ?? []).map((lock) => lock.name ?? ""));
-  } catch {
-    return null;
-  }
-}
-function stopTracks(microphone) {
-  for (const track of microphone.getTracks()) track.stop();
-}
-function randomId() {
-  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-function isVSCodeWebview() {
-  const userAgent = navigator.userAgent;
-  return location.protocol === "vscode-webview:" || location.hostname.endsWith(".vscode-cdn.net") || typeof /** @type {{acquireVsCodeApi?: unknown}} */
-  globalThis.acquireVsCodeApi === "function" || /\bCode\/\d/.test(userAgent) && /\bElectron\//.test(userAgent);
-}
-function isInFrame() {
-  try {
-    return window.self !== window.top;
-  } catch {
-    return true;
-  }
-}
-function readStored(key) {
-  try {
-    return localStorage.getItem(key) ?? "";
-  } catch {
-    return "";
-  }
-}
-function writeStored(key, value) {
-  try {
-    if (value) localStorage.setItem(key, value);
-    else localStorage.removeItem(key);
-  } catch {
-  }
-}
-function download(msg) {
-  const blob = new Blob([String(msg.content ?? "")], { type: msg.mime_type || "text/plain" });
-  saveFile(blob, msg.filename || `transcript.${msg.format || "txt"}`);
-}
-function saveFile(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 3e4);
-}
-async function copyText(text, doc) {
-  if (navigator.clipboard?.writeText) {
-    try {
-      await navigator.clipboard.writeText(text);
-      return true;
-    } catch {
-    }
-  }
-  const focused = doc.activeElement instanceof HTMLElement ? doc.activeElement : null;
-  const area = element(doc, "textarea", "lt-offscreen", { readonly: "", "aria-hidden": "true" });
-  area.value = text;
-  doc.body.append(area);
-  area.select();
-  let copied = false;
-  try {
-    copied = doc.execCommand("copy");
-  } catch {
-    copied = false;
-  }
-  area.remove();
-  focused?.focus();
-  return copied;
-}
-function element(doc, tag, className, attributes = {}, text = "") {
-  const node = doc.createElement(tag);
-  node.className = className;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
-}
 function buildView(doc) {
   const root = element(doc, "div", "lt-root");
   const bar = element(doc, "div", "lt-bar");
@@ -1909,9 +2012,6 @@ function paintView(ui, recorder, model, lastShown) {
   setText(ui.hint, active ? "Listening…" : "Press Start and speak");
   ui.hint.hidden = Boolean(finalText || interimText);
 }
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 function paintTick(ui, recorder) {
   const level = recorder.phase === "recording" ? recorder.level : 0;
   ui.meter.dataset.level = level.toFixed(2);
@@ -1928,9 +2028,6 @@ function paintDevices(ui, recorder) {
   }
   ui.device.replaceChildren(...options);
   ui.device.value = recorder.deviceId;
-}
-function isNearBottom(box) {
-  return box.scrollHeight - box.scrollTop - box.clientHeight < 16;
 }
 function keytermsField(doc, model) {
   const node = element(doc, "label", "lt-keyterms");
@@ -2006,43 +2103,6 @@ function paintBookmarks(ui, model) {
     })
   );
   ui.bookmarks.hidden = !marks.length;
-}
-function scrollIntoBox(box, target) {
-  const outer = box.getBoundingClientRect();
-  const inner = target.getBoundingClientRect();
-  if (inner.top < outer.top) box.scrollTop += inner.top - outer.top - 8;
-  else if (inner.bottom > outer.bottom) box.scrollTop += inner.bottom - outer.bottom + 8;
-}
-function editInPlace(target, value, label, done) {
-  const doc = target.ownerDocument;
-  const input = element(doc, "input", "lt-inline-edit", { type: "text", "aria-label": label, spellcheck: "true" });
-  input.value = value;
-  input.size = Math.max(4, value.length + 2);
-  let finished = false;
-  const finish = (save) => {
-    if (finished) return;
-    finished = true;
-    input.replaceWith(target);
-    target.focus({ preventScroll: true });
-    if (save && input.value.trim() !== value) done(input.value.trim());
-  };
-  input.addEventListener("keydown", (event) => {
-    event.stopPropagation();
-    if (event.key === "Enter") {
-      event.preventDefault();
-      finish(true);
-    } else if (event.key === "Escape") {
-      event.preventDefault();
-      finish(false);
-    }
-  });
-  input.addEventListener("input", () => {
-    input.size = Math.max(4, input.value.length + 2);
-  });
-  input.addEventListener("blur", () => finish(false));
-  target.replaceWith(input);
-  input.focus();
-  input.select();
 }
 function renderView(recorder, model, el) {
   const doc = el.ownerDocument;
@@ -2329,40 +2389,5 @@ var widget_default = () => {
   };
 };
 export {
-  AudioParts,
-  RecordingClock,
-  ResultStore,
-  STATUS,
-  STORE_LIMIT_MB,
-  checkEnvironment,
-  containerFamily,
-  widget_default as default,
-  describeMediaError,
-  describeUnsent,
-  editedWords,
-  entryOffset,
-  errorText,
-  findMatches,
-  formatClock,
-  formatDuration,
-  formatKeyterms,
-  interimSeparator,
-  isUnsure,
-  keptFrom,
-  loudness,
-  nextLevel,
-  parseKeyterms,
-  pickMimeType,
-  recordingTime,
-  recoveryPieces,
-  recoveryStep,
-  speakerLabel,
-  startsUtterance,
-  statusLine,
-  storeLimitBytes,
-  timeOfDay,
-  utteranceHeading,
-  wordAt,
-  wordText,
-  wordTitle
+  widget_default as default
 };
