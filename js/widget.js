@@ -91,44 +91,26 @@
  * The styles are in widget.css, which anywidget loads through the widget's `_css`.
  */
 
-import { download, errorName, errorText, randomId, readStored, saveFile, stopTracks, writeStored, copyText } from "./browser.js";
+import { copyText, errorName, errorText } from "./browser.js";
 import { editInPlace, element, isNearBottom, scrollIntoBox, setText } from "./dom.js";
-import { AudioStore } from "./keeper/audio-store.js";
-import { LOCK_PREFIX, heldLocks, takeLock } from "./keeper/locks.js";
-import { containerFamily, describeUnsent, entryOffset, keptFrom, recoveryPieces, recoveryStep, storeLimitBytes } from "./keeper/rules.js";
-import { RecordingClock } from "./recorder/clock.js";
-import { checkEnvironment, describeMediaError, pickMimeType, thisHost } from "./recorder/environment.js";
-import { LevelMeter } from "./recorder/level-meter.js";
-import { ResultStore, interimSeparator, speakerLabel, startsUtterance, utteranceHeading } from "./results.js";
+import { describeUnsent } from "./keeper/rules.js";
+import { interimSeparator, speakerLabel, startsUtterance, utteranceHeading } from "./results.js";
 import { AudioParts } from "./review/player.js";
 import { editedWords, findMatches, isUnsure, recordingTime, wordAt, wordText, wordTitle } from "./review/words.js";
-import { formatClock, formatDuration } from "./time.js";
+import { WidgetSession } from "./session.js";
+import { formatClock } from "./time.js";
 import { statusLine } from "./view/controls.js";
 import { formatKeyterms, parseKeyterms } from "./view/keyterms.js";
-import { STATUS } from "./vocabulary.js";
+import { KERNEL, PAGE, STATUS } from "./vocabulary.js";
 
 /** @typedef {import("./model.js").FinalResult} FinalResult */
 /** @typedef {import("./model.js").Bookmark} Bookmark */
 /** @typedef {import("./model.js").ModelState} ModelState */
-/** @typedef {import("./model.js").Identity} Identity */
 /** @typedef {import("./model.js").Model} Model */
-/** @typedef {import("./keeper/audio-store.js").KeptRecording} KeptRecording */
-/** @typedef {import("./keeper/rules.js").RecoveryAnswer} RecoveryAnswer */
-/** @typedef {import("./keeper/rules.js").RecoveryStep} RecoveryStep */
-/** @typedef {import("./recorder/environment.js").ClientError} ClientError */
+/** @typedef {import("./results.js").ResultStore} ResultStore */
+/** @typedef {import("./session.js").Change} Change */
+/** @typedef {import("./vocabulary.js").PageMessage} PageMessage */
 
-// ---------------------------------------------------------------------------------------------
-// 1. Settings and types
-
-const TIMESLICE_MS = 250;
-/** @type {MediaTrackConstraints} */
-const AUDIO_CONSTRAINTS = { channelCount: 1, echoCancellation: true, noiseSuppression: true };
-/** Browsers fire the recorder's "stop" event promptly; this only guards against a stuck button. */
-const STOP_TIMEOUT_MS = 5000;
-/** How often the level meter and the elapsed time are refreshed while recording. */
-const TICK_MS = 100;
-/** Where the chosen microphone is remembered, per browser and Jupyter origin. */
-const DEVICE_KEY = "live-transcriber:microphone";
 const EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 /** Playback speeds offered in review mode. */
 const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
@@ -138,949 +120,6 @@ const BOOKMARK_KEY_LABEL = "Alt+B";
 const BOOKMARK_KEY_ARIA = "Alt+B";
 /** Why nothing can be played, on hover. */
 const NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
-/** localStorage key whose value (in MB) overrides STORE_LIMIT_MB. */
-const STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
-/** The trait changes counted in `revision`: new final text, a new status, a new error (not interim words). */
-const NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
-
-
-/**
- * Kept audio the kernel does not have, offered to the user.
- * @typedef {object} Unsent
- * @property {KeptRecording} kept
- * @property {RecoveryStep} step  "continue" or "send"
- * @property {number} seconds     about how much audio it is
- */
-
-/**
- * A recording whose audio this page keeps and answers for, while the page lives.
- * @typedef {object} Tracked
- * @property {string} id
- * @property {boolean} live        still being recorded here: never offered again
- * @property {boolean} storing     new chunks are kept (false once the store is full or failed)
- * @property {number[]} entries    the chunks that hold an entry point, ascending
- * @property {number[]} sizes      bytes of each kept chunk, by seq
- * @property {number} confirmed
- * @property {number} pruned       chunks 1 to pruned - 1 are deleted
- * @property {() => void} release  gives its Web Lock back
- * @property {string} [carries]    a recovered recording sent from here: the kept one it carries...
- * @property {number} [total]      ...and how many chunks it was sent in
- */
-
-/** @typedef {"off" | "requesting" | "recording" | "stopping"} Phase */
-/** What changed: views repaint their controls on "state", only meter and clock on "tick". */
-/** @typedef {"state" | "tick" | "devices" | "results"} Change */
-
-/**
- * One recording, from "start" to "stop".
- * @typedef {object} Recording
- * @property {string} id             the `recording` field of every message about this recording
- * @property {MediaStream} microphone
- * @property {MediaRecorder} mediaRecorder
- * @property {number} sent           chunks sent so far, which is also the next chunk's seq
- * @property {Promise<void>} queue   the recording's messages (start, chunks, pause, resume), chained so they leave in order
- * @property {ClientError | null} failure  reported to the kernel after the "stop" message
- * @property {boolean} stopping
- * @property {boolean} finished
- * @property {ReturnType<typeof setTimeout> | undefined} stopTimer
- */
-
-
-// ---------------------------------------------------------------------------------------------
-// 4. SharedRecorder
-
-/** Microphone, recorder and comm of one model: every view of the model shows and drives this. */
-class SharedRecorder {
-  /** @param {Model} model */
-  constructor(model) {
-    this.model = model;
-    /** @type {Phase} */
-    this.phase = "off";
-    this.paused = false;
-    /** Browser-side error or kernel stop reason, shown next to the `error` trait. */
-    this.localError = "";
-    /** @type {Recording | null} */
-    this.recording = null;
-    this.views = 0;
-    this.disposed = false;
-    /** Bumped to discard a getUserMedia answer that arrives after a cancel or dispose. */
-    this.attempt = 0;
-    /** @type {{id: string, label: string}[]} */
-    this.devices = [];
-    /** The chosen microphone's deviceId, "" for the browser's default. */
-    this.deviceId = readStored(DEVICE_KEY);
-    this.showTimes = false;
-    /** The current (or last) recording's time. */
-    this.clock = new RecordingClock();
-    /** @type {LevelMeter | null} */
-    this.meter = null;
-    /** @type {ReturnType<typeof setInterval> | undefined} */
-    this.ticker = undefined;
-    this.results = new ResultStore();
-    this.results.merge(model.get("results") ?? []);
-    this.historyAsked = false;
-    /** @type {Set<(change: Change) => void>} */
-    this.listeners = new Set();
-    /** The unconfirmed audio of this model's recordings. */
-    this.keeper = new AudioKeeper(
-      model,
-      (content, buffers) => this.send(content, buffers),
-      () => this.changed(),
-      () => this.phase !== "off",
-    );
-    /** Released when the recording ends: while held, other tabs cannot record with this widget. */
-    this.releaseWidget = () => {};
-    /** @param {any} msg a custom message from the kernel */
-    this.onMessage = (msg) => {
-      if (msg?.type === "stop_recording") {
-        // A named recording is stopped only where it records (another tab took over).
-        if (!msg.recording || msg.recording === this.recording?.id) this.stop(msg.reason ? String(msg.reason) : "");
-      } else if (msg?.type === "history" && Array.isArray(msg.results)) {
-        this.results.reset(msg.results);
-        this.changed("results");
-      } else if (msg?.type === "results_changed" && Array.isArray(msg.results)) {
-        if (this.results.replace(msg.results)) this.changed("results");
-      } else if (msg?.type === "export") download(msg);
-      else if (msg?.type === "ack") this.keeper.onAck(msg);
-      else if (msg?.type === "recover") this.keeper.onRecover(msg);
-    };
-    this.onCommClose = () => {
-      this.keeper.ownerGone = true;
-    };
-    this.onResults = () => {
-      if (this.results.merge(model.get("results") ?? [])) this.send({ type: "history" });
-      this.changed("results");
-    };
-    this.onDeviceChange = () => void this.refreshDevices();
-    this.onNews = () => {
-      const revision = model.get("revision");
-      if (typeof revision !== "number") return;
-      model.set("revision", revision + 1);
-      model.save_changes();
-    };
-    model.on("msg:custom", this.onMessage);
-    model.on("change:results", this.onResults);
-    // Fired when the kernel closes the widget (w.close()): then no acknowledgement will come.
-    model.on("comm:close", this.onCommClose);
-    for (const event of NEWS_EVENTS) model.on(event, this.onNews);
-    navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
-    void this.refreshDevices();
-  }
-
-  /** Input level, 0 to 1, while recording. */
-  get level() {
-    return this.meter?.level ?? 0;
-  }
-
-  /**
-   * @param {(change: Change) => void} listener called after every change
-   * @returns {() => void} unsubscribe
-   */
-  subscribe(listener) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** @param {Change} [change] */
-  changed(change = "state") {
-    for (const listener of this.listeners) listener(change);
-  }
-
-  attachView() {
-    this.views += 1;
-    // A view that comes late (or after a reload) shows the whole transcript, not just the tail.
-    if (!this.historyAsked) {
-      this.historyAsked = true;
-      this.send({ type: "history" });
-      void this.keeper.check();
-    }
-  }
-
-  /** Nobody can see or stop a recording without a view, so the last view leaving stops it. */
-  detachView() {
-    this.views -= 1;
-    if (this.views <= 0) this.stop();
-  }
-
-  toggle() {
-    if (this.phase === "off") void this.start();
-    else this.stop();
-  }
-
-  togglePause() {
-    if (this.paused) this.resume();
-    else this.pause();
-  }
-
-  /** @param {string} id a deviceId, or "" for the default microphone */
-  chooseDevice(id) {
-    this.deviceId = id;
-    writeStored(DEVICE_KEY, id);
-    this.changed("devices");
-  }
-
-  /** @param {boolean} show */
-  setShowTimes(show) {
-    this.showTimes = show;
-    this.changed();
-  }
-
-  /** Device labels are empty until the page may use the microphone: call again after that. */
-  async refreshDevices() {
-    if (!navigator.mediaDevices?.enumerateDevices) return;
-    /** @type {MediaDeviceInfo[]} */
-    let all;
-    try {
-      all = await navigator.mediaDevices.enumerateDevices();
-    } catch {
-      return;
-    }
-    if (this.disposed) return;
-    this.devices = all
-      .filter((d) => d.kind === "audioinput" && d.deviceId)
-      .map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` }));
-    this.changed("devices");
-  }
-
-  async start() {
-    if (this.phase !== "off" || this.disposed) return;
-    this.localError = "";
-    const unavailable = checkEnvironment(globalThis);
-    if (unavailable) {
-      this.report(unavailable);
-      return;
-    }
-    const attempt = ++this.attempt;
-    this.phase = "requesting";
-    this.changed();
-    // One recording per widget: a tab that records holds the widget's lock. The recording's own
-    // lock is held before anything of it is kept, so that no other tab takes it for interrupted.
-    const widget = this.keeper.identity?.widget;
-    const id = randomId();
-    const [release, recordingLock] = await Promise.all([
-      widget ? takeLock(`widget:${widget}`) : Promise.resolve(() => {}),
-      takeLock(`recording:${id}`),
-    ]);
-    const releaseRecording = recordingLock ?? (() => {});
-    if (attempt !== this.attempt) {
-      release?.();
-      releaseRecording();
-      return;
-    }
-    if (!release) {
-      releaseRecording();
-      this.phase = "off";
-      this.localError = "This widget is recording in another tab or window: stop it there (or close that tab) to record here.";
-      this.changed();
-      return;
-    }
-    this.releaseWidget = release;
-    /** @type {MediaStream} */
-    let microphone;
-    try {
-      microphone = await this.openMicrophone();
-    } catch (err) {
-      this.releaseWidget();
-      releaseRecording();
-      if (attempt !== this.attempt) return;
-      this.phase = "off";
-      this.report(describeMediaError(err, thisHost()));
-      return;
-    }
-    if (attempt !== this.attempt) {
-      this.releaseWidget();
-      releaseRecording();
-      stopTracks(microphone);
-      return;
-    }
-    this.record(microphone, id, releaseRecording);
-    void this.refreshDevices();
-  }
-
-  /** The chosen microphone, or the default one (saying so) when the chosen one is gone. */
-  async openMicrophone() {
-    const wanted = this.deviceId;
-    if (!wanted) return navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
-    try {
-      return await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: wanted } } });
-    } catch (err) {
-      const name = errorName(err);
-      if (name !== "OverconstrainedError" && name !== "NotFoundError") throw err;
-    }
-    const microphone = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
-    const label = this.devices.find((d) => d.id === wanted)?.label;
-    this.localError =
-      `The chosen microphone${label ? ` (${label})` : ""} is not available: recording from the ` +
-      "default microphone instead. Pick another one in the list to change it.";
-    return microphone;
-  }
-
-  /**
-   * @param {MediaStream} microphone
-   * @param {string} id the recording's id
-   * @param {() => void} releaseLock gives back the recording's lock (held from here on by what keeps its audio)
-   */
-  record(microphone, id, releaseLock) {
-    const mimeType = pickMimeType(MediaRecorder);
-    /** @type {MediaRecorder} */
-    let mediaRecorder;
-    try {
-      mediaRecorder = new MediaRecorder(microphone, mimeType ? { mimeType } : undefined);
-    } catch (err) {
-      stopTracks(microphone);
-      this.releaseWidget();
-      releaseLock();
-      this.phase = "off";
-      this.report({
-        kind: "unsupported",
-        message: `This browser cannot record audio from the microphone (${errorText(err)}).`,
-      });
-      return;
-    }
-    /** @type {Recording} */
-    const recording = {
-      id,
-      microphone,
-      mediaRecorder,
-      sent: 0,
-      queue: Promise.resolve(),
-      failure: null,
-      stopping: false,
-      finished: false,
-      stopTimer: undefined,
-    };
-    this.recording = recording;
-    mediaRecorder.addEventListener("dataavailable", (event) => this.enqueueChunk(recording, event.data));
-    mediaRecorder.addEventListener("stop", () => this.finishRecording(recording));
-    mediaRecorder.addEventListener("error", (event) => {
-      const cause = "error" in event ? event.error : undefined;
-      this.failRecording(recording, {
-        kind: "recorder",
-        message: `The browser's recorder failed (${cause ? errorText(cause) : "unknown error"}). Recording stopped.`,
-      });
-    });
-    for (const track of microphone.getAudioTracks()) {
-      // "ended" fires only when the browser ends the track (device unplugged or revoked),
-      // never for our own track.stop().
-      track.addEventListener("ended", () =>
-        this.failRecording(recording, {
-          kind: "no-device",
-          message: "The microphone was disconnected or turned off. Recording stopped.",
-        }),
-      );
-    }
-
-    const announce = () => {
-      const type = mediaRecorder.mimeType || mimeType;
-      this.keeper.begin(recording.id, type, releaseLock);
-      this.sendInOrder(recording, { type: "start", recording: recording.id, mime_type: type });
-    };
-    // A recorder left to choose its own type may name it only once it has started; its "start"
-    // event still comes before the first chunk.
-    if (mediaRecorder.mimeType || mimeType) announce();
-    else mediaRecorder.addEventListener("start", announce, { once: true });
-    try {
-      mediaRecorder.start(TIMESLICE_MS);
-    } catch (err) {
-      recording.failure = { kind: "recorder", message: `The recorder did not start (${errorText(err)}).` };
-      this.localError = recording.failure.message;
-      this.finishRecording(recording);
-      return;
-    }
-    this.phase = "recording";
-    this.paused = false;
-    this.clock.start();
-    this.meter = LevelMeter.open(microphone);
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.changed();
-  }
-
-  /** The recorder pauses; the same container stream goes on after resume, so nothing restarts. */
-  /** Drops a bookmark at the recording's time now, as the widget's clock shows it (pauses left out). */
-  bookmark() {
-    const recording = this.recording;
-    if (this.phase !== "recording" || !recording) return;
-    this.sendInOrder(recording, { type: "bookmark", elapsed: this.clock.elapsedMs() / 1000 });
-  }
-
-  pause() {
-    const recording = this.recording;
-    if (this.phase !== "recording" || !recording || this.paused || recording.mediaRecorder.state !== "recording") return;
-    try {
-      recording.mediaRecorder.pause();
-    } catch (err) {
-      console.warn("[live-transcriber] recorder.pause() failed", err);
-      return;
-    }
-    this.paused = true;
-    this.clock.stop();
-    // Through the chunk queue, so the kernel hears it after the chunks recorded before it.
-    this.sendInOrder(recording, { type: "pause" });
-    this.tick();
-    this.changed();
-  }
-
-  resume() {
-    const recording = this.recording;
-    if (this.phase !== "recording" || !recording || !this.paused || recording.mediaRecorder.state !== "paused") return;
-    try {
-      recording.mediaRecorder.resume();
-    } catch (err) {
-      console.warn("[live-transcriber] recorder.resume() failed", err);
-      return;
-    }
-    this.paused = false;
-    this.clock.resume();
-    this.sendInOrder(recording, { type: "resume" });
-    this.changed();
-  }
-
-  /** Refreshes the level; views repaint the meter and the clock. */
-  tick() {
-    this.meter?.update(this.paused);
-    this.changed("tick");
-  }
-
-  stopTicking() {
-    clearInterval(this.ticker);
-    this.ticker = undefined;
-    this.meter?.close();
-    this.meter = null;
-  }
-
-  /**
-   * Reading a Blob is asynchronous, so each send waits for the previous one.
-   * @param {Recording} recording
-   * @param {Blob} blob
-   */
-  enqueueChunk(recording, blob) {
-    if (recording.finished || !blob || blob.size === 0) return;
-    const seconds = this.clock.elapsedMs() / 1000;
-    recording.queue = recording.queue
-      .then(async () => {
-        const buffer = await blob.arrayBuffer();
-        // Kept first: the kernel's acknowledgement of this chunk may delete it.
-        this.keeper.keep(recording.id, recording.sent, buffer, seconds, blob.type || recording.mediaRecorder.mimeType);
-        const sent = this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
-        recording.sent += 1;
-        await sent;
-      })
-      .catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
-  }
-
-  /**
-   * @param {Recording} recording
-   * @param {object} content
-   */
-  sendInOrder(recording, content) {
-    recording.queue = recording.queue.then(() => this.send(content));
-  }
-
-  /**
-   * Stops recording the normal way: the recorder delivers its last chunk, then "stop" fires.
-   * @param {string} [reason] shown to the user (the kernel's reason for asking)
-   */
-  stop(reason = "") {
-    if (reason) this.localError = reason;
-    if (this.phase === "requesting") {
-      this.attempt += 1;
-      this.phase = "off";
-    } else if (this.recording) {
-      this.stopRecording(this.recording);
-    }
-    this.changed();
-  }
-
-  /** @param {Recording} recording */
-  stopRecording(recording) {
-    if (recording.stopping || recording.finished) return;
-    recording.stopping = true;
-    if (this.recording === recording) {
-      this.phase = "stopping";
-      this.paused = false;
-      this.clock.stop();
-      this.stopTicking();
-      this.changed("tick");
-    }
-    this.changed();
-    if (recording.mediaRecorder.state !== "inactive") {
-      try {
-        recording.mediaRecorder.stop();
-      } catch (err) {
-        console.warn("[live-transcriber] recorder.stop() failed", err);
-      }
-    }
-    recording.stopTimer = setTimeout(() => this.finishRecording(recording), STOP_TIMEOUT_MS);
-  }
-
-  /**
-   * A failure during a recording: shown at once, reported after the tail has been sent.
-   * @param {Recording} recording
-   * @param {ClientError} failure
-   */
-  failRecording(recording, failure) {
-    if (recording.finished || recording.failure) return;
-    recording.failure = failure;
-    this.localError = failure.message;
-    this.changed();
-    this.stopRecording(recording);
-  }
-
-  /**
-   * Runs once the recorder has stopped and delivered its last chunk.
-   * @param {Recording} recording
-   */
-  finishRecording(recording) {
-    if (recording.finished) return;
-    recording.finished = true;
-    clearTimeout(recording.stopTimer);
-    stopTracks(recording.microphone);
-    if (this.recording === recording) {
-      this.clock.stop();
-      this.stopTicking();
-    }
-    void recording.queue.then(() => {
-      const stopped = this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
-      const failure = recording.failure;
-      if (failure) void stopped.then(() => this.send({ type: "client_error", ...failure }));
-      this.keeper.ended(recording.id);
-      if (this.recording === recording) {
-        this.recording = null;
-        this.phase = "off";
-        this.paused = false;
-        this.releaseWidget();
-        this.changed("tick");
-        this.changed();
-      }
-    });
-  }
-
-  /**
-   * A failure before any recording started: shown and reported at once.
-   * @param {ClientError} error
-   */
-  report(error) {
-    this.localError = error.message;
-    this.send({ type: "client_error", kind: error.kind, message: error.message });
-    this.changed();
-  }
-
-  /**
-   * @param {object} content
-   * @param {ArrayBuffer[]} [buffers]
-   * @returns {Promise<void>} settles (never rejects) once the host has taken the message
-   */
-  send(content, buffers) {
-    // The comm is gone once the widget is closed; the tail of a recording is then lost anyway.
-    const failed = (/** @type {unknown} */ err) => console.warn("[live-transcriber] could not send to the kernel", err);
-    try {
-      // Jupyter's send returns nothing; marimo's a promise of its HTTP request.
-      return Promise.resolve(this.model.send(content, undefined, buffers)).then(() => {}, failed);
-    } catch (err) {
-      // The comm is gone for good: the kernel died or was restarted (the page keeps showing the
-      // widget), or the widget was closed. Whatever was not confirmed stays in this browser.
-      failed(err);
-      if (this.disposed || this.keeper.disposed) return Promise.resolve();
-      this.keeper.lost();
-      const failure = {
-        kind: /** @type {const} */ ("other"),
-        message:
-          "The kernel stopped (it died, or was restarted or shut down), so this widget can no longer reach it. " +
-          "This browser kept the audio the kernel did not confirm: run the widget's cell again to send it.",
-      };
-      if (this.recording && !this.recording.finished) this.failRecording(this.recording, failure);
-      else {
-        this.localError = failure.message;
-        this.changed();
-      }
-      return Promise.resolve();
-    }
-  }
-
-  /** The widget is closed: release the microphone now; the recorder's tail is sent if it can be. */
-  dispose() {
-    this.disposed = true;
-    this.attempt += 1;
-    this.model.off("msg:custom", this.onMessage);
-    this.model.off("change:results", this.onResults);
-    this.model.off("comm:close", this.onCommClose);
-    for (const event of NEWS_EVENTS) this.model.off(event, this.onNews);
-    navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
-    this.listeners.clear();
-    this.stopTicking();
-    const recording = this.recording;
-    if (recording) {
-      this.stopRecording(recording);
-      clearTimeout(recording.stopTimer);
-      stopTracks(recording.microphone);
-    }
-    this.releaseWidget();
-    this.keeper.dispose();
-  }
-}
-
-/** Without Web Locks, a kept recording is taken for interrupted once no chunk came for this long. */
-const QUIET_MS = 15_000;
-
-/**
- * The unconfirmed audio of one model's recordings (see "Unconfirmed audio" at the top of this
- * file): keeps each chunk until the kernel confirms it, and offers what a kernel never got.
- */
-class AudioKeeper {
-  /**
-   * @param {Model} model
-   * @param {(content: object, buffers?: ArrayBuffer[]) => Promise<void>} send settles once the host took the message
-   * @param {() => void} changed
-   * @param {() => boolean} [recorderBusy]
-   */
-  constructor(model, send, changed, recorderBusy = () => false) {
-    this.model = model;
-    this.send = send;
-    this.changed = changed;
-    /** Whether this widget is recording now (kept audio is then not sent: it would replace it). */
-    this.recorderBusy = recorderBusy;
-    /** @type {AudioStore | null} */
-    this.store = null;
-    this.opening = AudioStore.open().then((store) => {
-      this.store = store;
-      return store;
-    });
-    this.limit = storeLimitBytes(readStored(STORE_LIMIT_KEY) || null);
-    /** @type {Map<string, Tracked>} */
-    this.tracked = new Map();
-    /** Kept recordings asked about, until the kernel answers. @type {Map<string, KeptRecording>} */
-    this.asked = new Map();
-    /** Kept recordings being sent again, by id. @type {Set<string>} */
-    this.sending = new Set();
-    /** Offered to the user. @type {Unsent[]} */
-    this.unsent = [];
-    /** Said under the offer: audio on its way, or a store that is full. */
-    this.note = "";
-    /** The kernel closed the widget: what it did not confirm will never be. */
-    this.ownerGone = false;
-    this.disposed = false;
-  }
-
-  /** @returns {Identity | null} who records here, once the kernel said */
-  get identity() {
-    const identity = this.model.get("_identity");
-    if (!identity?.widget) return null;
-    return { widget: identity.widget, process: identity.process ?? "", kernel: identity.kernel ?? "" };
-  }
-
-  /**
-   * Runs `work` with the store once it is open (at once if it is: its transaction then comes
-   * before any made later), in the order asked.
-   * @param {(store: AudioStore) => Promise<unknown>} work
-   * @param {Tracked} [tracked] stops keeping its chunks if the store fails
-   */
-  withStore(work, tracked) {
-    /** @param {AudioStore | null} store */
-    const run = (store) => {
-      if (!store) return;
-      work(store).catch((err) => this.storeFailed(err, tracked));
-    };
-    if (this.store) run(this.store);
-    else void this.opening.then(run);
-  }
-
-  /**
-   * A recording starts here: keep its chunks from now on.
-   * @param {string} id
-   * @param {string} mimeType
-   * @param {() => void} release gives back its Web Lock, held from before it started
-   */
-  begin(id, mimeType, release) {
-    const identity = this.identity;
-    const tracked = this.track(id, { live: true, storing: identity !== null });
-    tracked.release = release;
-    if (!identity) return;
-    const now = Date.now();
-    /** @type {KeptRecording} */
-    const kept = { id, mimeType, ...identity, created: now, updated: now, chunks: 0, bytes: 0, seconds: 0, confirmed: 0, ownerGone: false };
-    this.withStore((store) => store.add(kept), tracked);
-  }
-
-  /**
-   * Keeps one chunk, before it is sent.
-   * @param {string} id
-   * @param {number} seq
-   * @param {ArrayBuffer} buffer
-   * @param {number} seconds the recording's time at the end of the chunk
-   * @param {string} mimeType
-   */
-  keep(id, seq, buffer, seconds, mimeType) {
-    const tracked = this.tracked.get(id);
-    if (!tracked?.storing) return;
-    if (this.store && this.store.bytes + buffer.byteLength > this.limit) {
-      tracked.storing = false;
-      const mb = Math.round((this.limit / 1024 / 1024) * 10) / 10;
-      this.note =
-        `This browser keeps at most ${mb} MB of audio the kernel has not confirmed, and that is full: ` +
-        "new audio is still sent, but no longer kept in case it does not arrive. Send or discard the audio kept earlier to make room.";
-      this.changed();
-      return;
-    }
-    const entry = entryOffset(new Uint8Array(buffer), containerFamily(mimeType));
-    if (entry >= 0) tracked.entries.push(seq);
-    tracked.sizes[seq] = buffer.byteLength;
-    // IndexedDB copies the buffer when put() is called, so sending it next changes nothing here.
-    this.withStore((store) => store.addChunk({ recording: id, seq, data: buffer, entry }, seconds), tracked);
-  }
-
-  /**
-   * The recording's stop was sent: ask the kernel what it has of every recording kept here.
-   * @param {string} id
-   */
-  ended(id) {
-    const tracked = this.tracked.get(id);
-    if (tracked) tracked.live = false;
-    if (!this.disposed) void this.check();
-    else if (tracked) this.letGo(tracked);
-  }
-
-  /**
-   * The kernel confirmed chunks of a recording: delete what is no longer needed.
-   * @param {{recording?: unknown, chunks?: unknown, done?: unknown}} msg
-   */
-  onAck(msg) {
-    const id = String(msg.recording ?? "");
-    const chunks = Number.isInteger(msg.chunks) ? Number(msg.chunks) : 0;
-    const tracked = this.tracked.get(id);
-    if (tracked?.carries !== undefined) {
-      // Audio sent again: the kept recording goes once the kernel has all of it.
-      if (msg.done === true || chunks >= (tracked.total ?? Infinity)) {
-        this.forget(tracked.carries);
-        this.untrack(id);
-      }
-      return;
-    }
-    if (msg.done === true) {
-      this.forget(id);
-      return;
-    }
-    if (!tracked) {
-      this.withStore((store) => store.confirm(id, chunks));
-      return;
-    }
-    tracked.confirmed = Math.max(tracked.confirmed, chunks);
-    const from = keptFrom(tracked.entries, tracked.confirmed);
-    const pruned = tracked.pruned;
-    let freed = 0;
-    for (let seq = pruned; seq < from; seq += 1) freed += tracked.sizes[seq] ?? 0;
-    tracked.pruned = Math.max(pruned, from);
-    this.withStore((store) => store.confirm(id, tracked.confirmed, pruned, from, freed), tracked);
-  }
-
-  /**
-   * Asks the kernel what it has of the kept recordings that belong here and that no page is
-   * recording: this widget's, a closed widget's, and those of a kernel process a restart replaced.
-   */
-  async check() {
-    const identity = this.identity;
-    const store = await this.opening;
-    if (!identity || !store || this.disposed) return;
-    /** @type {[KeptRecording[], Set<string> | null]} */
-    let found;
-    try {
-      found = await Promise.all([store.list(), heldLocks()]);
-    } catch (err) {
-      console.warn("[live-transcriber] could not read the kept audio", err);
-      return;
-    }
-    const [all, held] = found;
-    const belongs = (/** @type {KeptRecording} */ kept) =>
-      kept.widget === identity.widget ||
-      kept.ownerGone ||
-      (kept.process !== identity.process && kept.kernel !== "" && kept.kernel === identity.kernel);
-    const idle = (/** @type {KeptRecording} */ kept) =>
-      held ? !held.has(`${LOCK_PREFIX}recording:${kept.id}`) : Date.now() - kept.updated > QUIET_MS;
-    const ask = all.filter((kept) => {
-      if (this.sending.has(kept.id) || this.asked.has(kept.id)) return false;
-      const tracked = this.tracked.get(kept.id);
-      return tracked ? !tracked.live : belongs(kept) && idle(kept);
-    });
-    if (!ask.length || this.disposed) return;
-    for (const kept of ask) this.asked.set(kept.id, kept);
-    this.send({ type: "recover", recordings: ask.map((kept) => kept.id) });
-  }
-
-  /**
-   * The kernel's answer to "recover": forget, wait, finish, or offer what it does not have.
-   * @param {{recordings?: unknown}} msg
-   */
-  onRecover(msg) {
-    const answers = /** @type {RecoveryAnswer[]} */ (Array.isArray(msg.recordings) ? msg.recordings : []);
-    /** @type {Unsent[]} */
-    const offered = [];
-    for (const answer of answers) {
-      const kept = this.asked.get(String(answer?.recording));
-      if (!kept) continue; // asked by another page
-      this.asked.delete(kept.id);
-      const step = recoveryStep(answer, kept);
-      if (step.action === "forget") this.forget(kept.id);
-      else if (step.action === "finish") {
-        // A page reloaded mid-recording: the kernel has every chunk kept; end the recording there.
-        this.track(kept.id, { live: false, storing: false });
-        this.send({ type: "stop", recording: kept.id, chunks: kept.chunks });
-      } else if (step.action === "continue" || step.action === "send") {
-        const seconds = kept.chunks > 0 ? (kept.seconds * (kept.chunks - step.from)) / kept.chunks : 0;
-        offered.push({ kept, step, seconds });
-      }
-    }
-    if (!offered.length) return;
-    this.unsent = [...this.unsent.filter((u) => !offered.some((o) => o.kept.id === u.kept.id)), ...offered];
-    this.changed();
-  }
-
-  /** Sends what is offered to the kernel (each recording kept until the kernel confirms it). */
-  async sendUnsent() {
-    if (this.recorderBusy()) return;
-    const items = this.unsent;
-    this.unsent = [];
-    this.changed();
-    let seconds = 0;
-    for (const item of items) {
-      if (await this.sendOne(item)) seconds += item.seconds;
-    }
-    if (seconds) this.note = `Sent ${formatDuration(seconds)} of kept audio to the kernel; this browser keeps it until the kernel confirms it.`;
-    this.changed();
-  }
-
-  /**
-   * @param {Unsent} item
-   * @returns {Promise<boolean>} whether it was sent
-   */
-  async sendOne({ kept, step }) {
-    const store = this.store;
-    if (!store || this.disposed) return false;
-    const own = this.tracked.get(kept.id);
-    // Another tab may be sending it too: whoever holds its lock does.
-    const release = own ? own.release : await takeLock(`recording:${kept.id}`);
-    if (!release) return false;
-    this.sending.add(kept.id);
-    const continuing = step.action === "continue";
-    const pieces = recoveryPieces(await store.chunks(kept.id), step.from, continuing);
-    if (!pieces.length) {
-      this.sending.delete(kept.id);
-      if (!own) release();
-      return false;
-    }
-    const id = continuing ? kept.id : randomId();
-    // One after the other: over HTTP (marimo) a message may otherwise overtake the one before.
-    if (!continuing) await this.send({ type: "start", recording: id, mime_type: kept.mimeType, recovered: true });
-    for (const piece of pieces) {
-      const data = piece.data.slice().buffer;
-      await this.send({ type: "chunk", recording: id, seq: piece.seq, size: data.byteLength }, [data]);
-    }
-    await this.send({ type: "stop", recording: id, chunks: continuing ? kept.chunks : pieces.length });
-    if (continuing) {
-      this.track(kept.id, { live: false, storing: false }).release = release;
-    } else {
-      const tracked = this.track(id, { live: false, storing: false });
-      tracked.carries = kept.id;
-      tracked.total = pieces.length;
-      tracked.release = own ? () => {} : release;
-    }
-    return true;
-  }
-
-  /** Saves what is offered as audio files (the offer stays). */
-  async downloadUnsent() {
-    const store = this.store;
-    if (!store) return;
-    for (const { kept, step } of this.unsent) {
-      const pieces = recoveryPieces(await store.chunks(kept.id), step.from, false);
-      if (!pieces.length) continue;
-      const stamp = new Date(kept.created).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
-      const suffix = { webm: ".webm", ogg: ".ogg", mp4: ".m4a", "": ".bin" }[containerFamily(kept.mimeType)];
-      saveFile(new Blob(pieces.map((p) => p.data), { type: kept.mimeType }), `untranscribed-audio-${stamp}${suffix}`);
-    }
-  }
-
-  /** Deletes what is offered (a recording the kernel still has open is ended there). */
-  discardUnsent() {
-    for (const { kept, step } of this.unsent) {
-      if (step.action === "continue") this.send({ type: "stop", recording: kept.id, chunks: step.from });
-      this.forget(kept.id);
-    }
-    this.unsent = [];
-    this.changed();
-  }
-
-  /**
-   * @param {string} id
-   * @param {{live: boolean, storing: boolean}} state
-   * @returns {Tracked}
-   */
-  track(id, state) {
-    const tracked = this.tracked.get(id);
-    if (tracked) return Object.assign(tracked, state);
-    /** @type {Tracked} */
-    const fresh = { id, ...state, entries: [], sizes: [], confirmed: 0, pruned: 1, release: () => {} };
-    this.tracked.set(id, fresh);
-    return fresh;
-  }
-
-  /** @param {string} id */
-  untrack(id) {
-    this.tracked.get(id)?.release();
-    this.tracked.delete(id);
-  }
-
-  /**
-   * A kept recording is no longer needed: delete it.
-   * @param {string} id
-   */
-  forget(id) {
-    this.untrack(id);
-    this.sending.delete(id);
-    this.withStore((store) => store.remove(id));
-    const before = this.unsent.length;
-    this.unsent = this.unsent.filter((u) => u.kept.id !== id);
-    if (!this.sending.size && this.note.startsWith("Sent ")) this.note = "";
-    if (this.unsent.length !== before || !this.note) this.changed();
-  }
-
-  /**
-   * @param {unknown} err
-   * @param {Tracked} [tracked]
-   */
-  storeFailed(err, tracked) {
-    if (tracked) tracked.storing = false;
-    console.warn("[live-transcriber] could not keep audio in IndexedDB", err);
-    if (errorName(err) === "QuotaExceededError") {
-      this.note = "The browser's storage is full: new audio is still sent, but no longer kept in case it does not arrive.";
-      this.changed();
-    }
-  }
-
-  /** The kernel is gone: nothing will be confirmed here any more; another widget may offer it all. */
-  lost() {
-    this.ownerGone = true;
-    this.dispose();
-  }
-
-  /**
-   * The widget is gone. A recording still being recorded keeps its chunks until its recorder has
-   * stopped (see ended); the others are let go now.
-   */
-  dispose() {
-    this.disposed = true;
-    for (const tracked of [...this.tracked.values()]) if (!tracked.live) this.letGo(tracked);
-  }
-
-  /**
-   * No longer answers for a recording: gives its lock back, so that another widget may offer it
-   * (any widget, if the kernel closed this one: it will never confirm it).
-   * @param {Tracked} tracked
-   */
-  letGo(tracked) {
-    if (this.ownerGone && tracked.carries === undefined) this.withStore((store) => store.markOwnerGone(tracked.id));
-    this.untrack(tracked.id);
-  }
-}
-
 
 // ---------------------------------------------------------------------------------------------
 // 6. View
@@ -1378,7 +417,7 @@ class FinalText {
 class Player {
   /**
    * @param {HTMLAudioElement} audio
-   * @param {(content: any) => void} send
+   * @param {(content: PageMessage) => void} send
    * @param {() => void} changed the player's state changed (playing, loading, an error)
    * @param {(recording: number) => ShownWord[]} wordsOf the words on screen of a recording
    * @param {(word: ShownWord) => void} reveal keeps a word in sight
@@ -1438,7 +477,7 @@ class Player {
     // A recording still going on is asked for again, to hear its latest audio.
     if (!source || (!source.done && !fresh)) {
       this.wanted = { recording, time };
-      this.send({ type: "audio", recording });
+      this.send({ type: PAGE.AUDIO, recording });
       this.changed();
       return;
     }
@@ -1547,11 +586,12 @@ class Player {
 
 /**
  * @param {ViewElements} ui
- * @param {SharedRecorder} recorder
+ * @param {WidgetSession} session
  * @param {Model} model
  * @param {FinalResult | null} lastShown the last final result this view shows
  */
-function paintView(ui, recorder, model, lastShown) {
+function paintView(ui, session, model, lastShown) {
+  const recorder = session.recorder;
   const status = String(model.get("status") ?? "");
   const finalText = String(model.get("transcript") ?? "");
   const interimText = String(model.get("interim") ?? "");
@@ -1562,7 +602,7 @@ function paintView(ui, recorder, model, lastShown) {
   ui.root.dataset.phase = recorder.phase;
   ui.root.dataset.status = status;
   ui.root.dataset.paused = String(recorder.paused);
-  ui.root.classList.toggle("lt-show-times", recorder.showTimes);
+  ui.root.classList.toggle("lt-show-times", session.showTimes);
   setText(ui.toggle, active ? "Stop" : "Start");
   ui.toggle.setAttribute("aria-pressed", String(active));
   ui.toggle.disabled = recorder.phase === "stopping" || (!active && status === STATUS.FINISHING);
@@ -1575,7 +615,7 @@ function paintView(ui, recorder, model, lastShown) {
   setText(ui.engine, engineLabel);
   ui.progress.hidden = status !== STATUS.LOADING_MODEL;
   ui.device.disabled = active;
-  ui.times.checked = recorder.showTimes;
+  ui.times.checked = session.showTimes;
   ui.clear.disabled = !finalText && !interimText;
   ui.copy.disabled = !finalText;
   ui.mark.disabled = !recording;
@@ -1583,7 +623,7 @@ function paintView(ui, recorder, model, lastShown) {
   const errors = [...new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
   setText(ui.error, errors.join("\n"));
 
-  const keeper = recorder.keeper;
+  const keeper = session.keeper;
   const offer = keeper.unsent.length ? describeUnsent(keeper.unsent.map((u) => ({ seconds: u.seconds, created: u.kept.created }))) : "";
   setText(ui.unsentText, [offer, keeper.note].filter(Boolean).join("\n"));
   ui.unsent.hidden = !offer && !keeper.note;
@@ -1601,9 +641,10 @@ function paintView(ui, recorder, model, lastShown) {
 
 /**
  * @param {ViewElements} ui
- * @param {SharedRecorder} recorder
+ * @param {WidgetSession} session
  */
-function paintTick(ui, recorder) {
+function paintTick(ui, session) {
+  const recorder = session.recorder;
   const level = recorder.phase === "recording" ? recorder.level : 0;
   ui.meter.dataset.level = level.toFixed(2);
   ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
@@ -1613,17 +654,18 @@ function paintTick(ui, recorder) {
 
 /**
  * @param {ViewElements} ui
- * @param {SharedRecorder} recorder
+ * @param {WidgetSession} session
  */
-function paintDevices(ui, recorder) {
+function paintDevices(ui, session) {
+  const microphones = session.recorder.microphones;
   const doc = ui.device.ownerDocument;
   const options = [element(doc, "option", "", { value: "" }, "Default microphone")];
-  for (const device of recorder.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
-  if (recorder.deviceId && !recorder.devices.some((d) => d.id === recorder.deviceId)) {
-    options.push(element(doc, "option", "", { value: recorder.deviceId }, "Chosen microphone (not found)"));
+  for (const device of microphones.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
+  if (microphones.deviceId && !microphones.devices.some((d) => d.id === microphones.deviceId)) {
+    options.push(element(doc, "option", "", { value: microphones.deviceId }, "Chosen microphone (not found)"));
   }
   ui.device.replaceChildren(...options);
-  ui.device.value = recorder.deviceId;
+  ui.device.value = microphones.deviceId;
 }
 
 /**
@@ -1722,12 +764,13 @@ function paintBookmarks(ui, model) {
 }
 
 /**
- * @param {SharedRecorder} recorder
+ * @param {WidgetSession} session
  * @param {Model} model this view's handle on the model
  * @param {HTMLElement} el
  * @returns {() => void} cleanup
  */
-function renderView(recorder, model, el) {
+function renderView(session, model, el) {
+  const recorder = session.recorder;
   const doc = el.ownerDocument;
   const ui = buildView(doc);
   const finals = new FinalText(ui.final);
@@ -1752,7 +795,7 @@ function renderView(recorder, model, el) {
   };
   const player = new Player(
     ui.audio,
-    (content) => void recorder.send(content),
+    (content) => void session.send(content),
     () => paintReview(ui, player, model, finals.words.length > 0),
     (recording) => finals.byRecording.get(recording) ?? [],
     reveal,
@@ -1801,13 +844,13 @@ function renderView(recorder, model, el) {
     if (followTail && !player.playing) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   };
   const paint = () => {
-    paintView(ui, recorder, model, finals.last);
+    paintView(ui, session, model, finals.last);
     paintReview(ui, player, model, finals.words.length > 0);
     scroll();
   };
   const paintResults = () => {
     const top = ui.transcript.scrollTop;
-    const rebuilt = finals.update(recorder.results, textOptions());
+    const rebuilt = finals.update(session.results, textOptions());
     if (rebuilt) {
       ui.transcript.scrollTop = top;
       player.redrawn();
@@ -1820,8 +863,8 @@ function renderView(recorder, model, el) {
   };
   /** @param {Change} change */
   const onChange = (change) => {
-    if (change === "tick") paintTick(ui, recorder);
-    else if (change === "devices") paintDevices(ui, recorder);
+    if (change === "tick") paintTick(ui, session);
+    else if (change === "devices") paintDevices(ui, session);
     else if (change === "results") paintResults();
     else paint();
   };
@@ -1830,7 +873,7 @@ function renderView(recorder, model, el) {
    * @param {DataView<ArrayBuffer>[]} [buffers] (the comm's buffers are never shared memory)
    */
   const onCustom = (msg, buffers) => {
-    if (msg?.type === "audio") player.onAudio(msg, buffers);
+    if (msg?.type === KERNEL.AUDIO) player.onAudio(msg, buffers);
   };
   /** @param {HTMLElement} span */
   const playWord = (span) => {
@@ -1845,14 +888,14 @@ function renderView(recorder, model, el) {
     player.audio.pause();
     editInPlace(span, span.textContent ?? "", `Correct the word “${span.textContent}”`, (text) => {
       refocus = { index, word: number };
-      void recorder.send({ type: "edit", index: Number(index), word: Number(number), text });
+      void session.send({ type: PAGE.EDIT, index: Number(index), word: Number(number), text });
     });
   };
   /** @param {HTMLElement} label */
   const renameSpeaker = (label) => {
     const speaker = Number(label.dataset.speaker);
     const name = speakerLabel(speaker, model.get("speakers") ?? {});
-    editInPlace(label, name, `Rename ${name}`, (text) => void recorder.send({ type: "speaker", speaker, name: text }));
+    editInPlace(label, name, `Rename ${name}`, (text) => void session.send({ type: PAGE.SPEAKER, speaker, name: text }));
   };
   /** @param {MouseEvent} event */
   const onTranscriptClick = (event) => {
@@ -1932,12 +975,12 @@ function renderView(recorder, model, el) {
   const onToggle = () => recorder.toggle();
   const onPause = () => recorder.togglePause();
   const onMark = () => recorder.bookmark();
-  const onDevice = () => recorder.chooseDevice(ui.device.value);
-  const onTimes = () => recorder.setShowTimes(ui.times.checked);
-  const onClear = () => recorder.send({ type: "clear" });
-  const onSendUnsent = () => void recorder.keeper.sendUnsent();
-  const onDownloadUnsent = () => void recorder.keeper.downloadUnsent();
-  const onDiscardUnsent = () => recorder.keeper.discardUnsent();
+  const onDevice = () => recorder.microphones.choose(ui.device.value);
+  const onTimes = () => session.setShowTimes(ui.times.checked);
+  const onClear = () => session.send({ type: PAGE.CLEAR });
+  const onSendUnsent = () => void session.keeper.sendUnsent();
+  const onDownloadUnsent = () => void session.keeper.downloadUnsent();
+  const onDiscardUnsent = () => session.keeper.discardUnsent();
   const onCopy = async () => {
     const copied = await copyText(String(model.get("transcript") ?? ""), doc);
     ui.copy.textContent = copied ? "Copied" : "Copy failed";
@@ -1950,7 +993,7 @@ function renderView(recorder, model, el) {
   const onExport = (event) => {
     const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
     ui.exportMenu.open = false;
-    recorder.send({ type: "export", format: button.dataset.format });
+    session.send({ type: PAGE.EXPORT, format: button.dataset.format });
   };
   /** @param {KeyboardEvent} event */
   const onMenuKey = (event) => {
@@ -2001,10 +1044,10 @@ function renderView(recorder, model, el) {
   for (const event of textEvents) model.on(event, paintResults);
   model.on("change:bookmarks", onBookmarks);
   model.on("msg:custom", onCustom);
-  const unsubscribe = recorder.subscribe(onChange);
-  recorder.attachView();
-  paintDevices(ui, recorder);
-  paintTick(ui, recorder);
+  const unsubscribe = session.subscribe(onChange);
+  session.attachView();
+  paintDevices(ui, session);
+  paintTick(ui, session);
   paintBookmarks(ui, model);
   paintResults();
 
@@ -2019,7 +1062,7 @@ function renderView(recorder, model, el) {
     model.off("msg:custom", onCustom);
     unsubscribe();
     ui.root.remove();
-    recorder.detachView();
+    session.detachView();
   };
 }
 
@@ -2034,29 +1077,29 @@ function renderView(recorder, model, el) {
  * @type {import("@anywidget/types").AnyWidget<ModelState>}
  */
 export default () => {
-  /** @type {WeakMap<object, SharedRecorder>} */
-  const recorders = new WeakMap();
-  /** @type {SharedRecorder | undefined} */
+  /** @type {WeakMap<object, WidgetSession>} */
+  const sessions = new WeakMap();
+  /** @type {WidgetSession | undefined} */
   let latest;
 
   /** @param {Model} model */
-  function createRecorder(model) {
-    const recorder = new SharedRecorder(model);
-    recorders.set(model, recorder);
-    latest = recorder;
-    return recorder;
+  function createSession(model) {
+    const session = new WidgetSession(model);
+    sessions.set(model, session);
+    latest = session;
+    return session;
   }
 
   return {
     initialize({ model }) {
-      const recorder = createRecorder(model);
-      return () => recorder.dispose();
+      const session = createSession(model);
+      return () => session.dispose();
     },
     render({ model, el }) {
-      let recorder = recorders.get(model) ?? latest;
-      // A host that skipped initialize (or a render after it was cleaned up) gets a recorder here.
-      if (!recorder || recorder.disposed) recorder = createRecorder(model);
-      return renderView(recorder, model, el);
+      let session = sessions.get(model) ?? latest;
+      // A host that skipped initialize (or a render after it was cleaned up) gets a session here.
+      if (!session || session.disposed) session = createSession(model);
+      return renderView(session, model, el);
     },
   };
 };

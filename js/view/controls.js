@@ -2,7 +2,7 @@
 
 import { STATUS } from "../vocabulary.js";
 
-/** @typedef {import("../widget.js").Phase} Phase */
+/** @typedef {import("../recorder/recorder.js").Phase} Phase */
 
 /**
  * The status shown next to the dot, and its detail: the recorder knows some states before the

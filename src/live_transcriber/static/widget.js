@@ -123,183 +123,6 @@ async function copyText(text, doc) {
   return copied;
 }
 
-// js/keeper/audio-store.js
-var STORE_DB = "live-transcriber";
-var AudioStore = class _AudioStore {
-  /** @returns {Promise<AudioStore | null>} the page's store, or null where IndexedDB is not available */
-  static open() {
-    storeOpening ??= new Promise((resolve) => {
-      let request;
-      try {
-        request = indexedDB.open(STORE_DB, 1);
-      } catch (err) {
-        console.warn("[live-transcriber] no IndexedDB: unconfirmed audio is not kept", err);
-        resolve(null);
-        return;
-      }
-      request.onupgradeneeded = () => {
-        request.result.createObjectStore("recordings", { keyPath: "id" });
-        request.result.createObjectStore("chunks", { keyPath: ["recording", "seq"] });
-      };
-      request.onsuccess = () => {
-        const db = request.result;
-        db.onversionchange = () => db.close();
-        resolve(new _AudioStore(db));
-      };
-      request.onerror = () => {
-        console.warn("[live-transcriber] IndexedDB refused: unconfirmed audio is not kept", request.error);
-        resolve(null);
-      };
-    });
-    return storeOpening;
-  }
-  /** @param {IDBDatabase} db */
-  constructor(db) {
-    this.db = db;
-    this.bytes = 0;
-  }
-  /** @param {KeptRecording} kept */
-  add(kept) {
-    return this.write(["recordings"], (tx) => tx.objectStore("recordings").put(kept));
-  }
-  /**
-   * @param {KeptChunk} chunk
-   * @param {number} seconds the recording's time at the end of this chunk
-   */
-  addChunk(chunk, seconds) {
-    return this.update(chunk.recording, (kept, tx) => {
-      this.bytes += chunk.data.byteLength;
-      kept.chunks = Math.max(kept.chunks, chunk.seq + 1);
-      kept.bytes += chunk.data.byteLength;
-      kept.seconds = seconds;
-      kept.updated = Date.now();
-      tx.objectStore("chunks").put(chunk);
-    });
-  }
-  /**
-   * The kernel confirmed the first `confirmed` chunks: remember it, delete chunks [from, to).
-   * @param {string} id
-   * @param {number} confirmed
-   * @param {number} from
-   * @param {number} to
-   * @param {number} freed their bytes
-   */
-  confirm(id, confirmed, from = 0, to = 0, freed = 0) {
-    return this.update(id, (kept, tx) => {
-      this.bytes -= freed;
-      kept.confirmed = Math.max(kept.confirmed, confirmed);
-      kept.bytes -= freed;
-      if (to > from) tx.objectStore("chunks").delete(IDBKeyRange.bound([id, from], [id, to - 1]));
-    });
-  }
-  /** @param {string} id */
-  markOwnerGone(id) {
-    return this.update(id, (kept) => {
-      kept.ownerGone = true;
-    });
-  }
-  /** @param {string} id */
-  remove(id) {
-    return this.write(["recordings", "chunks"], (tx) => {
-      const recordings = tx.objectStore("recordings");
-      const request = recordings.get(id);
-      request.onsuccess = () => {
-        if (request.result) this.bytes -= /** @type {KeptRecording} */
-        request.result.bytes;
-        recordings.delete(id);
-      };
-      tx.objectStore("chunks").delete(IDBKeyRange.bound([id, 0], [id, Infinity]));
-    });
-  }
-  /** @returns {Promise<KeptRecording[]>} */
-  async list() {
-    let all = [];
-    await this.write(["recordings"], (tx) => {
-      const request = tx.objectStore("recordings").getAll();
-      request.onsuccess = () => {
-        all = request.result;
-      };
-    }, "readonly");
-    this.bytes = all.reduce((sum, kept) => sum + kept.bytes, 0);
-    return all;
-  }
-  /**
-   * @param {string} id
-   * @returns {Promise<KeptChunk[]>} its kept chunks, ascending
-   */
-  async chunks(id) {
-    let chunks = [];
-    await this.write(["chunks"], (tx) => {
-      const request = tx.objectStore("chunks").getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
-      request.onsuccess = () => {
-        chunks = request.result;
-      };
-    }, "readonly");
-    return chunks;
-  }
-  /**
-   * Changes a kept recording in one transaction (nothing happens if it is gone).
-   * @param {string} id
-   * @param {(kept: KeptRecording, tx: IDBTransaction) => void} change
-   */
-  update(id, change) {
-    return this.write(["recordings", "chunks"], (tx) => {
-      const recordings = tx.objectStore("recordings");
-      const request = recordings.get(id);
-      request.onsuccess = () => {
-        const kept = (
-          /** @type {KeptRecording | undefined} */
-          request.result
-        );
-        if (!kept) return;
-        change(kept, tx);
-        recordings.put(kept);
-      };
-    });
-  }
-  /**
-   * @param {string[]} stores
-   * @param {(tx: IDBTransaction) => void} work
-   * @param {IDBTransactionMode} [mode]
-   * @returns {Promise<void>} settles when the transaction has; rejects with its error (e.g. QuotaExceededError)
-   */
-  write(stores, work, mode = "readwrite") {
-    return new Promise((resolve, reject) => {
-      const tx = this.db.transaction(stores, mode);
-      tx.oncomplete = () => resolve();
-      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
-      work(tx);
-    });
-  }
-};
-var storeOpening;
-
-// js/keeper/locks.js
-var LOCK_PREFIX = "live-transcriber:";
-function takeLock(name) {
-  const locks = navigator.locks;
-  if (!locks?.request) return Promise.resolve(() => {
-  });
-  return new Promise((resolve) => {
-    locks.request(LOCK_PREFIX + name, { ifAvailable: true }, (lock) => {
-      if (!lock) {
-        resolve(null);
-        return void 0;
-      }
-      return new Promise((release) => resolve(() => release(void 0)));
-    }).catch(() => resolve(() => {
-    }));
-  });
-}
-async function heldLocks() {
-  try {
-    const state = await navigator.locks.query();
-    return new Set((state.held ?? []).map((lock) => lock.name ?? ""));
-  } catch {
-    return null;
-  }
-}
-
 // js/time.js
 function formatClock(seconds) {
   const whole = Math.max(0, Math.floor(seconds));
@@ -392,176 +215,6 @@ function storeLimitBytes(stored) {
   const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
   return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
 }
-
-// js/recorder/clock.js
-var RecordingClock = class {
-  /** @param {() => number} [now] a monotonic time in milliseconds */
-  constructor(now = () => performance.now()) {
-    this.now = now;
-    this.countedMs = 0;
-    this.since = null;
-  }
-  /** From zero. */
-  start() {
-    this.countedMs = 0;
-    this.since = this.now();
-  }
-  /** Stops counting (a pause, or the end): the time so far stays. */
-  stop() {
-    if (this.since !== null) this.countedMs += this.now() - this.since;
-    this.since = null;
-  }
-  /** Counts on from the time so far. */
-  resume() {
-    if (this.since === null) this.since = this.now();
-  }
-  elapsedMs() {
-    return this.countedMs + (this.since === null ? 0 : this.now() - this.since);
-  }
-};
-
-// js/recorder/environment.js
-var PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
-function pickMimeType(recorderClass) {
-  if (typeof recorderClass.isTypeSupported !== "function") return "";
-  return PREFERRED_TYPES.find((type) => recorderClass.isTypeSupported?.(type)) ?? "";
-}
-function checkEnvironment(page) {
-  if (page.__MARIMO_STATIC__ !== void 0) {
-    return {
-      kind: "unsupported",
-      message: "This page is a static export of a marimo notebook: no Python runs behind it, so nothing can be transcribed. Open the notebook with `marimo edit` or `marimo run`."
-    };
-  }
-  const mediaDevices = page.navigator.mediaDevices;
-  if (page.isSecureContext === false || !mediaDevices && page.isSecureContext !== true) {
-    return {
-      kind: "insecure",
-      message: `The microphone is only available on secure pages, and this page (${page.location.origin}) is not one. Open Jupyter over https, or at http://localhost or http://127.0.0.1 (not a LAN address such as 192.168.x.x, and not 0.0.0.0).`
-    };
-  }
-  if (!mediaDevices?.getUserMedia) {
-    return {
-      kind: "unsupported",
-      message: "This browser does not offer microphone access (navigator.mediaDevices is missing)."
-    };
-  }
-  if (page.MediaRecorder === void 0) {
-    return {
-      kind: "unsupported",
-      message: "This browser cannot record audio (MediaRecorder is missing). Use a current Chrome, Edge, Firefox or Safari."
-    };
-  }
-  return null;
-}
-function describeMediaError(err, host) {
-  switch (errorName(err)) {
-    case "NotAllowedError":
-    case "PermissionDeniedError":
-    case "SecurityError":
-      if (host.vscode) {
-        return {
-          kind: "permission",
-          message: "VS Code notebooks cannot use the microphone (microsoft/vscode#119127). Open this notebook in JupyterLab or Jupyter Notebook in a browser."
-        };
-      }
-      return {
-        kind: "permission",
-        message: "Microphone access was blocked. Allow the microphone for this site (click the icon at the left of the address bar, or open the browser's site settings), then press Start again." + (host.inFrame ? " If the browser never asks, the page around this notebook does not let it use the microphone." : "")
-      };
-    case "NotFoundError":
-    case "DevicesNotFoundError":
-    case "OverconstrainedError":
-      return {
-        kind: "no-device",
-        message: "No microphone was found. Connect one (and check the system's sound settings), then press Start again."
-      };
-    case "NotReadableError":
-    case "TrackStartError":
-    case "AbortError":
-      return {
-        kind: "other",
-        message: "The microphone could not be started: it may be in use by another application, or the system blocks the browser from using it. Close the other application or check the system's privacy settings, then press Start again."
-      };
-    default:
-      return { kind: "other", message: `Could not start the microphone (${errorText(err)}).` };
-  }
-}
-function thisHost() {
-  return { vscode: isVSCodeWebview(), inFrame: isInFrame() };
-}
-function isVSCodeWebview() {
-  const userAgent = navigator.userAgent;
-  return location.protocol === "vscode-webview:" || location.hostname.endsWith(".vscode-cdn.net") || typeof /** @type {{acquireVsCodeApi?: unknown}} */
-  globalThis.acquireVsCodeApi === "function" || /\bCode\/\d/.test(userAgent) && /\bElectron\//.test(userAgent);
-}
-function isInFrame() {
-  try {
-    return window.self !== window.top;
-  } catch {
-    return true;
-  }
-}
-
-// js/recorder/level-meter.js
-function loudness(samples) {
-  if (!samples.length) return 0;
-  let sum = 0;
-  for (const x of samples) sum += x * x;
-  const rms = Math.sqrt(sum / samples.length);
-  return rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
-}
-function nextLevel(shown, measured) {
-  const level = Math.max(measured, shown * 0.6);
-  return level < 0.01 ? 0 : level;
-}
-var LevelMeter = class _LevelMeter {
-  /**
-   * @param {MediaStream} microphone
-   * @returns {LevelMeter | null} null where Web Audio is missing or refuses the stream
-   */
-  static open(microphone) {
-    const AudioContextClass = window.AudioContext ?? /** @type {{webkitAudioContext?: typeof AudioContext}} */
-    window.webkitAudioContext;
-    if (!AudioContextClass) return null;
-    try {
-      const context = new AudioContextClass();
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 1024;
-      context.createMediaStreamSource(microphone).connect(analyser);
-      void context.resume().catch(() => {
-      });
-      return new _LevelMeter(context, analyser);
-    } catch (err) {
-      console.warn("[live-transcriber] no level meter", err);
-      return null;
-    }
-  }
-  /**
-   * @param {AudioContext} context
-   * @param {AnalyserNode} analyser
-   */
-  constructor(context, analyser) {
-    this.context = context;
-    this.analyser = analyser;
-    this.samples = new Float32Array(analyser.fftSize);
-    this.level = 0;
-  }
-  /** @param {boolean} paused a paused recorder hears nothing: the level drops to 0 at once */
-  update(paused) {
-    if (paused) {
-      this.level = 0;
-      return;
-    }
-    this.analyser.getFloatTimeDomainData(this.samples);
-    this.level = nextLevel(this.level, loudness(this.samples));
-  }
-  close() {
-    this.level = 0;
-    void this.context.close().catch(() => {
-    });
-  }
-};
 
 // js/results.js
 var ResultStore = class {
@@ -759,520 +412,190 @@ var STATUS = Object.freeze({
   ERROR: "error"
 });
 
-// js/view/controls.js
-function statusLine(phase, paused, status, detail) {
-  const label = statusLabel(phase, paused, status);
-  return { label, detail: label === status ? detail : "" };
-}
-function statusLabel(phase, paused, status) {
-  if (phase === "requesting") return "waiting for microphone";
-  if (phase === "recording" && paused) return STATUS.PAUSED;
-  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
-  return status || STATUS.IDLE;
-}
-
-// js/view/keyterms.js
-var MAX_KEYTERMS = 100;
-var MAX_KEYTERM_LENGTH = 100;
-function parseKeyterms(text) {
-  const terms = /* @__PURE__ */ new Map();
-  for (const piece of text.split(/[,\n]/)) {
-    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
-    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
-  }
-  return [...terms.values()].slice(0, MAX_KEYTERMS);
-}
-function formatKeyterms(terms) {
-  return Array.isArray(terms) ? terms.join(", ") : "";
-}
-
-// js/widget.js
-var TIMESLICE_MS = 250;
-var AUDIO_CONSTRAINTS = { channelCount: 1, echoCancellation: true, noiseSuppression: true };
-var STOP_TIMEOUT_MS = 5e3;
-var TICK_MS = 100;
-var DEVICE_KEY = "live-transcriber:microphone";
-var EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
-var SPEEDS = [0.75, 1, 1.25, 1.5, 2];
-var BOOKMARK_KEY = "KeyB";
-var BOOKMARK_KEY_LABEL = "Alt+B";
-var BOOKMARK_KEY_ARIA = "Alt+B";
-var NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
-var STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
-var NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
-var SharedRecorder = class {
-  /** @param {Model} model */
-  constructor(model) {
-    this.model = model;
-    this.phase = "off";
-    this.paused = false;
-    this.localError = "";
-    this.recording = null;
-    this.views = 0;
-    this.disposed = false;
-    this.attempt = 0;
-    this.devices = [];
-    this.deviceId = readStored(DEVICE_KEY);
-    this.showTimes = false;
-    this.clock = new RecordingClock();
-    this.meter = null;
-    this.ticker = void 0;
-    this.results = new ResultStore();
-    this.results.merge(model.get("results") ?? []);
-    this.historyAsked = false;
-    this.listeners = /* @__PURE__ */ new Set();
-    this.keeper = new AudioKeeper(
-      model,
-      (content, buffers) => this.send(content, buffers),
-      () => this.changed(),
-      () => this.phase !== "off"
-    );
-    this.releaseWidget = () => {
-    };
-    this.onMessage = (msg) => {
-      if (msg?.type === "stop_recording") {
-        if (!msg.recording || msg.recording === this.recording?.id) this.stop(msg.reason ? String(msg.reason) : "");
-      } else if (msg?.type === "history" && Array.isArray(msg.results)) {
-        this.results.reset(msg.results);
-        this.changed("results");
-      } else if (msg?.type === "results_changed" && Array.isArray(msg.results)) {
-        if (this.results.replace(msg.results)) this.changed("results");
-      } else if (msg?.type === "export") download(msg);
-      else if (msg?.type === "ack") this.keeper.onAck(msg);
-      else if (msg?.type === "recover") this.keeper.onRecover(msg);
-    };
-    this.onCommClose = () => {
-      this.keeper.ownerGone = true;
-    };
-    this.onResults = () => {
-      if (this.results.merge(model.get("results") ?? [])) this.send({ type: "history" });
-      this.changed("results");
-    };
-    this.onDeviceChange = () => void this.refreshDevices();
-    this.onNews = () => {
-      const revision = model.get("revision");
-      if (typeof revision !== "number") return;
-      model.set("revision", revision + 1);
-      model.save_changes();
-    };
-    model.on("msg:custom", this.onMessage);
-    model.on("change:results", this.onResults);
-    model.on("comm:close", this.onCommClose);
-    for (const event of NEWS_EVENTS) model.on(event, this.onNews);
-    navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
-    void this.refreshDevices();
-  }
-  /** Input level, 0 to 1, while recording. */
-  get level() {
-    return this.meter?.level ?? 0;
-  }
-  /**
-   * @param {(change: Change) => void} listener called after every change
-   * @returns {() => void} unsubscribe
-   */
-  subscribe(listener) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  /** @param {Change} [change] */
-  changed(change = "state") {
-    for (const listener of this.listeners) listener(change);
-  }
-  attachView() {
-    this.views += 1;
-    if (!this.historyAsked) {
-      this.historyAsked = true;
-      this.send({ type: "history" });
-      void this.keeper.check();
-    }
-  }
-  /** Nobody can see or stop a recording without a view, so the last view leaving stops it. */
-  detachView() {
-    this.views -= 1;
-    if (this.views <= 0) this.stop();
-  }
-  toggle() {
-    if (this.phase === "off") void this.start();
-    else this.stop();
-  }
-  togglePause() {
-    if (this.paused) this.resume();
-    else this.pause();
-  }
-  /** @param {string} id a deviceId, or "" for the default microphone */
-  chooseDevice(id) {
-    this.deviceId = id;
-    writeStored(DEVICE_KEY, id);
-    this.changed("devices");
-  }
-  /** @param {boolean} show */
-  setShowTimes(show) {
-    this.showTimes = show;
-    this.changed();
-  }
-  /** Device labels are empty until the page may use the microphone: call again after that. */
-  async refreshDevices() {
-    if (!navigator.mediaDevices?.enumerateDevices) return;
-    let all;
-    try {
-      all = await navigator.mediaDevices.enumerateDevices();
-    } catch {
-      return;
-    }
-    if (this.disposed) return;
-    this.devices = all.filter((d) => d.kind === "audioinput" && d.deviceId).map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` }));
-    this.changed("devices");
-  }
-  async start() {
-    if (this.phase !== "off" || this.disposed) return;
-    this.localError = "";
-    const unavailable = checkEnvironment(globalThis);
-    if (unavailable) {
-      this.report(unavailable);
-      return;
-    }
-    const attempt = ++this.attempt;
-    this.phase = "requesting";
-    this.changed();
-    const widget = this.keeper.identity?.widget;
-    const id = randomId();
-    const [release, recordingLock] = await Promise.all([
-      widget ? takeLock(`widget:${widget}`) : Promise.resolve(() => {
-      }),
-      takeLock(`recording:${id}`)
-    ]);
-    const releaseRecording = recordingLock ?? (() => {
-    });
-    if (attempt !== this.attempt) {
-      release?.();
-      releaseRecording();
-      return;
-    }
-    if (!release) {
-      releaseRecording();
-      this.phase = "off";
-      this.localError = "This widget is recording in another tab or window: stop it there (or close that tab) to record here.";
-      this.changed();
-      return;
-    }
-    this.releaseWidget = release;
-    let microphone;
-    try {
-      microphone = await this.openMicrophone();
-    } catch (err) {
-      this.releaseWidget();
-      releaseRecording();
-      if (attempt !== this.attempt) return;
-      this.phase = "off";
-      this.report(describeMediaError(err, thisHost()));
-      return;
-    }
-    if (attempt !== this.attempt) {
-      this.releaseWidget();
-      releaseRecording();
-      stopTracks(microphone);
-      return;
-    }
-    this.record(microphone, id, releaseRecording);
-    void this.refreshDevices();
-  }
-  /** The chosen microphone, or the default one (saying so) when the chosen one is gone. */
-  async openMicrophone() {
-    const wanted = this.deviceId;
-    if (!wanted) return navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
-    try {
-      return await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: wanted } } });
-    } catch (err) {
-      const name = errorName(err);
-      if (name !== "OverconstrainedError" && name !== "NotFoundError") throw err;
-    }
-    const microphone = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
-    const label = this.devices.find((d) => d.id === wanted)?.label;
-    this.localError = `The chosen microphone${label ? ` (${label})` : ""} is not available: recording from the default microphone instead. Pick another one in the list to change it.`;
-    return microphone;
-  }
-  /**
-   * @param {MediaStream} microphone
-   * @param {string} id the recording's id
-   * @param {() => void} releaseLock gives back the recording's lock (held from here on by what keeps its audio)
-   */
-  record(microphone, id, releaseLock) {
-    const mimeType = pickMimeType(MediaRecorder);
-    let mediaRecorder;
-    try {
-      mediaRecorder = new MediaRecorder(microphone, mimeType ? { mimeType } : void 0);
-    } catch (err) {
-      stopTracks(microphone);
-      this.releaseWidget();
-      releaseLock();
-      this.phase = "off";
-      this.report({
-        kind: "unsupported",
-        message: `This browser cannot record audio from the microphone (${errorText(err)}).`
-      });
-      return;
-    }
-    const recording = {
-      id,
-      microphone,
-      mediaRecorder,
-      sent: 0,
-      queue: Promise.resolve(),
-      failure: null,
-      stopping: false,
-      finished: false,
-      stopTimer: void 0
-    };
-    this.recording = recording;
-    mediaRecorder.addEventListener("dataavailable", (event) => this.enqueueChunk(recording, event.data));
-    mediaRecorder.addEventListener("stop", () => this.finishRecording(recording));
-    mediaRecorder.addEventListener("error", (event) => {
-      const cause = "error" in event ? event.error : void 0;
-      this.failRecording(recording, {
-        kind: "recorder",
-        message: `The browser's recorder failed (${cause ? errorText(cause) : "unknown error"}). Recording stopped.`
-      });
-    });
-    for (const track of microphone.getAudioTracks()) {
-      track.addEventListener(
-        "ended",
-        () => this.failRecording(recording, {
-          kind: "no-device",
-          message: "The microphone was disconnected or turned off. Recording stopped."
-        })
-      );
-    }
-    const announce = () => {
-      const type = mediaRecorder.mimeType || mimeType;
-      this.keeper.begin(recording.id, type, releaseLock);
-      this.sendInOrder(recording, { type: "start", recording: recording.id, mime_type: type });
-    };
-    if (mediaRecorder.mimeType || mimeType) announce();
-    else mediaRecorder.addEventListener("start", announce, { once: true });
-    try {
-      mediaRecorder.start(TIMESLICE_MS);
-    } catch (err) {
-      recording.failure = { kind: "recorder", message: `The recorder did not start (${errorText(err)}).` };
-      this.localError = recording.failure.message;
-      this.finishRecording(recording);
-      return;
-    }
-    this.phase = "recording";
-    this.paused = false;
-    this.clock.start();
-    this.meter = LevelMeter.open(microphone);
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.changed();
-  }
-  /** The recorder pauses; the same container stream goes on after resume, so nothing restarts. */
-  /** Drops a bookmark at the recording's time now, as the widget's clock shows it (pauses left out). */
-  bookmark() {
-    const recording = this.recording;
-    if (this.phase !== "recording" || !recording) return;
-    this.sendInOrder(recording, { type: "bookmark", elapsed: this.clock.elapsedMs() / 1e3 });
-  }
-  pause() {
-    const recording = this.recording;
-    if (this.phase !== "recording" || !recording || this.paused || recording.mediaRecorder.state !== "recording") return;
-    try {
-      recording.mediaRecorder.pause();
-    } catch (err) {
-      console.warn("[live-transcriber] recorder.pause() failed", err);
-      return;
-    }
-    this.paused = true;
-    this.clock.stop();
-    this.sendInOrder(recording, { type: "pause" });
-    this.tick();
-    this.changed();
-  }
-  resume() {
-    const recording = this.recording;
-    if (this.phase !== "recording" || !recording || !this.paused || recording.mediaRecorder.state !== "paused") return;
-    try {
-      recording.mediaRecorder.resume();
-    } catch (err) {
-      console.warn("[live-transcriber] recorder.resume() failed", err);
-      return;
-    }
-    this.paused = false;
-    this.clock.resume();
-    this.sendInOrder(recording, { type: "resume" });
-    this.changed();
-  }
-  /** Refreshes the level; views repaint the meter and the clock. */
-  tick() {
-    this.meter?.update(this.paused);
-    this.changed("tick");
-  }
-  stopTicking() {
-    clearInterval(this.ticker);
-    this.ticker = void 0;
-    this.meter?.close();
-    this.meter = null;
-  }
-  /**
-   * Reading a Blob is asynchronous, so each send waits for the previous one.
-   * @param {Recording} recording
-   * @param {Blob} blob
-   */
-  enqueueChunk(recording, blob) {
-    if (recording.finished || !blob || blob.size === 0) return;
-    const seconds = this.clock.elapsedMs() / 1e3;
-    recording.queue = recording.queue.then(async () => {
-      const buffer = await blob.arrayBuffer();
-      this.keeper.keep(recording.id, recording.sent, buffer, seconds, blob.type || recording.mediaRecorder.mimeType);
-      const sent = this.send({ type: "chunk", recording: recording.id, seq: recording.sent, size: buffer.byteLength }, [buffer]);
-      recording.sent += 1;
-      await sent;
-    }).catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
-  }
-  /**
-   * @param {Recording} recording
-   * @param {object} content
-   */
-  sendInOrder(recording, content) {
-    recording.queue = recording.queue.then(() => this.send(content));
-  }
-  /**
-   * Stops recording the normal way: the recorder delivers its last chunk, then "stop" fires.
-   * @param {string} [reason] shown to the user (the kernel's reason for asking)
-   */
-  stop(reason = "") {
-    if (reason) this.localError = reason;
-    if (this.phase === "requesting") {
-      this.attempt += 1;
-      this.phase = "off";
-    } else if (this.recording) {
-      this.stopRecording(this.recording);
-    }
-    this.changed();
-  }
-  /** @param {Recording} recording */
-  stopRecording(recording) {
-    if (recording.stopping || recording.finished) return;
-    recording.stopping = true;
-    if (this.recording === recording) {
-      this.phase = "stopping";
-      this.paused = false;
-      this.clock.stop();
-      this.stopTicking();
-      this.changed("tick");
-    }
-    this.changed();
-    if (recording.mediaRecorder.state !== "inactive") {
+// js/keeper/audio-store.js
+var STORE_DB = "live-transcriber";
+var AudioStore = class _AudioStore {
+  /** @returns {Promise<AudioStore | null>} the page's store, or null where IndexedDB is not available */
+  static open() {
+    storeOpening ??= new Promise((resolve) => {
+      let request;
       try {
-        recording.mediaRecorder.stop();
+        request = indexedDB.open(STORE_DB, 1);
       } catch (err) {
-        console.warn("[live-transcriber] recorder.stop() failed", err);
+        console.warn("[live-transcriber] no IndexedDB: unconfirmed audio is not kept", err);
+        resolve(null);
+        return;
       }
-    }
-    recording.stopTimer = setTimeout(() => this.finishRecording(recording), STOP_TIMEOUT_MS);
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore("recordings", { keyPath: "id" });
+        request.result.createObjectStore("chunks", { keyPath: ["recording", "seq"] });
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => db.close();
+        resolve(new _AudioStore(db));
+      };
+      request.onerror = () => {
+        console.warn("[live-transcriber] IndexedDB refused: unconfirmed audio is not kept", request.error);
+        resolve(null);
+      };
+    });
+    return storeOpening;
+  }
+  /** @param {IDBDatabase} db */
+  constructor(db) {
+    this.db = db;
+    this.bytes = 0;
+  }
+  /** @param {KeptRecording} kept */
+  add(kept) {
+    return this.write(["recordings"], (tx) => tx.objectStore("recordings").put(kept));
   }
   /**
-   * A failure during a recording: shown at once, reported after the tail has been sent.
-   * @param {Recording} recording
-   * @param {ClientError} failure
+   * @param {KeptChunk} chunk
+   * @param {number} seconds the recording's time at the end of this chunk
    */
-  failRecording(recording, failure) {
-    if (recording.finished || recording.failure) return;
-    recording.failure = failure;
-    this.localError = failure.message;
-    this.changed();
-    this.stopRecording(recording);
-  }
-  /**
-   * Runs once the recorder has stopped and delivered its last chunk.
-   * @param {Recording} recording
-   */
-  finishRecording(recording) {
-    if (recording.finished) return;
-    recording.finished = true;
-    clearTimeout(recording.stopTimer);
-    stopTracks(recording.microphone);
-    if (this.recording === recording) {
-      this.clock.stop();
-      this.stopTicking();
-    }
-    void recording.queue.then(() => {
-      const stopped = this.send({ type: "stop", recording: recording.id, chunks: recording.sent });
-      const failure = recording.failure;
-      if (failure) void stopped.then(() => this.send({ type: "client_error", ...failure }));
-      this.keeper.ended(recording.id);
-      if (this.recording === recording) {
-        this.recording = null;
-        this.phase = "off";
-        this.paused = false;
-        this.releaseWidget();
-        this.changed("tick");
-        this.changed();
-      }
+  addChunk(chunk, seconds) {
+    return this.update(chunk.recording, (kept, tx) => {
+      this.bytes += chunk.data.byteLength;
+      kept.chunks = Math.max(kept.chunks, chunk.seq + 1);
+      kept.bytes += chunk.data.byteLength;
+      kept.seconds = seconds;
+      kept.updated = Date.now();
+      tx.objectStore("chunks").put(chunk);
     });
   }
   /**
-   * A failure before any recording started: shown and reported at once.
-   * @param {ClientError} error
+   * The kernel confirmed the first `confirmed` chunks: remember it, delete chunks [from, to).
+   * @param {string} id
+   * @param {number} confirmed
+   * @param {number} from
+   * @param {number} to
+   * @param {number} freed their bytes
    */
-  report(error) {
-    this.localError = error.message;
-    this.send({ type: "client_error", kind: error.kind, message: error.message });
-    this.changed();
+  confirm(id, confirmed, from = 0, to = 0, freed = 0) {
+    return this.update(id, (kept, tx) => {
+      this.bytes -= freed;
+      kept.confirmed = Math.max(kept.confirmed, confirmed);
+      kept.bytes -= freed;
+      if (to > from) tx.objectStore("chunks").delete(IDBKeyRange.bound([id, from], [id, to - 1]));
+    });
+  }
+  /** @param {string} id */
+  markOwnerGone(id) {
+    return this.update(id, (kept) => {
+      kept.ownerGone = true;
+    });
+  }
+  /** @param {string} id */
+  remove(id) {
+    return this.write(["recordings", "chunks"], (tx) => {
+      const recordings = tx.objectStore("recordings");
+      const request = recordings.get(id);
+      request.onsuccess = () => {
+        if (request.result) this.bytes -= /** @type {KeptRecording} */
+        request.result.bytes;
+        recordings.delete(id);
+      };
+      tx.objectStore("chunks").delete(IDBKeyRange.bound([id, 0], [id, Infinity]));
+    });
+  }
+  /** @returns {Promise<KeptRecording[]>} */
+  async list() {
+    let all = [];
+    await this.write(["recordings"], (tx) => {
+      const request = tx.objectStore("recordings").getAll();
+      request.onsuccess = () => {
+        all = request.result;
+      };
+    }, "readonly");
+    this.bytes = all.reduce((sum, kept) => sum + kept.bytes, 0);
+    return all;
   }
   /**
-   * @param {object} content
-   * @param {ArrayBuffer[]} [buffers]
-   * @returns {Promise<void>} settles (never rejects) once the host has taken the message
+   * @param {string} id
+   * @returns {Promise<KeptChunk[]>} its kept chunks, ascending
    */
-  send(content, buffers) {
-    const failed = (err) => console.warn("[live-transcriber] could not send to the kernel", err);
-    try {
-      return Promise.resolve(this.model.send(content, void 0, buffers)).then(() => {
-      }, failed);
-    } catch (err) {
-      failed(err);
-      if (this.disposed || this.keeper.disposed) return Promise.resolve();
-      this.keeper.lost();
-      const failure = {
-        kind: (
-          /** @type {const} */
-          "other"
-        ),
-        message: "The kernel stopped (it died, or was restarted or shut down), so this widget can no longer reach it. This browser kept the audio the kernel did not confirm: run the widget's cell again to send it."
+  async chunks(id) {
+    let chunks = [];
+    await this.write(["chunks"], (tx) => {
+      const request = tx.objectStore("chunks").getAll(IDBKeyRange.bound([id, 0], [id, Infinity]));
+      request.onsuccess = () => {
+        chunks = request.result;
       };
-      if (this.recording && !this.recording.finished) this.failRecording(this.recording, failure);
-      else {
-        this.localError = failure.message;
-        this.changed();
-      }
-      return Promise.resolve();
-    }
+    }, "readonly");
+    return chunks;
   }
-  /** The widget is closed: release the microphone now; the recorder's tail is sent if it can be. */
-  dispose() {
-    this.disposed = true;
-    this.attempt += 1;
-    this.model.off("msg:custom", this.onMessage);
-    this.model.off("change:results", this.onResults);
-    this.model.off("comm:close", this.onCommClose);
-    for (const event of NEWS_EVENTS) this.model.off(event, this.onNews);
-    navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
-    this.listeners.clear();
-    this.stopTicking();
-    const recording = this.recording;
-    if (recording) {
-      this.stopRecording(recording);
-      clearTimeout(recording.stopTimer);
-      stopTracks(recording.microphone);
-    }
-    this.releaseWidget();
-    this.keeper.dispose();
+  /**
+   * Changes a kept recording in one transaction (nothing happens if it is gone).
+   * @param {string} id
+   * @param {(kept: KeptRecording, tx: IDBTransaction) => void} change
+   */
+  update(id, change) {
+    return this.write(["recordings", "chunks"], (tx) => {
+      const recordings = tx.objectStore("recordings");
+      const request = recordings.get(id);
+      request.onsuccess = () => {
+        const kept = (
+          /** @type {KeptRecording | undefined} */
+          request.result
+        );
+        if (!kept) return;
+        change(kept, tx);
+        recordings.put(kept);
+      };
+    });
+  }
+  /**
+   * @param {string[]} stores
+   * @param {(tx: IDBTransaction) => void} work
+   * @param {IDBTransactionMode} [mode]
+   * @returns {Promise<void>} settles when the transaction has; rejects with its error (e.g. QuotaExceededError)
+   */
+  write(stores, work, mode = "readwrite") {
+    return new Promise((resolve, reject) => {
+      const tx = this.db.transaction(stores, mode);
+      tx.oncomplete = () => resolve();
+      tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
+      work(tx);
+    });
   }
 };
+var storeOpening;
+
+// js/keeper/locks.js
+var LOCK_PREFIX = "live-transcriber:";
+function takeLock(name) {
+  const locks = navigator.locks;
+  if (!locks?.request) return Promise.resolve(() => {
+  });
+  return new Promise((resolve) => {
+    locks.request(LOCK_PREFIX + name, { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolve(null);
+        return void 0;
+      }
+      return new Promise((release) => resolve(() => release(void 0)));
+    }).catch(() => resolve(() => {
+    }));
+  });
+}
+async function heldLocks() {
+  try {
+    const state = await navigator.locks.query();
+    return new Set((state.held ?? []).map((lock) => lock.name ?? ""));
+  } catch {
+    return null;
+  }
+}
+
+// js/keeper/audio-keeper.js
+var STORE_LIMIT_KEY = "live-transcriber:store-limit-mb";
 var QUIET_MS = 15e3;
 var AudioKeeper = class {
   /**
    * @param {Model} model
-   * @param {(content: object, buffers?: ArrayBuffer[]) => Promise<void>} send settles once the host took the message
+   * @param {(content: PageMessage, buffers?: ArrayBuffer[]) => Promise<void>} send settles once the host took the message
    * @param {() => void} changed
    * @param {() => boolean} [recorderBusy]
    */
@@ -1419,7 +742,7 @@ var AudioKeeper = class {
     });
     if (!ask.length || this.disposed) return;
     for (const kept of ask) this.asked.set(kept.id, kept);
-    this.send({ type: "recover", recordings: ask.map((kept) => kept.id) });
+    this.send({ type: PAGE.RECOVER, recordings: ask.map((kept) => kept.id) });
   }
   /**
    * The kernel's answer to "recover": forget, wait, finish, or offer what it does not have.
@@ -1439,7 +762,7 @@ var AudioKeeper = class {
       if (step.action === "forget") this.forget(kept.id);
       else if (step.action === "finish") {
         this.track(kept.id, { live: false, storing: false });
-        this.send({ type: "stop", recording: kept.id, chunks: kept.chunks });
+        this.send({ type: PAGE.STOP, recording: kept.id, chunks: kept.chunks });
       } else if (step.action === "continue" || step.action === "send") {
         const seconds = kept.chunks > 0 ? kept.seconds * (kept.chunks - step.from) / kept.chunks : 0;
         offered.push({ kept, step, seconds });
@@ -1481,12 +804,12 @@ var AudioKeeper = class {
       return false;
     }
     const id = continuing ? kept.id : randomId();
-    if (!continuing) await this.send({ type: "start", recording: id, mime_type: kept.mimeType, recovered: true });
+    if (!continuing) await this.send({ type: PAGE.START, recording: id, mime_type: kept.mimeType, recovered: true });
     for (const piece of pieces) {
       const data = piece.data.slice().buffer;
-      await this.send({ type: "chunk", recording: id, seq: piece.seq, size: data.byteLength }, [data]);
+      await this.send({ type: PAGE.CHUNK, recording: id, seq: piece.seq, size: data.byteLength }, [data]);
     }
-    await this.send({ type: "stop", recording: id, chunks: continuing ? kept.chunks : pieces.length });
+    await this.send({ type: PAGE.STOP, recording: id, chunks: continuing ? kept.chunks : pieces.length });
     if (continuing) {
       this.track(kept.id, { live: false, storing: false }).release = release;
     } else {
@@ -1513,7 +836,7 @@ var AudioKeeper = class {
   /** Deletes what is offered (a recording the kernel still has open is ended there). */
   discardUnsent() {
     for (const { kept, step } of this.unsent) {
-      if (step.action === "continue") this.send({ type: "stop", recording: kept.id, chunks: step.from });
+      if (step.action === "continue") this.send({ type: PAGE.STOP, recording: kept.id, chunks: step.from });
       this.forget(kept.id);
     }
     this.unsent = [];
@@ -1585,6 +908,796 @@ var AudioKeeper = class {
     this.untrack(tracked.id);
   }
 };
+
+// js/kernel/link.js
+var NEWS_EVENTS = ["change:transcript", "change:status", "change:error"];
+var KernelLink = class {
+  /**
+   * @param {Model} model
+   * @param {object} on
+   * @param {KernelHandlers} on.message
+   * @param {() => void} on.close the kernel closed the widget (w.close()): no acknowledgement will come
+   * @param {() => void} on.lost a send found the comm gone for good
+   */
+  constructor(model, on) {
+    this.model = model;
+    this.lost = on.lost;
+    this.onMessage = (msg) => {
+      const type = msg?.type;
+      if (typeof type === "string" && Object.hasOwn(on.message, type)) on.message[
+        /** @type {KernelMessage} */
+        type
+      ]?.(msg);
+    };
+    this.onClose = on.close;
+    this.onNews = () => {
+      const revision = model.get("revision");
+      if (typeof revision !== "number") return;
+      model.set("revision", revision + 1);
+      model.save_changes();
+    };
+    model.on("msg:custom", this.onMessage);
+    model.on("comm:close", this.onClose);
+    for (const event of NEWS_EVENTS) model.on(event, this.onNews);
+  }
+  /**
+   * Messages leave in the order sent; over HTTP (marimo) one may overtake another unless the next
+   * waits for this one to settle.
+   * @param {PageMessage} content
+   * @param {ArrayBuffer[]} [buffers]
+   * @returns {Promise<void>} settles (never rejects) once the host has taken the message
+   */
+  send(content, buffers) {
+    const failed = (err) => console.warn("[live-transcriber] could not send to the kernel", err);
+    try {
+      return Promise.resolve(this.model.send(content, void 0, buffers)).then(() => {
+      }, failed);
+    } catch (err) {
+      failed(err);
+      this.lost();
+      return Promise.resolve();
+    }
+  }
+  dispose() {
+    this.model.off("msg:custom", this.onMessage);
+    this.model.off("comm:close", this.onClose);
+    for (const event of NEWS_EVENTS) this.model.off(event, this.onNews);
+  }
+};
+
+// js/kernel/send-queue.js
+var SendQueue = class {
+  /**
+   * @param {string} recording the recording's id: the `recording` field of its chunks
+   * @param {Send} send
+   */
+  constructor(recording, send) {
+    this.recording = recording;
+    this.send = send;
+    this.sent = 0;
+    this.tail = Promise.resolve();
+  }
+  /** @param {PageMessage} content sent once every message before it has been */
+  message(content) {
+    this.tail = this.tail.then(() => this.send(content));
+  }
+  /**
+   * Reading a Blob is asynchronous, so each chunk waits for the message before it.
+   * @param {Blob} blob
+   * @param {(seq: number, buffer: ArrayBuffer) => void} keep called just before the chunk is sent:
+   *   the kernel's acknowledgement of it may delete what is kept
+   */
+  chunk(blob, keep) {
+    this.tail = this.tail.then(async () => {
+      const buffer = await blob.arrayBuffer();
+      keep(this.sent, buffer);
+      const sent = this.send({ type: PAGE.CHUNK, recording: this.recording, seq: this.sent, size: buffer.byteLength }, [buffer]);
+      this.sent += 1;
+      await sent;
+    }).catch((err) => console.warn("[live-transcriber] could not read an audio chunk", err));
+  }
+  /**
+   * @param {() => void} then
+   * @returns {Promise<void>} runs `then` once every message made so far has been sent
+   */
+  whenSent(then) {
+    return this.tail.then(then);
+  }
+};
+
+// js/recorder/clock.js
+var RecordingClock = class {
+  /** @param {() => number} [now] a monotonic time in milliseconds */
+  constructor(now = () => performance.now()) {
+    this.now = now;
+    this.countedMs = 0;
+    this.since = null;
+  }
+  /** From zero. */
+  start() {
+    this.countedMs = 0;
+    this.since = this.now();
+  }
+  /** Stops counting (a pause, or the end): the time so far stays. */
+  stop() {
+    if (this.since !== null) this.countedMs += this.now() - this.since;
+    this.since = null;
+  }
+  /** Counts on from the time so far. */
+  resume() {
+    if (this.since === null) this.since = this.now();
+  }
+  elapsedMs() {
+    return this.countedMs + (this.since === null ? 0 : this.now() - this.since);
+  }
+};
+
+// js/recorder/environment.js
+var PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
+function pickMimeType(recorderClass) {
+  if (typeof recorderClass.isTypeSupported !== "function") return "";
+  return PREFERRED_TYPES.find((type) => recorderClass.isTypeSupported?.(type)) ?? "";
+}
+function checkEnvironment(page) {
+  if (page.__MARIMO_STATIC__ !== void 0) {
+    return {
+      kind: "unsupported",
+      message: "This page is a static export of a marimo notebook: no Python runs behind it, so nothing can be transcribed. Open the notebook with `marimo edit` or `marimo run`."
+    };
+  }
+  const mediaDevices = page.navigator.mediaDevices;
+  if (page.isSecureContext === false || !mediaDevices && page.isSecureContext !== true) {
+    return {
+      kind: "insecure",
+      message: `The microphone is only available on secure pages, and this page (${page.location.origin}) is not one. Open Jupyter over https, or at http://localhost or http://127.0.0.1 (not a LAN address such as 192.168.x.x, and not 0.0.0.0).`
+    };
+  }
+  if (!mediaDevices?.getUserMedia) {
+    return {
+      kind: "unsupported",
+      message: "This browser does not offer microphone access (navigator.mediaDevices is missing)."
+    };
+  }
+  if (page.MediaRecorder === void 0) {
+    return {
+      kind: "unsupported",
+      message: "This browser cannot record audio (MediaRecorder is missing). Use a current Chrome, Edge, Firefox or Safari."
+    };
+  }
+  return null;
+}
+function describeMediaError(err, host) {
+  switch (errorName(err)) {
+    case "NotAllowedError":
+    case "PermissionDeniedError":
+    case "SecurityError":
+      if (host.vscode) {
+        return {
+          kind: "permission",
+          message: "VS Code notebooks cannot use the microphone (microsoft/vscode#119127). Open this notebook in JupyterLab or Jupyter Notebook in a browser."
+        };
+      }
+      return {
+        kind: "permission",
+        message: "Microphone access was blocked. Allow the microphone for this site (click the icon at the left of the address bar, or open the browser's site settings), then press Start again." + (host.inFrame ? " If the browser never asks, the page around this notebook does not let it use the microphone." : "")
+      };
+    case "NotFoundError":
+    case "DevicesNotFoundError":
+    case "OverconstrainedError":
+      return {
+        kind: "no-device",
+        message: "No microphone was found. Connect one (and check the system's sound settings), then press Start again."
+      };
+    case "NotReadableError":
+    case "TrackStartError":
+    case "AbortError":
+      return {
+        kind: "other",
+        message: "The microphone could not be started: it may be in use by another application, or the system blocks the browser from using it. Close the other application or check the system's privacy settings, then press Start again."
+      };
+    default:
+      return { kind: "other", message: `Could not start the microphone (${errorText(err)}).` };
+  }
+}
+function thisHost() {
+  return { vscode: isVSCodeWebview(), inFrame: isInFrame() };
+}
+function isVSCodeWebview() {
+  const userAgent = navigator.userAgent;
+  return location.protocol === "vscode-webview:" || location.hostname.endsWith(".vscode-cdn.net") || typeof /** @type {{acquireVsCodeApi?: unknown}} */
+  globalThis.acquireVsCodeApi === "function" || /\bCode\/\d/.test(userAgent) && /\bElectron\//.test(userAgent);
+}
+function isInFrame() {
+  try {
+    return window.self !== window.top;
+  } catch {
+    return true;
+  }
+}
+
+// js/recorder/level-meter.js
+function loudness(samples) {
+  if (!samples.length) return 0;
+  let sum = 0;
+  for (const x of samples) sum += x * x;
+  const rms = Math.sqrt(sum / samples.length);
+  return rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
+}
+function nextLevel(shown, measured) {
+  const level = Math.max(measured, shown * 0.6);
+  return level < 0.01 ? 0 : level;
+}
+var LevelMeter = class _LevelMeter {
+  /**
+   * @param {MediaStream} microphone
+   * @returns {LevelMeter | null} null where Web Audio is missing or refuses the stream
+   */
+  static open(microphone) {
+    const AudioContextClass = window.AudioContext ?? /** @type {{webkitAudioContext?: typeof AudioContext}} */
+    window.webkitAudioContext;
+    if (!AudioContextClass) return null;
+    try {
+      const context = new AudioContextClass();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 1024;
+      context.createMediaStreamSource(microphone).connect(analyser);
+      void context.resume().catch(() => {
+      });
+      return new _LevelMeter(context, analyser);
+    } catch (err) {
+      console.warn("[live-transcriber] no level meter", err);
+      return null;
+    }
+  }
+  /**
+   * @param {AudioContext} context
+   * @param {AnalyserNode} analyser
+   */
+  constructor(context, analyser) {
+    this.context = context;
+    this.analyser = analyser;
+    this.samples = new Float32Array(analyser.fftSize);
+    this.level = 0;
+  }
+  /** @param {boolean} paused a paused recorder hears nothing: the level drops to 0 at once */
+  update(paused) {
+    if (paused) {
+      this.level = 0;
+      return;
+    }
+    this.analyser.getFloatTimeDomainData(this.samples);
+    this.level = nextLevel(this.level, loudness(this.samples));
+  }
+  close() {
+    this.level = 0;
+    void this.context.close().catch(() => {
+    });
+  }
+};
+
+// js/recorder/microphones.js
+var AUDIO_CONSTRAINTS = { channelCount: 1, echoCancellation: true, noiseSuppression: true };
+var DEVICE_KEY = "live-transcriber:microphone";
+var Microphones = class {
+  /** @param {() => void} changed called when the list or the choice changed */
+  constructor(changed) {
+    this.changed = changed;
+    this.devices = [];
+    this.deviceId = readStored(DEVICE_KEY);
+    this.disposed = false;
+    this.onDeviceChange = () => void this.refresh();
+    navigator.mediaDevices?.addEventListener?.("devicechange", this.onDeviceChange);
+    void this.refresh();
+  }
+  /** @param {string} id a deviceId, or "" for the default microphone */
+  choose(id) {
+    this.deviceId = id;
+    writeStored(DEVICE_KEY, id);
+    this.changed();
+  }
+  /** Device labels are empty until the page may use the microphone: call again after that. */
+  async refresh() {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    let all;
+    try {
+      all = await navigator.mediaDevices.enumerateDevices();
+    } catch {
+      return;
+    }
+    if (this.disposed) return;
+    this.devices = all.filter((d) => d.kind === "audioinput" && d.deviceId).map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` }));
+    this.changed();
+  }
+  /**
+   * The chosen microphone, or the default one (saying so) when the chosen one is gone.
+   * @returns {Promise<{microphone: MediaStream, notice: string}>} `notice`: what to tell the user, or ""
+   */
+  async open() {
+    const wanted = this.deviceId;
+    if (!wanted) return { microphone: await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS }), notice: "" };
+    try {
+      const microphone2 = await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: wanted } } });
+      return { microphone: microphone2, notice: "" };
+    } catch (err) {
+      const name = errorName(err);
+      if (name !== "OverconstrainedError" && name !== "NotFoundError") throw err;
+    }
+    const microphone = await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS });
+    const label = this.devices.find((d) => d.id === wanted)?.label;
+    const notice = `The chosen microphone${label ? ` (${label})` : ""} is not available: recording from the default microphone instead. Pick another one in the list to change it.`;
+    return { microphone, notice };
+  }
+  dispose() {
+    this.disposed = true;
+    navigator.mediaDevices?.removeEventListener?.("devicechange", this.onDeviceChange);
+  }
+};
+
+// js/recorder/recorder.js
+var TIMESLICE_MS = 250;
+var STOP_TIMEOUT_MS = 5e3;
+var TICK_MS = 100;
+var Recorder = class {
+  /**
+   * @param {AudioKeeper} keeper keeps each chunk until the kernel confirms it
+   * @param {Send} send
+   * @param {(change?: Change) => void} changed tells the views
+   */
+  constructor(keeper, send, changed) {
+    this.keeper = keeper;
+    this.send = send;
+    this.changed = changed;
+    this.phase = "off";
+    this.paused = false;
+    this.localError = "";
+    this.recording = null;
+    this.disposed = false;
+    this.attempt = 0;
+    this.clock = new RecordingClock();
+    this.meter = null;
+    this.ticker = void 0;
+    this.releaseWidget = () => {
+    };
+    this.microphones = new Microphones(() => this.changed("devices"));
+  }
+  /** Input level, 0 to 1, while recording. */
+  get level() {
+    return this.meter?.level ?? 0;
+  }
+  toggle() {
+    if (this.phase === "off") void this.start();
+    else this.stop();
+  }
+  togglePause() {
+    if (this.paused) this.resume();
+    else this.pause();
+  }
+  async start() {
+    if (this.phase !== "off" || this.disposed) return;
+    this.localError = "";
+    const unavailable = checkEnvironment(globalThis);
+    if (unavailable) {
+      this.report(unavailable);
+      return;
+    }
+    const attempt = ++this.attempt;
+    this.phase = "requesting";
+    this.changed();
+    const widget = this.keeper.identity?.widget;
+    const id = randomId();
+    const [release, recordingLock] = await Promise.all([
+      widget ? takeLock(`widget:${widget}`) : Promise.resolve(() => {
+      }),
+      takeLock(`recording:${id}`)
+    ]);
+    const releaseRecording = recordingLock ?? (() => {
+    });
+    if (attempt !== this.attempt) {
+      release?.();
+      releaseRecording();
+      return;
+    }
+    if (!release) {
+      releaseRecording();
+      this.phase = "off";
+      this.localError = "This widget is recording in another tab or window: stop it there (or close that tab) to record here.";
+      this.changed();
+      return;
+    }
+    this.releaseWidget = release;
+    let microphone;
+    try {
+      const opened = await this.microphones.open();
+      microphone = opened.microphone;
+      if (opened.notice) this.localError = opened.notice;
+    } catch (err) {
+      this.releaseWidget();
+      releaseRecording();
+      if (attempt !== this.attempt) return;
+      this.phase = "off";
+      this.report(describeMediaError(err, thisHost()));
+      return;
+    }
+    if (attempt !== this.attempt) {
+      this.releaseWidget();
+      releaseRecording();
+      stopTracks(microphone);
+      return;
+    }
+    this.record(microphone, id, releaseRecording);
+    void this.microphones.refresh();
+  }
+  /**
+   * @param {MediaStream} microphone
+   * @param {string} id the recording's id
+   * @param {() => void} releaseLock gives back the recording's lock (held from here on by what keeps its audio)
+   */
+  record(microphone, id, releaseLock) {
+    const mimeType = pickMimeType(MediaRecorder);
+    let mediaRecorder;
+    try {
+      mediaRecorder = new MediaRecorder(microphone, mimeType ? { mimeType } : void 0);
+    } catch (err) {
+      stopTracks(microphone);
+      this.releaseWidget();
+      releaseLock();
+      this.phase = "off";
+      this.report({
+        kind: "unsupported",
+        message: `This browser cannot record audio from the microphone (${errorText(err)}).`
+      });
+      return;
+    }
+    const recording = {
+      id,
+      microphone,
+      mediaRecorder,
+      queue: new SendQueue(id, this.send),
+      failure: null,
+      stopping: false,
+      finished: false,
+      stopTimer: void 0
+    };
+    this.recording = recording;
+    mediaRecorder.addEventListener("dataavailable", (event) => this.enqueueChunk(recording, event.data));
+    mediaRecorder.addEventListener("stop", () => this.finishRecording(recording));
+    mediaRecorder.addEventListener("error", (event) => {
+      const cause = "error" in event ? event.error : void 0;
+      this.failRecording(recording, {
+        kind: "recorder",
+        message: `The browser's recorder failed (${cause ? errorText(cause) : "unknown error"}). Recording stopped.`
+      });
+    });
+    for (const track of microphone.getAudioTracks()) {
+      track.addEventListener(
+        "ended",
+        () => this.failRecording(recording, {
+          kind: "no-device",
+          message: "The microphone was disconnected or turned off. Recording stopped."
+        })
+      );
+    }
+    const announce = () => {
+      const type = mediaRecorder.mimeType || mimeType;
+      this.keeper.begin(recording.id, type, releaseLock);
+      recording.queue.message({ type: PAGE.START, recording: recording.id, mime_type: type });
+    };
+    if (mediaRecorder.mimeType || mimeType) announce();
+    else mediaRecorder.addEventListener("start", announce, { once: true });
+    try {
+      mediaRecorder.start(TIMESLICE_MS);
+    } catch (err) {
+      recording.failure = { kind: "recorder", message: `The recorder did not start (${errorText(err)}).` };
+      this.localError = recording.failure.message;
+      this.finishRecording(recording);
+      return;
+    }
+    this.phase = "recording";
+    this.paused = false;
+    this.clock.start();
+    this.meter = LevelMeter.open(microphone);
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.changed();
+  }
+  /** Drops a bookmark at the recording's time now, as the widget's clock shows it (pauses left out). */
+  bookmark() {
+    const recording = this.recording;
+    if (this.phase !== "recording" || !recording) return;
+    recording.queue.message({ type: PAGE.BOOKMARK, elapsed: this.clock.elapsedMs() / 1e3 });
+  }
+  /** The recorder pauses; the same container stream goes on after resume, so nothing restarts. */
+  pause() {
+    const recording = this.recording;
+    if (this.phase !== "recording" || !recording || this.paused || recording.mediaRecorder.state !== "recording") return;
+    try {
+      recording.mediaRecorder.pause();
+    } catch (err) {
+      console.warn("[live-transcriber] recorder.pause() failed", err);
+      return;
+    }
+    this.paused = true;
+    this.clock.stop();
+    recording.queue.message({ type: PAGE.PAUSE });
+    this.tick();
+    this.changed();
+  }
+  resume() {
+    const recording = this.recording;
+    if (this.phase !== "recording" || !recording || !this.paused || recording.mediaRecorder.state !== "paused") return;
+    try {
+      recording.mediaRecorder.resume();
+    } catch (err) {
+      console.warn("[live-transcriber] recorder.resume() failed", err);
+      return;
+    }
+    this.paused = false;
+    this.clock.resume();
+    recording.queue.message({ type: PAGE.RESUME });
+    this.changed();
+  }
+  /** Refreshes the level; views repaint the meter and the clock. */
+  tick() {
+    this.meter?.update(this.paused);
+    this.changed("tick");
+  }
+  stopTicking() {
+    clearInterval(this.ticker);
+    this.ticker = void 0;
+    this.meter?.close();
+    this.meter = null;
+  }
+  /**
+   * @param {Recording} recording
+   * @param {Blob} blob
+   */
+  enqueueChunk(recording, blob) {
+    if (recording.finished || !blob || blob.size === 0) return;
+    const seconds = this.clock.elapsedMs() / 1e3;
+    recording.queue.chunk(
+      blob,
+      (seq, buffer) => this.keeper.keep(recording.id, seq, buffer, seconds, blob.type || recording.mediaRecorder.mimeType)
+    );
+  }
+  /**
+   * Stops recording the normal way: the recorder delivers its last chunk, then "stop" fires.
+   * @param {string} [reason] shown to the user (the kernel's reason for asking)
+   */
+  stop(reason = "") {
+    if (reason) this.localError = reason;
+    if (this.phase === "requesting") {
+      this.attempt += 1;
+      this.phase = "off";
+    } else if (this.recording) {
+      this.stopRecording(this.recording);
+    }
+    this.changed();
+  }
+  /** @param {Recording} recording */
+  stopRecording(recording) {
+    if (recording.stopping || recording.finished) return;
+    recording.stopping = true;
+    if (this.recording === recording) {
+      this.phase = "stopping";
+      this.paused = false;
+      this.clock.stop();
+      this.stopTicking();
+      this.changed("tick");
+    }
+    this.changed();
+    if (recording.mediaRecorder.state !== "inactive") {
+      try {
+        recording.mediaRecorder.stop();
+      } catch (err) {
+        console.warn("[live-transcriber] recorder.stop() failed", err);
+      }
+    }
+    recording.stopTimer = setTimeout(() => this.finishRecording(recording), STOP_TIMEOUT_MS);
+  }
+  /**
+   * A failure during a recording: shown at once, reported after the tail has been sent.
+   * @param {Recording} recording
+   * @param {ClientError} failure
+   */
+  failRecording(recording, failure) {
+    if (recording.finished || recording.failure) return;
+    recording.failure = failure;
+    this.localError = failure.message;
+    this.changed();
+    this.stopRecording(recording);
+  }
+  /**
+   * Runs once the recorder has stopped and delivered its last chunk.
+   * @param {Recording} recording
+   */
+  finishRecording(recording) {
+    if (recording.finished) return;
+    recording.finished = true;
+    clearTimeout(recording.stopTimer);
+    stopTracks(recording.microphone);
+    if (this.recording === recording) {
+      this.clock.stop();
+      this.stopTicking();
+    }
+    void recording.queue.whenSent(() => {
+      const stopped = this.send({ type: PAGE.STOP, recording: recording.id, chunks: recording.queue.sent });
+      const failure = recording.failure;
+      if (failure) void stopped.then(() => this.send({ type: PAGE.CLIENT_ERROR, ...failure }));
+      this.keeper.ended(recording.id);
+      if (this.recording === recording) {
+        this.recording = null;
+        this.phase = "off";
+        this.paused = false;
+        this.releaseWidget();
+        this.changed("tick");
+        this.changed();
+      }
+    });
+  }
+  /**
+   * A failure before any recording started: shown and reported at once.
+   * @param {ClientError} error
+   */
+  report(error) {
+    this.localError = error.message;
+    this.send({ type: PAGE.CLIENT_ERROR, kind: error.kind, message: error.message });
+    this.changed();
+  }
+  /** The comm is gone for good. Whatever the kernel did not confirm stays in this browser. */
+  kernelLost() {
+    if (this.disposed || this.keeper.disposed) return;
+    this.keeper.lost();
+    const failure = {
+      kind: (
+        /** @type {const} */
+        "other"
+      ),
+      message: "The kernel stopped (it died, or was restarted or shut down), so this widget can no longer reach it. This browser kept the audio the kernel did not confirm: run the widget's cell again to send it."
+    };
+    if (this.recording && !this.recording.finished) this.failRecording(this.recording, failure);
+    else {
+      this.localError = failure.message;
+      this.changed();
+    }
+  }
+  /** The widget is closed: release the microphone now; the recorder's tail is sent if it can be. */
+  dispose() {
+    this.disposed = true;
+    this.attempt += 1;
+    this.microphones.dispose();
+    this.stopTicking();
+    const recording = this.recording;
+    if (recording) {
+      this.stopRecording(recording);
+      clearTimeout(recording.stopTimer);
+      stopTracks(recording.microphone);
+    }
+    this.releaseWidget();
+  }
+};
+
+// js/session.js
+var WidgetSession = class {
+  /** @param {Model} model */
+  constructor(model) {
+    this.model = model;
+    this.views = 0;
+    this.disposed = false;
+    this.showTimes = false;
+    this.results = new ResultStore();
+    this.results.merge(model.get("results") ?? []);
+    this.historyAsked = false;
+    this.listeners = /* @__PURE__ */ new Set();
+    this.send = (content, buffers) => this.link.send(content, buffers);
+    this.keeper = new AudioKeeper(
+      model,
+      this.send,
+      () => this.changed(),
+      () => this.recorder.phase !== "off"
+    );
+    this.link = new KernelLink(model, {
+      message: {
+        [KERNEL.STOP_RECORDING]: (msg) => {
+          if (!msg.recording || msg.recording === this.recorder.recording?.id) this.recorder.stop(msg.reason ? String(msg.reason) : "");
+        },
+        [KERNEL.HISTORY]: (msg) => {
+          if (!Array.isArray(msg.results)) return;
+          this.results.reset(msg.results);
+          this.changed("results");
+        },
+        [KERNEL.RESULTS_CHANGED]: (msg) => {
+          if (Array.isArray(msg.results) && this.results.replace(msg.results)) this.changed("results");
+        },
+        [KERNEL.EXPORT]: (msg) => download(msg),
+        [KERNEL.ACK]: (msg) => this.keeper.onAck(msg),
+        [KERNEL.RECOVER]: (msg) => this.keeper.onRecover(msg)
+      },
+      close: () => {
+        this.keeper.ownerGone = true;
+      },
+      lost: () => this.recorder.kernelLost()
+    });
+    this.onResults = () => {
+      if (this.results.merge(model.get("results") ?? [])) this.send({ type: PAGE.HISTORY });
+      this.changed("results");
+    };
+    model.on("change:results", this.onResults);
+    this.recorder = new Recorder(this.keeper, this.send, (change) => this.changed(change));
+  }
+  /**
+   * @param {(change: Change) => void} listener called after every change
+   * @returns {() => void} unsubscribe
+   */
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  /** @param {Change} [change] */
+  changed(change = "state") {
+    for (const listener of this.listeners) listener(change);
+  }
+  attachView() {
+    this.views += 1;
+    if (!this.historyAsked) {
+      this.historyAsked = true;
+      this.send({ type: PAGE.HISTORY });
+      void this.keeper.check();
+    }
+  }
+  /** Nobody can see or stop a recording without a view, so the last view leaving stops it. */
+  detachView() {
+    this.views -= 1;
+    if (this.views <= 0) this.recorder.stop();
+  }
+  /** @param {boolean} show */
+  setShowTimes(show) {
+    this.showTimes = show;
+    this.changed();
+  }
+  /** The widget is closed: release the microphone now; the recorder's tail is sent if it can be. */
+  dispose() {
+    this.disposed = true;
+    this.link.dispose();
+    this.model.off("change:results", this.onResults);
+    this.listeners.clear();
+    this.recorder.dispose();
+    this.keeper.dispose();
+  }
+};
+
+// js/view/controls.js
+function statusLine(phase, paused, status, detail) {
+  const label = statusLabel(phase, paused, status);
+  return { label, detail: label === status ? detail : "" };
+}
+function statusLabel(phase, paused, status) {
+  if (phase === "requesting") return "waiting for microphone";
+  if (phase === "recording" && paused) return STATUS.PAUSED;
+  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
+  return status || STATUS.IDLE;
+}
+
+// js/view/keyterms.js
+var MAX_KEYTERMS = 100;
+var MAX_KEYTERM_LENGTH = 100;
+function parseKeyterms(text) {
+  const terms = /* @__PURE__ */ new Map();
+  for (const piece of text.split(/[,\n]/)) {
+    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
+    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
+  }
+  return [...terms.values()].slice(0, MAX_KEYTERMS);
+}
+function formatKeyterms(terms) {
+  return Array.isArray(terms) ? terms.join(", ") : "";
+}
+
+// js/widget.js
+var EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
+var SPEEDS = [0.75, 1, 1.25, 1.5, 2];
+var BOOKMARK_KEY = "KeyB";
+var BOOKMARK_KEY_LABEL = "Alt+B";
+var BOOKMARK_KEY_ARIA = "Alt+B";
+var NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
 function buildView(doc) {
   const root = element(doc, "div", "lt-root");
   const bar = element(doc, "div", "lt-bar");
@@ -1821,7 +1934,7 @@ var FinalText = class {
 var Player = class {
   /**
    * @param {HTMLAudioElement} audio
-   * @param {(content: any) => void} send
+   * @param {(content: PageMessage) => void} send
    * @param {() => void} changed the player's state changed (playing, loading, an error)
    * @param {(recording: number) => ShownWord[]} wordsOf the words on screen of a recording
    * @param {(word: ShownWord) => void} reveal keeps a word in sight
@@ -1873,7 +1986,7 @@ var Player = class {
     const source = this.sources.get(recording);
     if (!source || !source.done && !fresh) {
       this.wanted = { recording, time };
-      this.send({ type: "audio", recording });
+      this.send({ type: PAGE.AUDIO, recording });
       this.changed();
       return;
     }
@@ -1971,7 +2084,8 @@ var Player = class {
     this.sources.clear();
   }
 };
-function paintView(ui, recorder, model, lastShown) {
+function paintView(ui, session, model, lastShown) {
+  const recorder = session.recorder;
   const status = String(model.get("status") ?? "");
   const finalText = String(model.get("transcript") ?? "");
   const interimText = String(model.get("interim") ?? "");
@@ -1981,7 +2095,7 @@ function paintView(ui, recorder, model, lastShown) {
   ui.root.dataset.phase = recorder.phase;
   ui.root.dataset.status = status;
   ui.root.dataset.paused = String(recorder.paused);
-  ui.root.classList.toggle("lt-show-times", recorder.showTimes);
+  ui.root.classList.toggle("lt-show-times", session.showTimes);
   setText(ui.toggle, active ? "Stop" : "Start");
   ui.toggle.setAttribute("aria-pressed", String(active));
   ui.toggle.disabled = recorder.phase === "stopping" || !active && status === STATUS.FINISHING;
@@ -1994,13 +2108,13 @@ function paintView(ui, recorder, model, lastShown) {
   setText(ui.engine, engineLabel);
   ui.progress.hidden = status !== STATUS.LOADING_MODEL;
   ui.device.disabled = active;
-  ui.times.checked = recorder.showTimes;
+  ui.times.checked = session.showTimes;
   ui.clear.disabled = !finalText && !interimText;
   ui.copy.disabled = !finalText;
   ui.mark.disabled = !recording;
   const errors = [.../* @__PURE__ */ new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
   setText(ui.error, errors.join("\n"));
-  const keeper = recorder.keeper;
+  const keeper = session.keeper;
   const offer = keeper.unsent.length ? describeUnsent(keeper.unsent.map((u) => ({ seconds: u.seconds, created: u.kept.created }))) : "";
   setText(ui.unsentText, [offer, keeper.note].filter(Boolean).join("\n"));
   ui.unsent.hidden = !offer && !keeper.note;
@@ -2012,22 +2126,24 @@ function paintView(ui, recorder, model, lastShown) {
   setText(ui.hint, active ? "Listening…" : "Press Start and speak");
   ui.hint.hidden = Boolean(finalText || interimText);
 }
-function paintTick(ui, recorder) {
+function paintTick(ui, session) {
+  const recorder = session.recorder;
   const level = recorder.phase === "recording" ? recorder.level : 0;
   ui.meter.dataset.level = level.toFixed(2);
   ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
   ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
   setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1e3));
 }
-function paintDevices(ui, recorder) {
+function paintDevices(ui, session) {
+  const microphones = session.recorder.microphones;
   const doc = ui.device.ownerDocument;
   const options = [element(doc, "option", "", { value: "" }, "Default microphone")];
-  for (const device of recorder.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
-  if (recorder.deviceId && !recorder.devices.some((d) => d.id === recorder.deviceId)) {
-    options.push(element(doc, "option", "", { value: recorder.deviceId }, "Chosen microphone (not found)"));
+  for (const device of microphones.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
+  if (microphones.deviceId && !microphones.devices.some((d) => d.id === microphones.deviceId)) {
+    options.push(element(doc, "option", "", { value: microphones.deviceId }, "Chosen microphone (not found)"));
   }
   ui.device.replaceChildren(...options);
-  ui.device.value = recorder.deviceId;
+  ui.device.value = microphones.deviceId;
 }
 function keytermsField(doc, model) {
   const node = element(doc, "label", "lt-keyterms");
@@ -2104,7 +2220,8 @@ function paintBookmarks(ui, model) {
   );
   ui.bookmarks.hidden = !marks.length;
 }
-function renderView(recorder, model, el) {
+function renderView(session, model, el) {
+  const recorder = session.recorder;
   const doc = el.ownerDocument;
   const ui = buildView(doc);
   const finals = new FinalText(ui.final);
@@ -2121,7 +2238,7 @@ function renderView(recorder, model, el) {
   };
   const player = new Player(
     ui.audio,
-    (content) => void recorder.send(content),
+    (content) => void session.send(content),
     () => paintReview(ui, player, model, finals.words.length > 0),
     (recording) => finals.byRecording.get(recording) ?? [],
     reveal
@@ -2164,13 +2281,13 @@ function renderView(recorder, model, el) {
     if (followTail && !player.playing) ui.transcript.scrollTop = ui.transcript.scrollHeight;
   };
   const paint = () => {
-    paintView(ui, recorder, model, finals.last);
+    paintView(ui, session, model, finals.last);
     paintReview(ui, player, model, finals.words.length > 0);
     scroll();
   };
   const paintResults = () => {
     const top = ui.transcript.scrollTop;
-    const rebuilt = finals.update(recorder.results, textOptions());
+    const rebuilt = finals.update(session.results, textOptions());
     if (rebuilt) {
       ui.transcript.scrollTop = top;
       player.redrawn();
@@ -2182,13 +2299,13 @@ function renderView(recorder, model, el) {
     paint();
   };
   const onChange = (change) => {
-    if (change === "tick") paintTick(ui, recorder);
-    else if (change === "devices") paintDevices(ui, recorder);
+    if (change === "tick") paintTick(ui, session);
+    else if (change === "devices") paintDevices(ui, session);
     else if (change === "results") paintResults();
     else paint();
   };
   const onCustom = (msg, buffers) => {
-    if (msg?.type === "audio") player.onAudio(msg, buffers);
+    if (msg?.type === KERNEL.AUDIO) player.onAudio(msg, buffers);
   };
   const playWord = (span) => {
     const word = shownWord(span);
@@ -2201,13 +2318,13 @@ function renderView(recorder, model, el) {
     player.audio.pause();
     editInPlace(span, span.textContent ?? "", `Correct the word “${span.textContent}”`, (text) => {
       refocus = { index, word: number };
-      void recorder.send({ type: "edit", index: Number(index), word: Number(number), text });
+      void session.send({ type: PAGE.EDIT, index: Number(index), word: Number(number), text });
     });
   };
   const renameSpeaker = (label) => {
     const speaker = Number(label.dataset.speaker);
     const name = speakerLabel(speaker, model.get("speakers") ?? {});
-    editInPlace(label, name, `Rename ${name}`, (text) => void recorder.send({ type: "speaker", speaker, name: text }));
+    editInPlace(label, name, `Rename ${name}`, (text) => void session.send({ type: PAGE.SPEAKER, speaker, name: text }));
   };
   const onTranscriptClick = (event) => {
     const target = event.target instanceof Element ? event.target : null;
@@ -2280,12 +2397,12 @@ function renderView(recorder, model, el) {
   const onToggle = () => recorder.toggle();
   const onPause = () => recorder.togglePause();
   const onMark = () => recorder.bookmark();
-  const onDevice = () => recorder.chooseDevice(ui.device.value);
-  const onTimes = () => recorder.setShowTimes(ui.times.checked);
-  const onClear = () => recorder.send({ type: "clear" });
-  const onSendUnsent = () => void recorder.keeper.sendUnsent();
-  const onDownloadUnsent = () => void recorder.keeper.downloadUnsent();
-  const onDiscardUnsent = () => recorder.keeper.discardUnsent();
+  const onDevice = () => recorder.microphones.choose(ui.device.value);
+  const onTimes = () => session.setShowTimes(ui.times.checked);
+  const onClear = () => session.send({ type: PAGE.CLEAR });
+  const onSendUnsent = () => void session.keeper.sendUnsent();
+  const onDownloadUnsent = () => void session.keeper.downloadUnsent();
+  const onDiscardUnsent = () => session.keeper.discardUnsent();
   const onCopy = async () => {
     const copied = await copyText(String(model.get("transcript") ?? ""), doc);
     ui.copy.textContent = copied ? "Copied" : "Copy failed";
@@ -2300,7 +2417,7 @@ function renderView(recorder, model, el) {
       event.currentTarget
     );
     ui.exportMenu.open = false;
-    recorder.send({ type: "export", format: button.dataset.format });
+    session.send({ type: PAGE.EXPORT, format: button.dataset.format });
   };
   const onMenuKey = (event) => {
     if (event.key === "Escape" && ui.exportMenu.open) {
@@ -2347,10 +2464,10 @@ function renderView(recorder, model, el) {
   for (const event of textEvents) model.on(event, paintResults);
   model.on("change:bookmarks", onBookmarks);
   model.on("msg:custom", onCustom);
-  const unsubscribe = recorder.subscribe(onChange);
-  recorder.attachView();
-  paintDevices(ui, recorder);
-  paintTick(ui, recorder);
+  const unsubscribe = session.subscribe(onChange);
+  session.attachView();
+  paintDevices(ui, session);
+  paintTick(ui, session);
   paintBookmarks(ui, model);
   paintResults();
   return () => {
@@ -2364,27 +2481,27 @@ function renderView(recorder, model, el) {
     model.off("msg:custom", onCustom);
     unsubscribe();
     ui.root.remove();
-    recorder.detachView();
+    session.detachView();
   };
 }
 var widget_default = () => {
-  const recorders = /* @__PURE__ */ new WeakMap();
+  const sessions = /* @__PURE__ */ new WeakMap();
   let latest;
-  function createRecorder(model) {
-    const recorder = new SharedRecorder(model);
-    recorders.set(model, recorder);
-    latest = recorder;
-    return recorder;
+  function createSession(model) {
+    const session = new WidgetSession(model);
+    sessions.set(model, session);
+    latest = session;
+    return session;
   }
   return {
     initialize({ model }) {
-      const recorder = createRecorder(model);
-      return () => recorder.dispose();
+      const session = createSession(model);
+      return () => session.dispose();
     },
     render({ model, el }) {
-      let recorder = recorders.get(model) ?? latest;
-      if (!recorder || recorder.disposed) recorder = createRecorder(model);
-      return renderView(recorder, model, el);
+      let session = sessions.get(model) ?? latest;
+      if (!session || session.disposed) session = createSession(model);
+      return renderView(session, model, el);
     }
   };
 };
