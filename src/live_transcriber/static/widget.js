@@ -141,238 +141,6 @@ function timeOfDay(time) {
   return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
 }
 
-// js/keeper/rules.js
-var STORE_LIMIT_MB = 256;
-function containerFamily(mimeType) {
-  const base = mimeType.split(";")[0].trim().toLowerCase();
-  if (/^(audio|video)\/(webm|x-matroska|matroska)$/.test(base)) return "webm";
-  if (/^(audio|video)\/ogg$/.test(base) || base === "audio/opus") return "ogg";
-  if (/^(audio|video)\/mp4$/.test(base) || base === "audio/x-m4a") return "mp4";
-  return "";
-}
-var ENTRY_MARKS = {
-  webm: { pattern: [31, 67, 182, 117], shift: 0 },
-  // a Cluster's element id
-  ogg: { pattern: [79, 103, 103, 83], shift: 0 },
-  // "OggS", a page
-  mp4: { pattern: [109, 111, 111, 102], shift: -4 }
-  // "moof", after its box size
-};
-function entryOffset(bytes, family) {
-  const mark = family === "webm" || family === "ogg" || family === "mp4" ? ENTRY_MARKS[family] : null;
-  if (!mark) return -1;
-  const [first, ...rest] = mark.pattern;
-  for (let i = -mark.shift; i + mark.pattern.length <= bytes.length; i += 1) {
-    if (bytes[i] === first && rest.every((byte, k) => bytes[i + 1 + k] === byte)) return i + mark.shift;
-  }
-  return -1;
-}
-function keptFrom(entries, confirmed) {
-  let from = 0;
-  for (const seq of entries) {
-    if (seq >= confirmed) break;
-    from = seq;
-  }
-  return from;
-}
-function recoveryStep(answer, kept) {
-  const received = Number.isInteger(answer.received) && answer.received > 0 ? answer.received : 0;
-  if (answer.state === "open") {
-    return { action: received < kept.chunks ? "continue" : "finish", from: received };
-  }
-  if (answer.state === "ended") {
-    if (received < kept.chunks) return { action: "send", from: received };
-    return { action: answer.done || answer.failed ? "forget" : "wait", from: received };
-  }
-  return { action: kept.confirmed < kept.chunks ? "send" : "forget", from: kept.confirmed };
-}
-function recoveryPieces(chunks, from, continuing) {
-  if (continuing) return chunks.filter((c) => c.seq >= from).map((c) => ({ seq: c.seq, data: new Uint8Array(c.data) }));
-  const header = chunks[0];
-  if (!header || header.seq !== 0) return [];
-  let start = 0;
-  for (const chunk of chunks) if (chunk.seq > 0 && chunk.seq < from && chunk.entry >= 0) start = chunk.seq;
-  const pieces = [];
-  if (start === 0) {
-    for (const chunk of chunks) pieces.push(new Uint8Array(chunk.data));
-  } else {
-    const whole = new Uint8Array(header.data);
-    pieces.push(header.entry > 0 ? whole.subarray(0, header.entry) : whole);
-    for (const chunk of chunks) {
-      if (chunk.seq === start) pieces.push(new Uint8Array(chunk.data).subarray(chunk.entry));
-      else if (chunk.seq > start) pieces.push(new Uint8Array(chunk.data));
-    }
-  }
-  return pieces.map((data, seq) => ({ seq, data }));
-}
-function describeUnsent(items, clock = timeOfDay) {
-  const seconds = items.reduce((sum, item) => sum + item.seconds, 0);
-  const times = items.map((item) => clock(item.created)).join(", ");
-  const which = items.length === 1 ? `recorded at ${times}` : `from ${items.length} recordings (${times})`;
-  return `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (a reload, a kernel restart or a closed widget cut it off), so it is not in the transcript. This browser kept it.`;
-}
-function storeLimitBytes(stored) {
-  const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
-  return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
-}
-
-// js/results.js
-var ResultStore = class {
-  constructor() {
-    this.items = [];
-    this.base = 0;
-    this.generation = 0;
-  }
-  get end() {
-    return this.base + this.items.length;
-  }
-  /** @param {FinalResult[]} results */
-  reset(results) {
-    this.items = results.filter((r) => typeof r?.index === "number");
-    this.base = this.items.length ? this.items[0].index : 0;
-    this.generation += 1;
-  }
-  /**
-   * Takes in the synced tail.
-   * @param {FinalResult[]} tail
-   * @returns {boolean} true when earlier results are missing, so the history is needed
-   */
-  merge(tail) {
-    if (!tail.length) {
-      if (this.end > 0) this.reset([]);
-      return false;
-    }
-    const first = tail[0].index;
-    const last = tail[tail.length - 1].index;
-    if (last < this.end - 1 || first > this.end) {
-      this.reset(tail);
-      return first > 0;
-    }
-    for (const result of tail) if (result.index === this.end) this.items.push(result);
-    return false;
-  }
-  /**
-   * Takes in corrected results (`results_changed`): each replaces the one with its index.
-   * @param {FinalResult[]} changed
-   * @returns {boolean} whether any of them is shown here (then views rebuild)
-   */
-  replace(changed) {
-    let any = false;
-    for (const result of changed) {
-      const at = typeof result?.index === "number" ? result.index - this.base : -1;
-      if (at < 0 || at >= this.items.length) continue;
-      this.items[at] = result;
-      any = true;
-    }
-    if (any) this.generation += 1;
-    return any;
-  }
-};
-function startsUtterance(previous, result) {
-  return previous === null || result.utterance !== previous.utterance;
-}
-function utteranceHeading(result, names = {}) {
-  const start = result.words?.[0]?.start ?? result.start ?? 0;
-  const speaker = typeof result.speaker === "number" ? `${speakerLabel(result.speaker, names)}: ` : "";
-  return { time: `[${formatClock(start)}]`, speaker };
-}
-function interimSeparator(last, interim) {
-  if (!last || !interim) return "";
-  return last.speech_final ? "\n" : " ";
-}
-function speakerLabel(speaker, names = {}) {
-  return names[String(speaker)] || `Speaker ${speaker + 1}`;
-}
-
-// js/review/player.js
-var AudioParts = class {
-  constructor() {
-    this.pending = /* @__PURE__ */ new Map();
-  }
-  /**
-   * @param {any} msg an `audio` reply without `error`
-   * @param {BlobPart | undefined} buffer its buffer
-   * @returns {{recording: number, mimeType: string, offset: number, done: boolean, buffers: BlobPart[]} | null}
-   *   the whole recording once its last part came, else null
-   */
-  add(msg, buffer) {
-    const { recording, parts, part } = msg;
-    if (!Number.isInteger(parts) || !Number.isInteger(part) || part < 0 || part >= parts || !buffer) return null;
-    let entry = this.pending.get(recording);
-    if (!entry || entry.parts !== parts || part === 0) {
-      entry = { parts, buffers: [] };
-      this.pending.set(recording, entry);
-    }
-    entry.buffers[part] = buffer;
-    if (entry.buffers.filter(Boolean).length < parts) return null;
-    this.pending.delete(recording);
-    return {
-      recording,
-      mimeType: String(msg.mime_type ?? ""),
-      offset: Number(msg.offset) || 0,
-      done: msg.done === true,
-      buffers: (
-        /** @type {BlobPart[]} */
-        entry.buffers
-      )
-    };
-  }
-};
-
-// js/review/words.js
-function wordAt(words, time) {
-  let low = 0;
-  let high = words.length;
-  while (low < high) {
-    const middle = low + high >> 1;
-    if (words[middle].start <= time) low = middle + 1;
-    else high = middle;
-  }
-  return low - 1;
-}
-function recordingTime(start, offset) {
-  return Math.max(0, start - offset);
-}
-function isUnsure(confidence, threshold) {
-  return typeof threshold === "number" && typeof confidence === "number" && confidence < threshold;
-}
-function wordTitle(word, edited) {
-  const parts = [formatClock(word.start)];
-  if (typeof word.confidence === "number" && word.confidence < 1) parts.push(`confidence ${Math.round(word.confidence * 100)}%`);
-  if (edited) parts.push("corrected");
-  return parts.join(" · ");
-}
-function wordText(word) {
-  return word.punctuated_word ?? word.word;
-}
-function editedWords(result) {
-  const changed = /* @__PURE__ */ new Set();
-  if (!result.edited || !result.original) return changed;
-  const heard = result.original.words ?? [];
-  (result.words ?? []).forEach((word, i) => {
-    if (!heard.some((o) => o.start === word.start && wordText(o) === wordText(word))) changed.add(i);
-  });
-  return changed;
-}
-function searchForm(text) {
-  return text.toLocaleLowerCase().replace(/[^\p{L}\p{N}'\s]+/gu, "");
-}
-function findMatches(words, query) {
-  const wanted = searchForm(query).split(/\s+/).filter(Boolean);
-  if (!wanted.length) return [];
-  const forms = words.map(searchForm);
-  const last = wanted.length - 1;
-  const matches = [];
-  for (let i = 0; i + last < forms.length; i += 1) {
-    const fits = wanted.every((part, k) => {
-      const form = forms[i + k];
-      return k === last ? form.startsWith(part) : form === part;
-    });
-    if (fits) matches.push(wanted.map((_, k) => i + k));
-  }
-  return matches;
-}
-
 // js/vocabulary.js
 var PAGE = Object.freeze({
   START: "start",
@@ -587,6 +355,81 @@ async function heldLocks() {
   } catch {
     return null;
   }
+}
+
+// js/keeper/rules.js
+var STORE_LIMIT_MB = 256;
+function containerFamily(mimeType) {
+  const base = mimeType.split(";")[0].trim().toLowerCase();
+  if (/^(audio|video)\/(webm|x-matroska|matroska)$/.test(base)) return "webm";
+  if (/^(audio|video)\/ogg$/.test(base) || base === "audio/opus") return "ogg";
+  if (/^(audio|video)\/mp4$/.test(base) || base === "audio/x-m4a") return "mp4";
+  return "";
+}
+var ENTRY_MARKS = {
+  webm: { pattern: [31, 67, 182, 117], shift: 0 },
+  // a Cluster's element id
+  ogg: { pattern: [79, 103, 103, 83], shift: 0 },
+  // "OggS", a page
+  mp4: { pattern: [109, 111, 111, 102], shift: -4 }
+  // "moof", after its box size
+};
+function entryOffset(bytes, family) {
+  const mark = family === "webm" || family === "ogg" || family === "mp4" ? ENTRY_MARKS[family] : null;
+  if (!mark) return -1;
+  const [first, ...rest] = mark.pattern;
+  for (let i = -mark.shift; i + mark.pattern.length <= bytes.length; i += 1) {
+    if (bytes[i] === first && rest.every((byte, k) => bytes[i + 1 + k] === byte)) return i + mark.shift;
+  }
+  return -1;
+}
+function keptFrom(entries, confirmed) {
+  let from = 0;
+  for (const seq of entries) {
+    if (seq >= confirmed) break;
+    from = seq;
+  }
+  return from;
+}
+function recoveryStep(answer, kept) {
+  const received = Number.isInteger(answer.received) && answer.received > 0 ? answer.received : 0;
+  if (answer.state === "open") {
+    return { action: received < kept.chunks ? "continue" : "finish", from: received };
+  }
+  if (answer.state === "ended") {
+    if (received < kept.chunks) return { action: "send", from: received };
+    return { action: answer.done || answer.failed ? "forget" : "wait", from: received };
+  }
+  return { action: kept.confirmed < kept.chunks ? "send" : "forget", from: kept.confirmed };
+}
+function recoveryPieces(chunks, from, continuing) {
+  if (continuing) return chunks.filter((c) => c.seq >= from).map((c) => ({ seq: c.seq, data: new Uint8Array(c.data) }));
+  const header = chunks[0];
+  if (!header || header.seq !== 0) return [];
+  let start = 0;
+  for (const chunk of chunks) if (chunk.seq > 0 && chunk.seq < from && chunk.entry >= 0) start = chunk.seq;
+  const pieces = [];
+  if (start === 0) {
+    for (const chunk of chunks) pieces.push(new Uint8Array(chunk.data));
+  } else {
+    const whole = new Uint8Array(header.data);
+    pieces.push(header.entry > 0 ? whole.subarray(0, header.entry) : whole);
+    for (const chunk of chunks) {
+      if (chunk.seq === start) pieces.push(new Uint8Array(chunk.data).subarray(chunk.entry));
+      else if (chunk.seq > start) pieces.push(new Uint8Array(chunk.data));
+    }
+  }
+  return pieces.map((data, seq) => ({ seq, data }));
+}
+function describeUnsent(items, clock = timeOfDay) {
+  const seconds = items.reduce((sum, item) => sum + item.seconds, 0);
+  const times = items.map((item) => clock(item.created)).join(", ");
+  const which = items.length === 1 ? `recorded at ${times}` : `from ${items.length} recordings (${times})`;
+  return `About ${formatDuration(seconds)} of audio ${which} did not reach the kernel (a reload, a kernel restart or a closed widget cut it off), so it is not in the transcript. This browser kept it.`;
+}
+function storeLimitBytes(stored) {
+  const mb = stored === null || stored.trim() === "" ? NaN : Number(stored);
+  return (Number.isFinite(mb) && mb >= 0 ? mb : STORE_LIMIT_MB) * 1024 * 1024;
 }
 
 // js/keeper/audio-keeper.js
@@ -1575,6 +1418,74 @@ var Recorder = class {
   }
 };
 
+// js/results.js
+var ResultStore = class {
+  constructor() {
+    this.items = [];
+    this.base = 0;
+    this.generation = 0;
+  }
+  get end() {
+    return this.base + this.items.length;
+  }
+  /** @param {FinalResult[]} results */
+  reset(results) {
+    this.items = results.filter((r) => typeof r?.index === "number");
+    this.base = this.items.length ? this.items[0].index : 0;
+    this.generation += 1;
+  }
+  /**
+   * Takes in the synced tail.
+   * @param {FinalResult[]} tail
+   * @returns {boolean} true when earlier results are missing, so the history is needed
+   */
+  merge(tail) {
+    if (!tail.length) {
+      if (this.end > 0) this.reset([]);
+      return false;
+    }
+    const first = tail[0].index;
+    const last = tail[tail.length - 1].index;
+    if (last < this.end - 1 || first > this.end) {
+      this.reset(tail);
+      return first > 0;
+    }
+    for (const result of tail) if (result.index === this.end) this.items.push(result);
+    return false;
+  }
+  /**
+   * Takes in corrected results (`results_changed`): each replaces the one with its index.
+   * @param {FinalResult[]} changed
+   * @returns {boolean} whether any of them is shown here (then views rebuild)
+   */
+  replace(changed) {
+    let any = false;
+    for (const result of changed) {
+      const at = typeof result?.index === "number" ? result.index - this.base : -1;
+      if (at < 0 || at >= this.items.length) continue;
+      this.items[at] = result;
+      any = true;
+    }
+    if (any) this.generation += 1;
+    return any;
+  }
+};
+function startsUtterance(previous, result) {
+  return previous === null || result.utterance !== previous.utterance;
+}
+function utteranceHeading(result, names = {}) {
+  const start = result.words?.[0]?.start ?? result.start ?? 0;
+  const speaker = typeof result.speaker === "number" ? `${speakerLabel(result.speaker, names)}: ` : "";
+  return { time: `[${formatClock(start)}]`, speaker };
+}
+function interimSeparator(last, interim) {
+  if (!last || !interim) return "";
+  return last.speech_final ? "\n" : " ";
+}
+function speakerLabel(speaker, names = {}) {
+  return names[String(speaker)] || `Speaker ${speaker + 1}`;
+}
+
 // js/session.js
 var WidgetSession = class {
   /** @param {Model} model */
@@ -1664,40 +1575,58 @@ var WidgetSession = class {
   }
 };
 
-// js/view/controls.js
-function statusLine(phase, paused, status, detail) {
-  const label = statusLabel(phase, paused, status);
-  return { label, detail: label === status ? detail : "" };
-}
-function statusLabel(phase, paused, status) {
-  if (phase === "requesting") return "waiting for microphone";
-  if (phase === "recording" && paused) return STATUS.PAUSED;
-  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
-  return status || STATUS.IDLE;
-}
-
-// js/view/keyterms.js
-var MAX_KEYTERMS = 100;
-var MAX_KEYTERM_LENGTH = 100;
-function parseKeyterms(text) {
-  const terms = /* @__PURE__ */ new Map();
-  for (const piece of text.split(/[,\n]/)) {
-    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
-    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
+// js/view/bookmarks.js
+var Bookmarks = class {
+  /**
+   * @param {ViewElements} ui
+   * @param {Model} model this view's handle on the model
+   * @param {Player} player
+   * @param {AbortSignal} signal removes the DOM listeners
+   */
+  constructor(ui, model, player, signal) {
+    this.ui = ui;
+    this.model = model;
+    const onClick = (event) => {
+      const button = event.target instanceof Element ? event.target.closest(".lt-bookmark") : null;
+      if (!(button instanceof HTMLElement) || !button.dataset.recording) return;
+      player.playFrom(Number(button.dataset.recording), Number(button.dataset.time));
+    };
+    ui.bookmarks.addEventListener("click", onClick, { signal });
   }
-  return [...terms.values()].slice(0, MAX_KEYTERMS);
-}
-function formatKeyterms(terms) {
-  return Array.isArray(terms) ? terms.join(", ") : "";
-}
+  paint() {
+    const { ui, model } = this;
+    const doc = ui.bookmarks.ownerDocument;
+    const marks = (
+      /** @type {Bookmark[]} */
+      model.get("bookmarks") ?? []
+    );
+    const playable = model.get("keep_audio") !== false;
+    ui.bookmarks.replaceChildren(
+      ...marks.map((mark) => {
+        const item = element(doc, "span", "lt-bookmark-item", { role: "listitem" });
+        const canPlay = playable && typeof mark.recording === "number";
+        const text = `${formatClock(mark.time)}${mark.label ? ` ${mark.label}` : ""}`;
+        const button = element(doc, "button", "lt-bookmark", {
+          type: "button",
+          "data-time": String(mark.time),
+          "data-recording": String(mark.recording ?? ""),
+          title: canPlay ? `Play from this bookmark (${formatClock(mark.time)})` : `Bookmark at ${formatClock(mark.time)}`
+        }, text);
+        button.disabled = !canPlay;
+        item.append(button);
+        return item;
+      })
+    );
+    ui.bookmarks.hidden = !marks.length;
+  }
+};
 
-// js/widget.js
+// js/view/layout.js
 var EXPORT_FORMATS = ["txt", "srt", "vtt", "json"];
 var SPEEDS = [0.75, 1, 1.25, 1.5, 2];
 var BOOKMARK_KEY = "KeyB";
 var BOOKMARK_KEY_LABEL = "Alt+B";
 var BOOKMARK_KEY_ARIA = "Alt+B";
-var NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
 function buildView(doc) {
   const root = element(doc, "div", "lt-root");
   const bar = element(doc, "div", "lt-bar");
@@ -1833,102 +1762,277 @@ function buildView(doc) {
     hint
   };
 }
-var FinalText = class {
-  /** @param {HTMLSpanElement} container */
-  constructor(container) {
-    this.container = container;
-    this.generation = -1;
-    this.shown = 0;
-    this.options = { names: {}, threshold: null };
-    this.optionsKey = "";
-    this.open = null;
-    this.last = null;
-    this.words = [];
-    this.byRecording = /* @__PURE__ */ new Map();
-  }
+
+// js/view/controls.js
+var Controls = class {
   /**
-   * @param {ResultStore} store
-   * @param {TextOptions} options
-   * @returns {boolean} whether it was rebuilt
+   * @param {ViewElements} ui
+   * @param {WidgetSession} session
+   * @param {Model} model this view's handle on the model
+   * @param {AbortSignal} signal removes the DOM listeners
    */
-  update(store, options) {
-    const key = JSON.stringify(options);
-    const rebuild = store.generation !== this.generation || key !== this.optionsKey;
-    if (rebuild) {
-      this.container.replaceChildren();
-      this.generation = store.generation;
-      this.options = options;
-      this.optionsKey = key;
-      this.shown = 0;
-      this.open = null;
-      this.last = null;
-      this.words = [];
-      this.byRecording.clear();
-    }
-    const doc = this.container.ownerDocument;
-    for (; this.shown < store.items.length; this.shown += 1) this.append(doc, store.items[this.shown]);
-    return rebuild;
-  }
-  /**
-   * @param {Document} doc
-   * @param {FinalResult} result
-   */
-  append(doc, result) {
-    if (!result.text) return;
-    if (!this.open || startsUtterance(this.last, result)) {
-      if (this.open) this.container.append("\n");
-      const heading = utteranceHeading(result, this.options.names);
-      const block = element(doc, "span", "lt-utt", { "data-time": heading.time, "data-utterance": String(result.utterance) });
-      if (heading.speaker && typeof result.speaker === "number") {
-        block.append(
-          element(
-            doc,
-            "span",
-            "lt-meta lt-speaker",
-            { role: "button", tabindex: "0", "data-speaker": String(result.speaker), title: "Rename this speaker everywhere" },
-            heading.speaker
-          )
-        );
+  constructor(ui, session, model, signal) {
+    this.ui = ui;
+    this.session = session;
+    this.model = model;
+    this.copyTimer = void 0;
+    const recorder = session.recorder;
+    const doc = ui.root.ownerDocument;
+    const onRootKey = (event) => {
+      if (event.code === BOOKMARK_KEY && event.altKey && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        event.stopPropagation();
+        recorder.bookmark();
       }
-      this.container.append(block);
-      this.open = block;
-    } else {
-      this.open.append(" ");
+    };
+    const onCopy = async () => {
+      const copied = await copyText(String(model.get("transcript") ?? ""), doc);
+      ui.copy.textContent = copied ? "Copied" : "Copy failed";
+      clearTimeout(this.copyTimer);
+      this.copyTimer = setTimeout(() => {
+        ui.copy.textContent = "Copy";
+      }, 1500);
+    };
+    const onExport = (event) => {
+      const button = (
+        /** @type {HTMLButtonElement} */
+        event.currentTarget
+      );
+      ui.exportMenu.open = false;
+      session.send({ type: PAGE.EXPORT, format: button.dataset.format });
+    };
+    const onMenuKey = (event) => {
+      if (event.key === "Escape" && ui.exportMenu.open) {
+        ui.exportMenu.open = false;
+        ui.exportMenu.querySelector("summary")?.focus();
+      }
+    };
+    const onDocumentClick = (event) => {
+      if (ui.exportMenu.open && !(event.target instanceof Node && ui.exportMenu.contains(event.target))) {
+        ui.exportMenu.open = false;
+      }
+    };
+    ui.toggle.addEventListener("click", () => recorder.toggle(), { signal });
+    ui.pause.addEventListener("click", () => recorder.togglePause(), { signal });
+    ui.mark.addEventListener("click", () => recorder.bookmark(), { signal });
+    ui.device.addEventListener("change", () => recorder.microphones.choose(ui.device.value), { signal });
+    ui.times.addEventListener("change", () => session.setShowTimes(ui.times.checked), { signal });
+    ui.clear.addEventListener("click", () => session.send({ type: PAGE.CLEAR }), { signal });
+    ui.copy.addEventListener("click", onCopy, { signal });
+    for (const button of ui.exportButtons) button.addEventListener("click", onExport, { signal });
+    ui.exportMenu.addEventListener("keydown", onMenuKey, { signal });
+    ui.root.addEventListener("keydown", onRootKey, { signal });
+    doc.addEventListener("click", onDocumentClick, { capture: true, signal });
+  }
+  paint() {
+    const { ui, session, model } = this;
+    const recorder = session.recorder;
+    const status = String(model.get("status") ?? "");
+    const finalText = String(model.get("transcript") ?? "");
+    const interimText = String(model.get("interim") ?? "");
+    const engineLabel = String(model.get("engine_label") ?? "");
+    const active = recorder.phase !== "off";
+    const recording = recorder.phase === "recording";
+    ui.root.dataset.phase = recorder.phase;
+    ui.root.dataset.status = status;
+    ui.root.dataset.paused = String(recorder.paused);
+    ui.root.classList.toggle("lt-show-times", session.showTimes);
+    setText(ui.toggle, active ? "Stop" : "Start");
+    ui.toggle.setAttribute("aria-pressed", String(active));
+    ui.toggle.disabled = recorder.phase === "stopping" || !active && status === STATUS.FINISHING;
+    setText(ui.pause, recorder.paused ? "Resume" : "Pause");
+    ui.pause.title = recorder.paused ? "Go on recording" : "Pause the recording";
+    ui.pause.disabled = !recording;
+    const line = statusLine(recorder.phase, recorder.paused, status, String(model.get("status_detail") ?? ""));
+    setText(ui.statusText, line.label);
+    setText(ui.statusDetail, line.detail);
+    setText(ui.engine, engineLabel);
+    ui.progress.hidden = status !== STATUS.LOADING_MODEL;
+    ui.device.disabled = active;
+    ui.times.checked = session.showTimes;
+    ui.clear.disabled = !finalText && !interimText;
+    ui.copy.disabled = !finalText;
+    ui.mark.disabled = !recording;
+    const errors = [.../* @__PURE__ */ new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
+    setText(ui.error, errors.join("\n"));
+  }
+  /** The meter and the clock. */
+  paintTick() {
+    const { ui } = this;
+    const recorder = this.session.recorder;
+    const level = recorder.phase === "recording" ? recorder.level : 0;
+    ui.meter.dataset.level = level.toFixed(2);
+    ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
+    ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
+    setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1e3));
+  }
+  /** The microphone list. */
+  paintDevices() {
+    const { ui } = this;
+    const microphones = this.session.recorder.microphones;
+    const doc = ui.device.ownerDocument;
+    const options = [element(doc, "option", "", { value: "" }, "Default microphone")];
+    for (const device of microphones.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
+    if (microphones.deviceId && !microphones.devices.some((d) => d.id === microphones.deviceId)) {
+      options.push(element(doc, "option", "", { value: microphones.deviceId }, "Chosen microphone (not found)"));
     }
-    this.open.append(this.textOf(doc, result));
-    this.last = result;
+    ui.device.replaceChildren(...options);
+    ui.device.value = microphones.deviceId;
+  }
+  dispose() {
+    clearTimeout(this.copyTimer);
+  }
+};
+function statusLine(phase, paused, status, detail) {
+  const label = statusLabel(phase, paused, status);
+  return { label, detail: label === status ? detail : "" };
+}
+function statusLabel(phase, paused, status) {
+  if (phase === "requesting") return "waiting for microphone";
+  if (phase === "recording" && paused) return STATUS.PAUSED;
+  if (phase === "recording" && (status === STATUS.IDLE || status === STATUS.PAUSED)) return STATUS.RECORDING;
+  return status || STATUS.IDLE;
+}
+
+// js/view/keyterms.js
+var MAX_KEYTERMS = 100;
+var MAX_KEYTERM_LENGTH = 100;
+function parseKeyterms(text) {
+  const terms = /* @__PURE__ */ new Map();
+  for (const piece of text.split(/[,\n]/)) {
+    const term = piece.split(/\s+/).filter(Boolean).join(" ").slice(0, MAX_KEYTERM_LENGTH);
+    if (term && !terms.has(term.toLowerCase())) terms.set(term.toLowerCase(), term);
+  }
+  return [...terms.values()].slice(0, MAX_KEYTERMS);
+}
+function formatKeyterms(terms) {
+  return Array.isArray(terms) ? terms.join(", ") : "";
+}
+function keytermsField(doc, model) {
+  const node = element(doc, "label", "lt-keyterms");
+  const input = element(doc, "input", "lt-keyterms-input", {
+    type: "text",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: "names, jargon, …"
+  });
+  node.append(doc.createTextNode("Keyterms"), input);
+  const paint = () => {
+    const supported = Boolean(model.get("keyterms_supported"));
+    input.disabled = !supported;
+    node.title = supported ? "Words and names to listen for, separated by commas; Enter applies them, also while recording" : "This engine does not use keyterms";
+    if (doc.activeElement !== input) input.value = formatKeyterms(model.get("keyterms"));
+  };
+  const apply = () => {
+    model.set("keyterms", parseKeyterms(input.value));
+    model.save_changes();
+    input.value = formatKeyterms(model.get("keyterms"));
+  };
+  const onKey = (event) => {
+    if (event.key === "Enter") apply();
+  };
+  input.addEventListener("change", apply);
+  input.addEventListener("keydown", onKey);
+  model.on("change:keyterms", paint);
+  model.on("change:keyterms_supported", paint);
+  paint();
+  return {
+    node,
+    cleanup() {
+      input.removeEventListener("change", apply);
+      input.removeEventListener("keydown", onKey);
+      model.off("change:keyterms", paint);
+      model.off("change:keyterms_supported", paint);
+    }
+  };
+}
+
+// js/review/words.js
+function wordAt(words, time) {
+  let low = 0;
+  let high = words.length;
+  while (low < high) {
+    const middle = low + high >> 1;
+    if (words[middle].start <= time) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
+}
+function recordingTime(start, offset) {
+  return Math.max(0, start - offset);
+}
+function isUnsure(confidence, threshold) {
+  return typeof threshold === "number" && typeof confidence === "number" && confidence < threshold;
+}
+function wordTitle(word, edited) {
+  const parts = [formatClock(word.start)];
+  if (typeof word.confidence === "number" && word.confidence < 1) parts.push(`confidence ${Math.round(word.confidence * 100)}%`);
+  if (edited) parts.push("corrected");
+  return parts.join(" · ");
+}
+function wordText(word) {
+  return word.punctuated_word ?? word.word;
+}
+function editedWords(result) {
+  const changed = /* @__PURE__ */ new Set();
+  if (!result.edited || !result.original) return changed;
+  const heard = result.original.words ?? [];
+  (result.words ?? []).forEach((word, i) => {
+    if (!heard.some((o) => o.start === word.start && wordText(o) === wordText(word))) changed.add(i);
+  });
+  return changed;
+}
+function searchForm(text) {
+  return text.toLocaleLowerCase().replace(/[^\p{L}\p{N}'\s]+/gu, "");
+}
+function findMatches(words, query) {
+  const wanted = searchForm(query).split(/\s+/).filter(Boolean);
+  if (!wanted.length) return [];
+  const forms = words.map(searchForm);
+  const last = wanted.length - 1;
+  const matches = [];
+  for (let i = 0; i + last < forms.length; i += 1) {
+    const fits = wanted.every((part, k) => {
+      const form = forms[i + k];
+      return k === last ? form.startsWith(part) : form === part;
+    });
+    if (fits) matches.push(wanted.map((_, k) => i + k));
+  }
+  return matches;
+}
+
+// js/review/player.js
+var AudioParts = class {
+  constructor() {
+    this.pending = /* @__PURE__ */ new Map();
   }
   /**
-   * @param {Document} doc
-   * @param {FinalResult} result
+   * @param {any} msg an `audio` reply without `error`
+   * @param {BlobPart | undefined} buffer its buffer
+   * @returns {{recording: number, mimeType: string, offset: number, done: boolean, buffers: BlobPart[]} | null}
+   *   the whole recording once its last part came, else null
    */
-  textOf(doc, result) {
-    const recording = typeof result.recording === "number" ? result.recording : 0;
-    const text = element(doc, "span", "lt-text", { "data-index": String(result.index), "data-recording": String(recording) });
-    const words = result.words ?? [];
-    if (!words.length) {
-      text.textContent = result.text;
-      return text;
+  add(msg, buffer) {
+    const { recording, parts, part } = msg;
+    if (!Number.isInteger(parts) || !Number.isInteger(part) || part < 0 || part >= parts || !buffer) return null;
+    let entry = this.pending.get(recording);
+    if (!entry || entry.parts !== parts || part === 0) {
+      entry = { parts, buffers: [] };
+      this.pending.set(recording, entry);
     }
-    const edited = editedWords(result);
-    let shown = this.byRecording.get(recording);
-    if (!shown) this.byRecording.set(recording, shown = []);
-    words.forEach((word, i) => {
-      if (i) text.append(" ");
-      const span = element(doc, "span", "lt-word", {
-        tabindex: this.words.length ? "-1" : "0",
-        "data-word": String(i),
-        "data-start": String(word.start),
-        title: wordTitle(word, edited.has(i))
-      }, wordText(word));
-      if (isUnsure(word.confidence, this.options.threshold)) span.classList.add("lt-unsure");
-      if (edited.has(i)) span.classList.add("lt-edited");
-      const entry = { el: span, start: word.start, recording };
-      this.words.push(entry);
-      shown.push(entry);
-      text.append(span);
-    });
-    return text;
+    entry.buffers[part] = buffer;
+    if (entry.buffers.filter(Boolean).length < parts) return null;
+    this.pending.delete(recording);
+    return {
+      recording,
+      mimeType: String(msg.mime_type ?? ""),
+      offset: Number(msg.offset) || 0,
+      done: msg.done === true,
+      buffers: (
+        /** @type {BlobPart[]} */
+        entry.buffers
+      )
+    };
   }
 };
 var Player = class {
@@ -2084,399 +2188,458 @@ var Player = class {
     this.sources.clear();
   }
 };
-function paintView(ui, session, model, lastShown) {
-  const recorder = session.recorder;
-  const status = String(model.get("status") ?? "");
-  const finalText = String(model.get("transcript") ?? "");
-  const interimText = String(model.get("interim") ?? "");
-  const engineLabel = String(model.get("engine_label") ?? "");
-  const active = recorder.phase !== "off";
-  const recording = recorder.phase === "recording";
-  ui.root.dataset.phase = recorder.phase;
-  ui.root.dataset.status = status;
-  ui.root.dataset.paused = String(recorder.paused);
-  ui.root.classList.toggle("lt-show-times", session.showTimes);
-  setText(ui.toggle, active ? "Stop" : "Start");
-  ui.toggle.setAttribute("aria-pressed", String(active));
-  ui.toggle.disabled = recorder.phase === "stopping" || !active && status === STATUS.FINISHING;
-  setText(ui.pause, recorder.paused ? "Resume" : "Pause");
-  ui.pause.title = recorder.paused ? "Go on recording" : "Pause the recording";
-  ui.pause.disabled = !recording;
-  const line = statusLine(recorder.phase, recorder.paused, status, String(model.get("status_detail") ?? ""));
-  setText(ui.statusText, line.label);
-  setText(ui.statusDetail, line.detail);
-  setText(ui.engine, engineLabel);
-  ui.progress.hidden = status !== STATUS.LOADING_MODEL;
-  ui.device.disabled = active;
-  ui.times.checked = session.showTimes;
-  ui.clear.disabled = !finalText && !interimText;
-  ui.copy.disabled = !finalText;
-  ui.mark.disabled = !recording;
-  const errors = [.../* @__PURE__ */ new Set([String(model.get("error") ?? ""), recorder.localError])].filter(Boolean);
-  setText(ui.error, errors.join("\n"));
-  const keeper = session.keeper;
-  const offer = keeper.unsent.length ? describeUnsent(keeper.unsent.map((u) => ({ seconds: u.seconds, created: u.kept.created }))) : "";
-  setText(ui.unsentText, [offer, keeper.note].filter(Boolean).join("\n"));
-  ui.unsent.hidden = !offer && !keeper.note;
-  ui.unsentActions.hidden = !offer;
-  ui.unsentSend.disabled = recorder.phase !== "off";
-  ui.unsentSend.title = recorder.phase === "off" ? "Send the kept audio to the kernel, to be transcribed" : "Stop recording first: the kept audio is sent as a recording of its own";
-  ui.gap.data = interimSeparator(lastShown, interimText);
-  setText(ui.interim, interimText);
-  setText(ui.hint, active ? "Listening…" : "Press Start and speak");
-  ui.hint.hidden = Boolean(finalText || interimText);
-}
-function paintTick(ui, session) {
-  const recorder = session.recorder;
-  const level = recorder.phase === "recording" ? recorder.level : 0;
-  ui.meter.dataset.level = level.toFixed(2);
-  ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
-  ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
-  setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1e3));
-}
-function paintDevices(ui, session) {
-  const microphones = session.recorder.microphones;
-  const doc = ui.device.ownerDocument;
-  const options = [element(doc, "option", "", { value: "" }, "Default microphone")];
-  for (const device of microphones.devices) options.push(element(doc, "option", "", { value: device.id }, device.label));
-  if (microphones.deviceId && !microphones.devices.some((d) => d.id === microphones.deviceId)) {
-    options.push(element(doc, "option", "", { value: microphones.deviceId }, "Chosen microphone (not found)"));
+
+// js/view/review.js
+var NO_AUDIO = "The audio was not kept (keep_audio=False), so it cannot be played back.";
+var Review = class {
+  /**
+   * @param {ViewElements} ui
+   * @param {Transcript} transcript
+   * @param {WidgetSession} session
+   * @param {Model} model this view's handle on the model
+   * @param {AbortSignal} signal removes the DOM listeners
+   */
+  constructor(ui, transcript, session, model, signal) {
+    this.ui = ui;
+    this.transcript = transcript;
+    this.session = session;
+    this.model = model;
+    this.refocus = null;
+    this.player = new Player(
+      ui.audio,
+      (content) => void session.send(content),
+      () => this.paint(),
+      (recording) => transcript.wordsOf(recording),
+      (word) => transcript.reveal(word.el)
+    );
+    const doc = ui.root.ownerDocument;
+    const onTranscriptClick = (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      const speaker = target?.closest(".lt-speaker");
+      if (speaker instanceof HTMLElement) return this.renameSpeaker(speaker);
+      const word = target?.closest(".lt-word");
+      if (!(word instanceof HTMLElement) || (doc.getSelection()?.toString() ?? "") !== "") return;
+      transcript.focusWord(word);
+      this.playWord(word);
+    };
+    const onTranscriptDoubleClick = (event) => {
+      const word = event.target instanceof Element ? event.target.closest(".lt-word") : null;
+      if (word instanceof HTMLElement) this.editWord(word);
+    };
+    const onPlay = () => {
+      const words = transcript.words;
+      const focused = words.find((w) => w.el.getAttribute("tabindex") === "0");
+      this.player.toggle(focused ?? words[0]);
+    };
+    ui.play.addEventListener("click", onPlay, { signal });
+    ui.speed.addEventListener("change", () => this.player.setSpeed(Number(ui.speed.value)), { signal });
+    ui.transcript.addEventListener("click", onTranscriptClick, { signal });
+    ui.transcript.addEventListener("dblclick", onTranscriptDoubleClick, { signal });
+    ui.transcript.addEventListener("keydown", (event) => this.onKey(event), { signal });
   }
-  ui.device.replaceChildren(...options);
-  ui.device.value = microphones.deviceId;
-}
-function keytermsField(doc, model) {
-  const node = element(doc, "label", "lt-keyterms");
-  const input = element(doc, "input", "lt-keyterms-input", {
-    type: "text",
-    autocomplete: "off",
-    spellcheck: "false",
-    placeholder: "names, jargon, …"
-  });
-  node.append(doc.createTextNode("Keyterms"), input);
-  const paint = () => {
-    const supported = Boolean(model.get("keyterms_supported"));
-    input.disabled = !supported;
-    node.title = supported ? "Words and names to listen for, separated by commas; Enter applies them, also while recording" : "This engine does not use keyterms";
-    if (doc.activeElement !== input) input.value = formatKeyterms(model.get("keyterms"));
-  };
-  const apply = () => {
-    model.set("keyterms", parseKeyterms(input.value));
-    model.save_changes();
-    input.value = formatKeyterms(model.get("keyterms"));
-  };
-  const onKey = (event) => {
-    if (event.key === "Enter") apply();
-  };
-  input.addEventListener("change", apply);
-  input.addEventListener("keydown", onKey);
-  model.on("change:keyterms", paint);
-  model.on("change:keyterms_supported", paint);
-  paint();
-  return {
-    node,
-    cleanup() {
-      input.removeEventListener("change", apply);
-      input.removeEventListener("keydown", onKey);
-      model.off("change:keyterms", paint);
-      model.off("change:keyterms_supported", paint);
-    }
-  };
-}
-function paintReview(ui, player, model, hasWords) {
-  const playable = model.get("keep_audio") !== false;
-  ui.review.hidden = !hasWords;
-  ui.root.classList.toggle("lt-playable", playable);
-  ui.play.disabled = !playable;
-  setText(ui.play, player.playing ? "Pause" : "Play");
-  ui.play.setAttribute("aria-label", player.playing ? "Pause playback" : "Play the recording");
-  ui.play.title = playable ? player.playing ? "Pause playback" : "Play from the selected word (or click a word)" : NO_AUDIO;
-  ui.speed.disabled = !playable;
-  ui.speed.title = playable ? "Playback speed" : NO_AUDIO;
-  setText(ui.playerNote, player.error || (player.loading ? "Loading the audio…" : ""));
-}
-function paintBookmarks(ui, model) {
-  const doc = ui.bookmarks.ownerDocument;
-  const marks = (
-    /** @type {Bookmark[]} */
-    model.get("bookmarks") ?? []
-  );
-  const playable = model.get("keep_audio") !== false;
-  ui.bookmarks.replaceChildren(
-    ...marks.map((mark) => {
-      const item = element(doc, "span", "lt-bookmark-item", { role: "listitem" });
-      const canPlay = playable && typeof mark.recording === "number";
-      const text = `${formatClock(mark.time)}${mark.label ? ` ${mark.label}` : ""}`;
-      const button = element(doc, "button", "lt-bookmark", {
-        type: "button",
-        "data-time": String(mark.time),
-        "data-recording": String(mark.recording ?? ""),
-        title: canPlay ? `Play from this bookmark (${formatClock(mark.time)})` : `Bookmark at ${formatClock(mark.time)}`
-      }, text);
-      button.disabled = !canPlay;
-      item.append(button);
-      return item;
-    })
-  );
-  ui.bookmarks.hidden = !marks.length;
-}
-function renderView(session, model, el) {
-  const recorder = session.recorder;
-  const doc = el.ownerDocument;
-  const ui = buildView(doc);
-  const finals = new FinalText(ui.final);
-  const keyterms = keytermsField(doc, model);
-  ui.times.parentElement?.after(keyterms.node);
-  el.append(ui.root);
-  let followTail = true;
-  let copyTimer;
-  let refocus = null;
-  const search = { query: "", matches: [], current: -1 };
-  const reveal = (word) => {
-    scrollIntoBox(ui.transcript, word.el);
-    followTail = isNearBottom(ui.transcript);
-  };
-  const player = new Player(
-    ui.audio,
-    (content) => void session.send(content),
-    () => paintReview(ui, player, model, finals.words.length > 0),
-    (recording) => finals.byRecording.get(recording) ?? [],
-    reveal
-  );
-  const textOptions = () => {
-    const threshold = model.get("confidence_threshold");
-    return { names: model.get("speakers") ?? {}, threshold: typeof threshold === "number" ? threshold : null };
-  };
-  const focusWord = (word) => {
-    for (const other of ui.final.querySelectorAll('.lt-word[tabindex="0"]')) other.setAttribute("tabindex", "-1");
-    word.setAttribute("tabindex", "0");
-    word.focus({ preventScroll: true });
-    scrollIntoBox(ui.transcript, word);
-    followTail = isNearBottom(ui.transcript);
-  };
-  const shownWord = (span) => finals.words.find((w) => w.el === span);
-  const paintSearch = () => {
-    for (const node of ui.final.querySelectorAll(".lt-match")) node.classList.remove("lt-match", "lt-match-current");
-    const matches = findMatches(finals.words.map((w) => w.el.textContent ?? ""), search.query);
-    search.matches = matches.map((positions) => positions.map((i) => finals.words[i]));
-    if (search.current >= search.matches.length) search.current = search.matches.length - 1;
-    search.matches.forEach((match, m) => {
-      for (const word of match) word.el.classList.add("lt-match", ...m === search.current ? ["lt-match-current"] : []);
-    });
-    const count = search.matches.length;
-    setText(ui.searchCount, !search.query.trim() ? "" : count === 0 ? "no matches" : search.current >= 0 ? `${search.current + 1} of ${count}` : `${count} found`);
-    ui.searchPrevious.disabled = ui.searchNext.disabled = count === 0;
-  };
-  const jump = (step) => {
-    const count = search.matches.length;
-    if (!count) return;
-    search.current = search.current < 0 ? step > 0 ? 0 : count - 1 : (search.current + step + count) % count;
-    paintSearch();
-    focusWord(search.matches[search.current][0].el);
-  };
-  const onScroll = () => {
-    followTail = isNearBottom(ui.transcript);
-  };
-  const scroll = () => {
-    if (followTail && !player.playing) ui.transcript.scrollTop = ui.transcript.scrollHeight;
-  };
-  const paint = () => {
-    paintView(ui, session, model, finals.last);
-    paintReview(ui, player, model, finals.words.length > 0);
-    scroll();
-  };
-  const paintResults = () => {
-    const top = ui.transcript.scrollTop;
-    const rebuilt = finals.update(session.results, textOptions());
-    if (rebuilt) {
-      ui.transcript.scrollTop = top;
-      player.redrawn();
-      const again = refocus && ui.final.querySelector(`.lt-text[data-index="${refocus.index}"] .lt-word[data-word="${refocus.word}"]`);
-      if (again instanceof HTMLElement) focusWord(again);
-      refocus = null;
-    }
-    if (search.query) paintSearch();
-    paint();
-  };
-  const onChange = (change) => {
-    if (change === "tick") paintTick(ui, session);
-    else if (change === "devices") paintDevices(ui, session);
-    else if (change === "results") paintResults();
-    else paint();
-  };
-  const onCustom = (msg, buffers) => {
-    if (msg?.type === KERNEL.AUDIO) player.onAudio(msg, buffers);
-  };
-  const playWord = (span) => {
-    const word = shownWord(span);
-    if (word && model.get("keep_audio") !== false) player.playFrom(word.recording, word.start);
-  };
-  const editWord = (span) => {
+  /** The review controls: play/pause, the player's note. */
+  paint() {
+    const { ui, player } = this;
+    const playable = this.model.get("keep_audio") !== false;
+    ui.review.hidden = this.transcript.words.length === 0;
+    ui.root.classList.toggle("lt-playable", playable);
+    ui.play.disabled = !playable;
+    setText(ui.play, player.playing ? "Pause" : "Play");
+    ui.play.setAttribute("aria-label", player.playing ? "Pause playback" : "Play the recording");
+    ui.play.title = playable ? player.playing ? "Pause playback" : "Play from the selected word (or click a word)" : NO_AUDIO;
+    ui.speed.disabled = !playable;
+    ui.speed.title = playable ? "Playback speed" : NO_AUDIO;
+    setText(ui.playerNote, player.error || (player.loading ? "Loading the audio…" : ""));
+  }
+  /** The words were drawn again: light the word being heard, focus the word just corrected. */
+  redrawn() {
+    this.player.redrawn();
+    const refocus = this.refocus;
+    const again = refocus && this.ui.final.querySelector(`.lt-text[data-index="${refocus.index}"] .lt-word[data-word="${refocus.word}"]`);
+    if (again instanceof HTMLElement) this.transcript.focusWord(again);
+    this.refocus = null;
+  }
+  /** @param {HTMLElement} span */
+  playWord(span) {
+    const word = this.transcript.wordOf(span);
+    if (word && this.model.get("keep_audio") !== false) this.player.playFrom(word.recording, word.start);
+  }
+  /** @param {HTMLElement} span */
+  editWord(span) {
     const index = span.closest(".lt-text")?.getAttribute("data-index");
     const number = span.dataset.word;
     if (index == null || number == null) return;
-    player.audio.pause();
+    this.player.audio.pause();
     editInPlace(span, span.textContent ?? "", `Correct the word “${span.textContent}”`, (text) => {
-      refocus = { index, word: number };
-      void session.send({ type: PAGE.EDIT, index: Number(index), word: Number(number), text });
+      this.refocus = { index, word: number };
+      void this.session.send({ type: PAGE.EDIT, index: Number(index), word: Number(number), text });
     });
-  };
-  const renameSpeaker = (label) => {
+  }
+  /** @param {HTMLElement} label */
+  renameSpeaker(label) {
     const speaker = Number(label.dataset.speaker);
-    const name = speakerLabel(speaker, model.get("speakers") ?? {});
-    editInPlace(label, name, `Rename ${name}`, (text) => void session.send({ type: PAGE.SPEAKER, speaker, name: text }));
-  };
-  const onTranscriptClick = (event) => {
-    const target = event.target instanceof Element ? event.target : null;
-    const speaker = target?.closest(".lt-speaker");
-    if (speaker instanceof HTMLElement) return renameSpeaker(speaker);
-    const word = target?.closest(".lt-word");
-    if (!(word instanceof HTMLElement) || (doc.getSelection()?.toString() ?? "") !== "") return;
-    focusWord(word);
-    playWord(word);
-  };
-  const onTranscriptDoubleClick = (event) => {
-    const word = event.target instanceof Element ? event.target.closest(".lt-word") : null;
-    if (word instanceof HTMLElement) editWord(word);
-  };
-  const onTranscriptKey = (event) => {
+    const name = speakerLabel(speaker, this.model.get("speakers") ?? {});
+    editInPlace(label, name, `Rename ${name}`, (text) => void this.session.send({ type: PAGE.SPEAKER, speaker, name: text }));
+  }
+  /** @param {KeyboardEvent} event a key on the transcript: on a speaker, or on a word */
+  onKey(event) {
     const target = event.target instanceof HTMLElement ? event.target : null;
     if (target?.classList.contains("lt-speaker") && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
-      renameSpeaker(target);
+      this.renameSpeaker(target);
       return;
     }
     if (!target?.classList.contains("lt-word")) return;
-    const at = finals.words.findIndex((w) => w.el === target);
+    const transcript = this.transcript;
+    const words = transcript.words;
+    const at = words.findIndex((w) => w.el === target);
     const keys = {
-      Enter: () => playWord(target),
-      F2: () => editWord(target),
-      ArrowRight: () => at + 1 < finals.words.length && focusWord(finals.words[at + 1].el),
-      ArrowLeft: () => at > 0 && focusWord(finals.words[at - 1].el),
-      Home: () => focusWord(finals.words[0].el),
-      End: () => focusWord(finals.words[finals.words.length - 1].el)
+      Enter: () => this.playWord(target),
+      F2: () => this.editWord(target),
+      ArrowRight: () => at + 1 < words.length && transcript.focusWord(words[at + 1].el),
+      ArrowLeft: () => at > 0 && transcript.focusWord(words[at - 1].el),
+      Home: () => transcript.focusWord(words[0].el),
+      End: () => transcript.focusWord(words[words.length - 1].el)
     };
     const action = keys[event.key];
     if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
     event.stopPropagation();
     action();
-  };
-  const onRootKey = (event) => {
-    if (event.code === BOOKMARK_KEY && event.altKey && !event.ctrlKey && !event.metaKey) {
-      event.preventDefault();
-      event.stopPropagation();
-      recorder.bookmark();
+  }
+  dispose() {
+    this.player.dispose();
+  }
+};
+
+// js/view/search.js
+var Search = class {
+  /**
+   * @param {ViewElements} ui
+   * @param {Transcript} transcript
+   * @param {AbortSignal} signal removes the DOM listeners
+   */
+  constructor(ui, transcript, signal) {
+    this.ui = ui;
+    this.transcript = transcript;
+    this.query = "";
+    this.matches = [];
+    this.current = -1;
+    const onSearch = () => {
+      this.query = ui.search.value;
+      this.current = -1;
+      this.paint();
+    };
+    const onSearchKey = (event) => {
+      if (!event.altKey) event.stopPropagation();
+      if (event.key === "Enter") {
+        event.preventDefault();
+        this.jump(event.shiftKey ? -1 : 1);
+      } else if (event.key === "Escape") {
+        ui.search.value = "";
+        onSearch();
+      }
+    };
+    ui.search.addEventListener("input", onSearch, { signal });
+    ui.search.addEventListener("keydown", onSearchKey, { signal });
+    ui.searchPrevious.addEventListener("click", () => this.jump(-1), { signal });
+    ui.searchNext.addEventListener("click", () => this.jump(1), { signal });
+  }
+  /** Finds the matches again (in words that may have been drawn again) and lights them. */
+  paint() {
+    const { ui } = this;
+    const words = this.transcript.words;
+    for (const node of ui.final.querySelectorAll(".lt-match")) node.classList.remove("lt-match", "lt-match-current");
+    const matches = findMatches(words.map((w) => w.el.textContent ?? ""), this.query);
+    this.matches = matches.map((positions) => positions.map((i) => words[i]));
+    if (this.current >= this.matches.length) this.current = this.matches.length - 1;
+    this.matches.forEach((match, m) => {
+      for (const word of match) word.el.classList.add("lt-match", ...m === this.current ? ["lt-match-current"] : []);
+    });
+    const count = this.matches.length;
+    setText(ui.searchCount, !this.query.trim() ? "" : count === 0 ? "no matches" : this.current >= 0 ? `${this.current + 1} of ${count}` : `${count} found`);
+    ui.searchPrevious.disabled = ui.searchNext.disabled = count === 0;
+  }
+  /** @param {number} step +1: next match, -1: previous */
+  jump(step) {
+    const count = this.matches.length;
+    if (!count) return;
+    this.current = this.current < 0 ? step > 0 ? 0 : count - 1 : (this.current + step + count) % count;
+    this.paint();
+    this.transcript.focusWord(this.matches[this.current][0].el);
+  }
+};
+
+// js/view/final-text.js
+var FinalText = class {
+  /** @param {HTMLSpanElement} container */
+  constructor(container) {
+    this.container = container;
+    this.generation = -1;
+    this.shown = 0;
+    this.options = { names: {}, threshold: null };
+    this.optionsKey = "";
+    this.open = null;
+    this.last = null;
+    this.words = [];
+    this.byRecording = /* @__PURE__ */ new Map();
+  }
+  /**
+   * @param {ResultStore} store
+   * @param {TextOptions} options
+   * @returns {boolean} whether it was rebuilt
+   */
+  update(store, options) {
+    const key = JSON.stringify(options);
+    const rebuild = store.generation !== this.generation || key !== this.optionsKey;
+    if (rebuild) {
+      this.container.replaceChildren();
+      this.generation = store.generation;
+      this.options = options;
+      this.optionsKey = key;
+      this.shown = 0;
+      this.open = null;
+      this.last = null;
+      this.words = [];
+      this.byRecording.clear();
     }
-  };
-  const onPlay = () => {
-    const focused = finals.words.find((w) => w.el.getAttribute("tabindex") === "0");
-    player.toggle(focused ?? finals.words[0]);
-  };
-  const onSpeed = () => player.setSpeed(Number(ui.speed.value));
-  const onSearch = () => {
-    search.query = ui.search.value;
-    search.current = -1;
-    paintSearch();
-  };
-  const onSearchKey = (event) => {
-    if (!event.altKey) event.stopPropagation();
-    if (event.key === "Enter") {
-      event.preventDefault();
-      jump(event.shiftKey ? -1 : 1);
-    } else if (event.key === "Escape") {
-      ui.search.value = "";
-      onSearch();
+    const doc = this.container.ownerDocument;
+    for (; this.shown < store.items.length; this.shown += 1) this.append(doc, store.items[this.shown]);
+    return rebuild;
+  }
+  /**
+   * @param {Document} doc
+   * @param {FinalResult} result
+   */
+  append(doc, result) {
+    if (!result.text) return;
+    if (!this.open || startsUtterance(this.last, result)) {
+      if (this.open) this.container.append("\n");
+      const heading = utteranceHeading(result, this.options.names);
+      const block = element(doc, "span", "lt-utt", { "data-time": heading.time, "data-utterance": String(result.utterance) });
+      if (heading.speaker && typeof result.speaker === "number") {
+        block.append(
+          element(
+            doc,
+            "span",
+            "lt-meta lt-speaker",
+            { role: "button", tabindex: "0", "data-speaker": String(result.speaker), title: "Rename this speaker everywhere" },
+            heading.speaker
+          )
+        );
+      }
+      this.container.append(block);
+      this.open = block;
+    } else {
+      this.open.append(" ");
     }
-  };
-  const onBookmarkClick = (event) => {
-    const button = event.target instanceof Element ? event.target.closest(".lt-bookmark") : null;
-    if (!(button instanceof HTMLElement) || !button.dataset.recording) return;
-    player.playFrom(Number(button.dataset.recording), Number(button.dataset.time));
-  };
-  const onToggle = () => recorder.toggle();
-  const onPause = () => recorder.togglePause();
-  const onMark = () => recorder.bookmark();
-  const onDevice = () => recorder.microphones.choose(ui.device.value);
-  const onTimes = () => session.setShowTimes(ui.times.checked);
-  const onClear = () => session.send({ type: PAGE.CLEAR });
-  const onSendUnsent = () => void session.keeper.sendUnsent();
-  const onDownloadUnsent = () => void session.keeper.downloadUnsent();
-  const onDiscardUnsent = () => session.keeper.discardUnsent();
-  const onCopy = async () => {
-    const copied = await copyText(String(model.get("transcript") ?? ""), doc);
-    ui.copy.textContent = copied ? "Copied" : "Copy failed";
-    clearTimeout(copyTimer);
-    copyTimer = setTimeout(() => {
-      ui.copy.textContent = "Copy";
-    }, 1500);
-  };
-  const onExport = (event) => {
-    const button = (
-      /** @type {HTMLButtonElement} */
-      event.currentTarget
+    this.open.append(this.textOf(doc, result));
+    this.last = result;
+  }
+  /**
+   * @param {Document} doc
+   * @param {FinalResult} result
+   */
+  textOf(doc, result) {
+    const recording = typeof result.recording === "number" ? result.recording : 0;
+    const text = element(doc, "span", "lt-text", { "data-index": String(result.index), "data-recording": String(recording) });
+    const words = result.words ?? [];
+    if (!words.length) {
+      text.textContent = result.text;
+      return text;
+    }
+    const edited = editedWords(result);
+    let shown = this.byRecording.get(recording);
+    if (!shown) this.byRecording.set(recording, shown = []);
+    words.forEach((word, i) => {
+      if (i) text.append(" ");
+      const span = element(doc, "span", "lt-word", {
+        tabindex: this.words.length ? "-1" : "0",
+        "data-word": String(i),
+        "data-start": String(word.start),
+        title: wordTitle(word, edited.has(i))
+      }, wordText(word));
+      if (isUnsure(word.confidence, this.options.threshold)) span.classList.add("lt-unsure");
+      if (edited.has(i)) span.classList.add("lt-edited");
+      const entry = { el: span, start: word.start, recording };
+      this.words.push(entry);
+      shown.push(entry);
+      text.append(span);
+    });
+    return text;
+  }
+};
+
+// js/view/transcript.js
+var Transcript = class {
+  /**
+   * @param {ViewElements} ui
+   * @param {AbortSignal} signal removes the DOM listeners
+   */
+  constructor(ui, signal) {
+    this.ui = ui;
+    this.finals = new FinalText(ui.final);
+    this.followTail = true;
+    ui.transcript.addEventListener(
+      "scroll",
+      () => {
+        this.followTail = isNearBottom(ui.transcript);
+      },
+      { passive: true, signal }
     );
-    ui.exportMenu.open = false;
-    session.send({ type: PAGE.EXPORT, format: button.dataset.format });
-  };
-  const onMenuKey = (event) => {
-    if (event.key === "Escape" && ui.exportMenu.open) {
-      ui.exportMenu.open = false;
-      ui.exportMenu.querySelector("summary")?.focus();
-    }
-  };
-  const onDocumentClick = (event) => {
-    if (ui.exportMenu.open && !(event.target instanceof Node && ui.exportMenu.contains(event.target))) {
-      ui.exportMenu.open = false;
-    }
-  };
-  const onBookmarks = () => paintBookmarks(ui, model);
-  const traitEvents = ["status", "status_detail", "error", "transcript", "interim", "engine_label"].map((name) => `change:${name}`);
-  const textEvents = ["speakers", "confidence_threshold"].map((name) => `change:${name}`);
+  }
+  /** Every word shown, in order. */
+  get words() {
+    return this.finals.words;
+  }
+  /**
+   * Shows the results not shown yet, or all of them again (the reader's place kept).
+   * @param {ResultStore} store
+   * @param {TextOptions} options
+   * @returns {boolean} whether the words were drawn again
+   */
+  update(store, options) {
+    const box = this.ui.transcript;
+    const top = box.scrollTop;
+    const rebuilt = this.finals.update(store, options);
+    if (rebuilt) box.scrollTop = top;
+    return rebuilt;
+  }
+  /**
+   * The interim words and the hint.
+   * @param {Model} model
+   * @param {Recorder} recorder
+   */
+  paint(model, recorder) {
+    const { ui } = this;
+    const finalText = String(model.get("transcript") ?? "");
+    const interimText = String(model.get("interim") ?? "");
+    ui.gap.data = interimSeparator(this.finals.last, interimText);
+    setText(ui.interim, interimText);
+    setText(ui.hint, recorder.phase !== "off" ? "Listening…" : "Press Start and speak");
+    ui.hint.hidden = Boolean(finalText || interimText);
+  }
+  /** @param {boolean} playing playback keeps the word being heard in sight instead */
+  followNewText(playing) {
+    const box = this.ui.transcript;
+    if (this.followTail && !playing) box.scrollTop = box.scrollHeight;
+  }
+  /** @param {HTMLElement} word the one keyboard focus comes back to (roving tabindex) */
+  focusWord(word) {
+    for (const other of this.ui.final.querySelectorAll('.lt-word[tabindex="0"]')) other.setAttribute("tabindex", "-1");
+    word.setAttribute("tabindex", "0");
+    word.focus({ preventScroll: true });
+    this.reveal(word);
+  }
+  /** @param {HTMLElement} node kept in sight, inside the pane */
+  reveal(node) {
+    scrollIntoBox(this.ui.transcript, node);
+    this.followTail = isNearBottom(this.ui.transcript);
+  }
+  /**
+   * @param {HTMLElement} span
+   * @returns {ShownWord | undefined} the word this span shows
+   */
+  wordOf(span) {
+    return this.finals.words.find((w) => w.el === span);
+  }
+  /**
+   * @param {number} recording
+   * @returns {ShownWord[]} the words shown of this recording, in time order
+   */
+  wordsOf(recording) {
+    return this.finals.byRecording.get(recording) ?? [];
+  }
+};
+
+// js/view/unsent.js
+var UnsentOffer = class {
+  /**
+   * @param {ViewElements} ui
+   * @param {WidgetSession} session
+   * @param {AbortSignal} signal removes the DOM listeners
+   */
+  constructor(ui, session, signal) {
+    this.ui = ui;
+    this.session = session;
+    const keeper = session.keeper;
+    ui.unsentSend.addEventListener("click", () => void keeper.sendUnsent(), { signal });
+    ui.unsentDownload.addEventListener("click", () => void keeper.downloadUnsent(), { signal });
+    ui.unsentDiscard.addEventListener("click", () => keeper.discardUnsent(), { signal });
+  }
+  paint() {
+    const { ui } = this;
+    const keeper = this.session.keeper;
+    const phase = this.session.recorder.phase;
+    const offer = keeper.unsent.length ? describeUnsent(keeper.unsent.map((u) => ({ seconds: u.seconds, created: u.kept.created }))) : "";
+    setText(ui.unsentText, [offer, keeper.note].filter(Boolean).join("\n"));
+    ui.unsent.hidden = !offer && !keeper.note;
+    ui.unsentActions.hidden = !offer;
+    ui.unsentSend.disabled = phase !== "off";
+    ui.unsentSend.title = phase === "off" ? "Send the kept audio to the kernel, to be transcribed" : "Stop recording first: the kept audio is sent as a recording of its own";
+  }
+};
+
+// js/view/view.js
+var TRAIT_EVENTS = ["status", "status_detail", "error", "transcript", "interim", "engine_label", "keep_audio"].map((name) => `change:${name}`);
+var TEXT_EVENTS = ["speakers", "confidence_threshold"].map((name) => `change:${name}`);
+function renderView(session, model, el) {
+  const doc = el.ownerDocument;
+  const ui = buildView(doc);
+  const keyterms = keytermsField(doc, model);
+  ui.times.parentElement?.after(keyterms.node);
+  el.append(ui.root);
   const listening = new AbortController();
   const { signal } = listening;
-  ui.toggle.addEventListener("click", onToggle, { signal });
-  ui.pause.addEventListener("click", onPause, { signal });
-  ui.mark.addEventListener("click", onMark, { signal });
-  ui.device.addEventListener("change", onDevice, { signal });
-  ui.times.addEventListener("change", onTimes, { signal });
-  ui.clear.addEventListener("click", onClear, { signal });
-  ui.unsentSend.addEventListener("click", onSendUnsent, { signal });
-  ui.unsentDownload.addEventListener("click", onDownloadUnsent, { signal });
-  ui.unsentDiscard.addEventListener("click", onDiscardUnsent, { signal });
-  ui.copy.addEventListener("click", onCopy, { signal });
-  for (const button of ui.exportButtons) button.addEventListener("click", onExport, { signal });
-  ui.exportMenu.addEventListener("keydown", onMenuKey, { signal });
-  ui.play.addEventListener("click", onPlay, { signal });
-  ui.speed.addEventListener("change", onSpeed, { signal });
-  ui.search.addEventListener("input", onSearch, { signal });
-  ui.search.addEventListener("keydown", onSearchKey, { signal });
-  ui.searchPrevious.addEventListener("click", () => jump(-1), { signal });
-  ui.searchNext.addEventListener("click", () => jump(1), { signal });
-  ui.bookmarks.addEventListener("click", onBookmarkClick, { signal });
-  ui.transcript.addEventListener("click", onTranscriptClick, { signal });
-  ui.transcript.addEventListener("dblclick", onTranscriptDoubleClick, { signal });
-  ui.transcript.addEventListener("keydown", onTranscriptKey, { signal });
-  ui.root.addEventListener("keydown", onRootKey, { signal });
-  doc.addEventListener("click", onDocumentClick, { capture: true, signal });
-  ui.transcript.addEventListener("scroll", onScroll, { passive: true, signal });
-  for (const event of [...traitEvents, "change:keep_audio"]) model.on(event, paint);
-  for (const event of textEvents) model.on(event, paintResults);
+  const controls = new Controls(ui, session, model, signal);
+  const unsent = new UnsentOffer(ui, session, signal);
+  const transcript = new Transcript(ui, signal);
+  const review = new Review(ui, transcript, session, model, signal);
+  const search = new Search(ui, transcript, signal);
+  const bookmarks = new Bookmarks(ui, model, review.player, signal);
+  const textOptions = () => {
+    const threshold = model.get("confidence_threshold");
+    return { names: model.get("speakers") ?? {}, threshold: typeof threshold === "number" ? threshold : null };
+  };
+  const paint = () => {
+    controls.paint();
+    unsent.paint();
+    transcript.paint(model, session.recorder);
+    review.paint();
+    transcript.followNewText(review.player.playing);
+  };
+  const paintResults = () => {
+    if (transcript.update(session.results, textOptions())) review.redrawn();
+    if (search.query) search.paint();
+    paint();
+  };
+  const onChange = (change) => {
+    if (change === "tick") controls.paintTick();
+    else if (change === "devices") controls.paintDevices();
+    else if (change === "results") paintResults();
+    else paint();
+  };
+  const onCustom = (msg, buffers) => {
+    if (msg?.type === KERNEL.AUDIO) review.player.onAudio(msg, buffers);
+  };
+  const onBookmarks = () => bookmarks.paint();
+  for (const event of TRAIT_EVENTS) model.on(event, paint);
+  for (const event of TEXT_EVENTS) model.on(event, paintResults);
   model.on("change:bookmarks", onBookmarks);
   model.on("msg:custom", onCustom);
   const unsubscribe = session.subscribe(onChange);
   session.attachView();
-  paintDevices(ui, session);
-  paintTick(ui, session);
-  paintBookmarks(ui, model);
+  controls.paintDevices();
+  controls.paintTick();
+  bookmarks.paint();
   paintResults();
   return () => {
-    clearTimeout(copyTimer);
+    controls.dispose();
     keyterms.cleanup();
     listening.abort();
-    player.dispose();
-    for (const event of [...traitEvents, "change:keep_audio"]) model.off(event, paint);
-    for (const event of textEvents) model.off(event, paintResults);
+    review.dispose();
+    for (const event of TRAIT_EVENTS) model.off(event, paint);
+    for (const event of TEXT_EVENTS) model.off(event, paintResults);
     model.off("change:bookmarks", onBookmarks);
     model.off("msg:custom", onCustom);
     unsubscribe();
@@ -2484,6 +2647,8 @@ function renderView(session, model, el) {
     session.detachView();
   };
 }
+
+// js/widget.js
 var widget_default = () => {
   const sessions = /* @__PURE__ */ new WeakMap();
   let latest;
