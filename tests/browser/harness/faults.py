@@ -111,6 +111,6 @@ def unplug_microphone(page: Page) -> None:
 
 
 def kept_audio(page: Page) -> list[dict[str, Any]]:
-    """The recordings the page keeps unconfirmed audio of: each ``KeptRecording`` (see widget.js)
+    """The recordings the page keeps unconfirmed audio of: each ``KeptRecording`` (see js/keeper/audio-store.js)
     plus ``kept``, the sequence numbers of the chunks it holds."""
     return page.evaluate(_KEPT)

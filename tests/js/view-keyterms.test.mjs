@@ -1,9 +1,8 @@
-// @ts-check
-// Unit tests of the keyterms field's text (widget.js, section 2): `npm test`.
+// Unit tests of js/view/keyterms.js (the field's text): `npm test`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatKeyterms, parseKeyterms } from "../../src/live_transcriber/static/widget.js";
+import { formatKeyterms, parseKeyterms } from "../../js/view/keyterms.js";
 
 test("keyterms are separated by commas or new lines, tidied, each once", () => {
   assert.deepEqual(parseKeyterms(" Stella ,customer   service\nNguyen,, stella,"), ["Stella", "customer service", "Nguyen"]);
