@@ -7,7 +7,7 @@
 2. File lists: the sdist holds only files git tracks (no journal, virtualenv, node_modules or test
    artifact slips in), and the wheel's package is exactly the tracked `src/live_transcriber`, plus LICENSE.
 3. A new virtualenv gets the wheel and ipykernel, nothing from this tree. Run from an empty folder
-   there (`python -I`: neither this folder nor PYTHONPATH on sys.path): the package imports from
+   there (`python -I`: neither the repository nor PYTHONPATH on sys.path): the package imports from
    the venv's site-packages; a Jupyter kernel of that venv displays a widget, whose display message
    carries the widget view and whose model's `_esm` is the shipped JavaScript; the offline engine
    transcribes a copy of notebooks/data/sample.webm with HF_HUB_OFFLINE=1.
@@ -25,13 +25,10 @@ import time
 import zipfile
 from pathlib import Path
 
-DIST_NAME = "jupyter-live-transcriber"
 SAMPLE = Path("notebooks/data/sample.webm")
 # Words of the sample's three sentences that any engine worth shipping gets right.
 SAMPLE_WORDS = ("weather", "park", "children", "garden", "report", "friday")
 MIME_WIDGET = "application/vnd.jupyter.widget-view+json"
-
-
 STARTED = time.monotonic()
 
 
@@ -122,7 +119,7 @@ def install_and_use(wheel: Path, scratch: Path) -> None:
 def in_venv(sample: Path, esm: Path) -> None:
     """Runs inside the clean venv: what a user's first notebook does."""
     import sysconfig
-    from importlib.metadata import version
+    from importlib.metadata import packages_distributions, version
 
     from jupyter_client.manager import KernelManager
 
@@ -132,9 +129,10 @@ def in_venv(sample: Path, esm: Path) -> None:
     where = Path(live_transcriber.__file__)
     if site not in where.parents:
         fail(f"live_transcriber imported from {where}, not from the venv's {site}")
-    if live_transcriber.__version__ != version(DIST_NAME):
-        fail(f"__version__ {live_transcriber.__version__} but {DIST_NAME} {version(DIST_NAME)} installed")
-    print(f"import live_transcriber {live_transcriber.__version__} from {where}")
+    (dist,) = packages_distributions()["live_transcriber"]
+    if live_transcriber.__version__ != version(dist):
+        fail(f"__version__ is {live_transcriber.__version__} but {dist} {version(dist)} is installed")
+    print(f"import live_transcriber ({dist} {version(dist)}) from {where}")
 
     started = time.monotonic()
     # ipc: a kernel on TCP without keys warns about it; nothing here needs the network.
