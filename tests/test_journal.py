@@ -18,20 +18,7 @@ from live_transcriber import Transcriber
 from live_transcriber.journal import Journal, load
 from live_transcriber.results import StreamClosed
 from live_transcriber.testing import ScriptedEngine, final
-
-WEBM = "audio/webm;codecs=opus"
-
-
-class Sent:
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-
-    def changed(self, changes: dict) -> None:
-        pass
-
-    def send(self, message: dict, buffers: object = None) -> None:
-        self.messages.append(message)
-
+from scripted_page import WEBM, Page
 
 def browser(core: Transcriber, *messages: tuple[dict, bytes | None]) -> None:
     for message, data in messages:
@@ -209,7 +196,7 @@ def test_the_page_is_told_which_chunks_are_safe(tmp_path):
     ]:
         engine = ScriptedEngine()
         core = Transcriber(engine, journal=journal)
-        sent = Sent()
+        sent = Page()
         core.attach(sent)
         browser(
             core,
