@@ -87,9 +87,9 @@ class FrontEnd(Protocol):
         ``results``, ``speakers``, ``bookmarks``, ``keyterms`` changed to the values given (called
         with the transcriber's lock held)."""
 
-    def send(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        """Deliver a message (with binary ``buffers``) to the browser: ``stop_recording``,
-        ``history``, ``export``, ``ack``, ``recover``, ``results_changed`` or ``audio``."""
+    def send(self, message: P.KernelMessage, buffers: list[bytes] | None = None) -> None:
+        """Deliver a message (with binary ``buffers``) to the browser: one of
+        :data:`~live_transcriber.protocol.KERNEL_MESSAGES`, made by its builder in :mod:`.protocol`."""
 
 
 @dataclass
@@ -439,8 +439,8 @@ class Transcriber:
     # -- the browser -------------------------------------------------------------------------------
 
     def receive(self, message: Any, buffers: Any = ()) -> None:
-        """Handle one message from the browser (see ``static/widget.js`` for the protocol). Never
-        raises: bad messages are reported in :attr:`error`."""
+        """Handle one message from the browser (:mod:`live_transcriber.protocol` documents them).
+        Never raises: bad messages are reported in :attr:`error`."""
         try:
             with self._lock:
                 if self._closed:
@@ -475,9 +475,9 @@ class Transcriber:
                 # Only the page recording it stops (another tab or browser); it keeps what it
                 # records meanwhile, to send once it is told what the kernel has (recover).
                 reason = "Recording stopped: this widget started recording in another tab or window."
-                self._send({"type": "stop_recording", "recording": action.replaced, "reason": reason})
+                self._send(P.stop_recording(reason, action.replaced))
         elif isinstance(action, P.Recover):
-            self._send({"type": "recover", "recordings": [self._recovery(r) for r in action.recordings]})
+            self._send(P.recover([self._recovery(r) for r in action.recordings]))
         elif isinstance(action, P.Problem):
             if action.message != self._error:  # a page repeating a bad message fills no log
                 log.warning("live-transcriber: %s", action.message)
@@ -498,7 +498,6 @@ class Transcriber:
 
     def _send_audio(self, index: int) -> None:
         """Send one recording's audio to the page, in parts (see ``audio`` in :mod:`.protocol`)."""
-        reply: dict[str, Any] = {"type": "audio", "recording": index}
         recording = self.recordings[index] if index < len(self.recordings) else None
         if recording is None:
             reason = f"There is no recording {index}."
@@ -509,33 +508,24 @@ class Transcriber:
         else:
             data = bytes(recording.data)
             parts = [data[i : i + P.AUDIO_PART_BYTES] for i in range(0, len(data), P.AUDIO_PART_BYTES)]
-            reply.update(mime_type=recording.mime_type, offset=recording.offset, done=recording.done and recording.placed, parts=len(parts))
+            done = recording.done and recording.placed
             for number, part in enumerate(parts):
-                self._send({**reply, "part": number}, [part])
+                self._send(P.audio_part(index, recording.mime_type, recording.offset, done, number, len(parts)), [part])
             return
-        self._send({**reply, "error": reason})
+        self._send(P.no_audio(index, reason))
 
-    def _recovery(self, recording_id: str) -> dict[str, Any]:
-        """What the kernel has of one of the page's recordings, for the page to send what is missing.
-
-        ``state`` is ``"open"`` (still recording here: the page may go on with it from chunk
-        ``received``), ``"ended"`` (the kernel has chunks ``0..received-1``; ``done`` once they
-        are all transcribed, ``failed`` if the recording ended in an error) or ``"unknown"`` (it
-        never reached this transcriber: a kernel restart, another kernel).
-        """
+    def _recovery(self, recording_id: str) -> P.RecordingState:
+        """What the kernel has of one of the page's recordings, for the page to send what is missing
+        (``recover`` in :mod:`.protocol`)."""
         received = self._browser.received(recording_id)
         if received is not None:
-            return {"recording": recording_id, "state": "open", "received": received}
+            return P.recording_state(recording_id, "open", received)
         recording = self._page_recordings.get(recording_id)
         if recording is None:
-            return {"recording": recording_id, "state": "unknown", "received": 0}
-        return {
-            "recording": recording_id,
-            "state": "ended",
-            "received": recording.counters.chunks,
-            "done": recording.done and not recording.error,
-            "failed": bool(recording.error),
-        }
+            return P.recording_state(recording_id, "unknown", 0)
+        return P.recording_state(
+            recording_id, "ended", recording.counters.chunks, done=recording.done and not recording.error, failed=bool(recording.error)
+        )
 
     def _command(self, command: P.Command) -> None:
         if command.name in ("pause", "resume"):
@@ -549,7 +539,7 @@ class Transcriber:
         elif command.name == "clear":
             self._clear()
         elif command.name == "history":
-            self._send({"type": "history", "results": list(self._result_dicts)})
+            self._send(P.history(list(self._result_dicts)))
         elif command.name == "export":
             from .exports import FORMATS
 
@@ -558,7 +548,7 @@ class Transcriber:
                 self._error = f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}."
                 return
             content = self._render(fmt)
-            self._send({"type": "export", "format": fmt, "filename": f"transcript.{fmt}", "mime_type": FORMATS[fmt][1], "content": content})
+            self._send(P.export(fmt, f"transcript.{fmt}", FORMATS[fmt][1], content))
 
     # -- audio from Python -------------------------------------------------------------------------
 
@@ -868,7 +858,7 @@ class Transcriber:
                 self.journal.event({"type": "edited", "index": index, "result": result.to_dict()})
                 self._check_journal()
         self._results_version += 1
-        self._send({"type": "results_changed", "results": [self._result_dicts[i] for i in sorted(changed)]})
+        self._send(P.results_changed([self._result_dicts[i] for i in sorted(changed)]))
 
     def _mark(self, time: float | None, elapsed: float | None, label: str, browser: bool = False) -> _Mark:
         """Keep a bookmark: at ``time`` on the timeline, else ``elapsed`` seconds (or now) into the
@@ -977,7 +967,7 @@ class Transcriber:
                 # The page is still recording (or was reloaded without a stop): end it there too.
                 previous.kernel_ended = True  # the page may still be recording it
                 self._carry_out_all(self._browser.close())
-                self._send({"type": "stop_recording", "reason": f"Transcribing {source.name} instead."})
+                self._send(P.stop_recording(f"Transcribing {source.name} instead."))
             else:
                 previous.recording.error = f"{previous.recording.source.name} was cut short: {source.name} started."
             self._end(previous)
@@ -1086,12 +1076,12 @@ class Transcriber:
         if run is not None:
             run.recording.error = message
             if run is self._browser_run or run.stream is None:
-                self._send({"type": "stop_recording", "reason": message})
+                self._send(P.stop_recording(message))
             if run.stream is None and not run.recording.done:
                 run.ending = True
                 self._closed_run(run)
         else:
-            self._send({"type": "stop_recording", "reason": message})
+            self._send(P.stop_recording(message))
 
     def _clear(self) -> None:
         self._transcript.clear()
@@ -1141,7 +1131,7 @@ class Transcriber:
         journal, each chunk once it is on disk; the whole recording once it is transcribed."""
         if run.browser_id is None or not (done or self.journal is not None):
             return
-        self._send({"type": "ack", "recording": run.browser_id, "chunks": chunks, "done": done})
+        self._send(P.ack(run.browser_id, chunks, done))
 
     # -- engine events (engine threads) ----------------------------------------------------------------
 
@@ -1323,7 +1313,7 @@ class Transcriber:
         for front_end in self._front_ends:
             front_end.changed(changes)
 
-    def _send(self, message: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+    def _send(self, message: P.KernelMessage, buffers: list[bytes] | None = None) -> None:
         for front_end in self._front_ends:
             front_end.send(message, buffers)
 

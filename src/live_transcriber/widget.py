@@ -107,7 +107,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         0.6, allow_none=True, min=0.0, max=1.0, help="Words the engine is less sure of are marked in the widget; None: no marks."
     ).tag(sync=True)
     #: Who records, for the audio the page keeps until the kernel confirms it: this widget, this
-    #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in static/widget.js).
+    #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in :mod:`live_transcriber.protocol`).
     _identity = traitlets.Dict(read_only=True).tag(sync=True)
     # marimo re-runs the cells that read `mo.ui.anywidget(w)` only when the browser changes a trait,
     # never when Python does: there the browser counts each new transcript, status or error here.
