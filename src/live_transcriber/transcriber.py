@@ -32,6 +32,7 @@ from .engines import Engine, EngineStream, Keyterms, normalize_keyterms
 from .engines.select import make_engine
 from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .media.replay import ReplayBuffer
+from .parts.journaling import JournalWriter
 from .results import (
     Bookmark,
     EngineError,
@@ -246,9 +247,6 @@ class Transcriber:
         self.keep_audio = keep_audio
         #: Every recording, oldest first (their bytes are empty unless ``keep_audio``).
         self.recordings: list[Recording] = []
-        self._journal_root: Path | None = J.default_root() if journal is True else Path(journal) if journal else None
-        #: The journal being written (made at the first recording), or None.
-        self.journal: J.Journal | None = None
         self._owns_engine = not isinstance(engine, Engine)
         self._engine: Engine | None = None
         notice = ""
@@ -262,7 +260,10 @@ class Transcriber:
             self._failed = True
         if notice:
             log.info(notice)
+        root = J.default_root() if journal is True else Path(journal) if journal else None
+        self._journal = JournalWriter(root, self.engine_label, self._report)
         self._keyterms: Keyterms = self._engine.keyterms if self._engine is not None else ()
+        self._journal.keyterms(self._keyterms)
         if keyterms is not None:
             self.set_keyterms(keyterms)
 
@@ -285,8 +286,7 @@ class Transcriber:
             options.setdefault("keyterms", saved.keyterms)
         transcriber = cls(engine, keep_audio=keep_audio, journal=None, **options)
         transcriber._restore(saved)
-        transcriber.journal = J.Journal(saved.folder, append=True)
-        transcriber._journal_root = saved.folder.parent
+        transcriber._journal.resume(J.Journal(saved.folder, append=True))
         if finish:
             with transcriber._lock:
                 for item in saved.interrupted:
@@ -343,6 +343,11 @@ class Transcriber:
     def engine(self) -> Engine | None:
         """The engine in use; None if it could not be made (see :attr:`error`)."""
         return self._engine
+
+    @property
+    def journal(self) -> J.Journal | None:
+        """The journal being written (made at the first recording; ``.folder`` says where), or None."""
+        return self._journal.journal
 
     @property
     def transcript(self) -> str:
@@ -432,9 +437,7 @@ class Transcriber:
                         run.stream.set_keyterms(new)
             for front_end in self._front_ends:
                 front_end.changed({"keyterms": list(new)})
-            if self.journal is not None:
-                self.journal.event({"type": "keyterms", "terms": list(new)})
-                self._check_journal()
+            self._journal.keyterms(new)
 
     # -- the browser -------------------------------------------------------------------------------
 
@@ -854,9 +857,7 @@ class Transcriber:
         self._transcript.replace(changed)
         for index, result in changed.items():
             self._result_dicts[index] = {"index": index, **result.to_dict()}
-            if self.journal is not None:
-                self.journal.event({"type": "edited", "index": index, "result": result.to_dict()})
-                self._check_journal()
+            self._journal.edited(index, result)
         self._results_version += 1
         self._send(P.results_changed([self._result_dicts[i] for i in sorted(changed)]))
 
@@ -878,16 +879,12 @@ class Transcriber:
                 raise ValueError("Nothing is being recorded: give the bookmark a time on the transcript's timeline.")
             mark = _Mark(run.recording.index, run.elapsed() if elapsed is None else elapsed, label)
         self._marks.append(mark)
-        if self.journal is not None:
-            self.journal.event({"type": "bookmark", "recording": mark.recording, "at": mark.at, "label": mark.label})
-            self._check_journal()
+        self._journal.bookmark(mark.recording, mark.at, mark.label)
         return mark
 
     def _name_speakers(self, names: dict[int, str]) -> None:
         self._speakers = names
-        if self.journal is not None:
-            self.journal.event({"type": "speakers", "names": {str(k): v for k, v in names.items()}})
-            self._check_journal()
+        self._journal.speakers(names)
 
     def _recording_at(self, time: float) -> int | None:
         """The recording a time on the timeline falls in (or after), among those placed on it."""
@@ -947,8 +944,7 @@ class Transcriber:
                 self._closed_run(run)
             self._publish()
         self._run_callbacks()
-        if self.journal is not None:
-            self.journal.close()
+        self._journal.close()
         if self._owns_engine and self._engine is not None:
             self._engine.close()
 
@@ -983,7 +979,7 @@ class Transcriber:
         if self._engine is not None:
             self._error = ""
         self._idle.clear()
-        self._journal_recording(recording)
+        self._journal.recording(recording.index, recording.mime_type, recording.source, recording.offset)
         if len(self._runs) == 1:
             self._place(run)
         else:
@@ -1047,9 +1043,7 @@ class Transcriber:
                 run.recording.counters.bytes += len(data)
             if self.keep_audio:
                 run.recording.data += data
-            if self.journal is not None:
-                self.journal.audio(run.recording.index, data)
-                self._check_journal()
+            self._journal.audio(run.recording.index, data)
         if run.whole:
             return
         if run.stream is not None:
@@ -1093,8 +1087,7 @@ class Transcriber:
             if run is not self._current or run.ending:
                 run.detached = True
                 dropped.append(run.recording.index)
-        if self.journal is not None:
-            self.journal.cleared(dropped)
+        self._journal.cleared(dropped)
 
     def _place(self, run: _Run) -> None:
         """Put a recording on the timeline, after everything before it."""
@@ -1102,34 +1095,15 @@ class Transcriber:
         if recording.placed:
             return
         recording.offset, recording.placed = self._timeline_end, True
-        if self.journal is not None:
-            self.journal.placed(recording.index, recording.offset)
+        self._journal.placed(recording.index, recording.offset)
 
-    def _journal_recording(self, recording: Recording) -> None:
-        if self._journal_root is None:
-            return
-        if self.journal is None:
-            try:
-                self.journal = J.Journal.create(self._journal_root, engine=self.engine_label)
-            except OSError as exc:
-                self._error = f"Could not make a journal under {self._journal_root} ({exc}); transcription goes on without it."
-                self._journal_root = None
-                return
-            if self._keyterms:
-                self.journal.event({"type": "keyterms", "terms": list(self._keyterms)})
-        self.journal.recording(recording.index, recording.mime_type, recording.source, recording.offset)
-        self._check_journal()
-
-    def _check_journal(self) -> None:
-        journal = self.journal
-        if journal is not None and journal.failure:
-            self._error = journal.failure
-            self.journal = None
+    def _report(self, message: str) -> None:
+        self._error = message
 
     def _acknowledge(self, run: _Run, chunks: int, done: bool = False) -> None:
         """Tell the page which of a recording's chunks are safe, so it may forget them: with a
         journal, each chunk once it is on disk; the whole recording once it is transcribed."""
-        if run.browser_id is None or not (done or self.journal is not None):
+        if run.browser_id is None or not (done or self._journal.journal is not None):
             return
         self._send(P.ack(run.browser_id, chunks, done))
 
@@ -1167,9 +1141,7 @@ class Transcriber:
                     run.words += 1
                     run.heard = max(run.heard, final.end - run.recording.offset)
                     self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
-                    if self.journal is not None:
-                        self.journal.final(final)
-                        self._check_journal()
+                    self._journal.final(final)
             elif run is self._current:
                 self._transcript.apply(event)
         elif isinstance(event, EngineStatus):
@@ -1243,8 +1215,8 @@ class Transcriber:
         # Cut short by close(): not all its words are in. The journal keeps it as interrupted
         # (resume() transcribes the rest) and the page is not told it is done.
         cut_short = self._closed
-        if self.journal is not None and not cut_short:
-            self.journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
+        if not cut_short:
+            self._journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
         # Else the page keeps the audio, to send again or download: an error, close(), chunks the
         # kernel never got, or a recording the kernel ended while the page may still record it.
         if not run.recording.error and not cut_short and run.page_stopped and not run.recording.counters.lost:
