@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Union
 
 from . import edits
 from . import journal as J
@@ -33,6 +33,7 @@ from .engines.select import make_engine
 from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .media.replay import ReplayBuffer
 from .parts.journaling import JournalWriter
+from .parts.publisher import EventCallback, FrontEnd, Publisher, ResultCallback
 from .results import (
     Bookmark,
     EngineError,
@@ -53,9 +54,6 @@ from .results import (
 from .settings import MissingKeyError
 
 log = logging.getLogger(__name__)
-
-ResultCallback = Callable[[Result], Any]
-EventCallback = Callable[[Event], Any]
 
 #: Seconds between the last word of one recording and the start of the next on the timeline.
 RECORDING_GAP = 1.0
@@ -78,19 +76,6 @@ MAX_RESTARTS = 2
 
 class TranscriptionError(RuntimeError):
     """A recording could not be transcribed; the message says why and what to do."""
-
-
-class FrontEnd(Protocol):
-    """What shows the transcriber's state to a user (the widget): it is told what changed."""
-
-    def changed(self, changes: dict[str, Any]) -> None:
-        """Some of ``transcript``, ``interim``, ``status``, ``status_detail``, ``error``,
-        ``results``, ``speakers``, ``bookmarks``, ``keyterms`` changed to the values given (called
-        with the transcriber's lock held)."""
-
-    def send(self, message: P.KernelMessage, buffers: list[bytes] | None = None) -> None:
-        """Deliver a message (with binary ``buffers``) to the browser: one of
-        :data:`~live_transcriber.protocol.KERNEL_MESSAGES`, made by its builder in :mod:`.protocol`."""
 
 
 @dataclass
@@ -218,9 +203,7 @@ class Transcriber:
         if "keyterm" in options:
             raise TypeError("keyterm= is now keyterms= (for every engine, and changeable while recording).")
         self._lock = threading.RLock()
-        self._front_ends: list[FrontEnd] = []
-        self._result_callbacks: list[ResultCallback] = []
-        self._event_callbacks: list[EventCallback] = []
+        self._publisher = Publisher()
         self._transcript = Transcript()
         self._result_dicts: list[dict[str, Any]] = []
         self._runs: list[_Run] = []  # not closed yet, oldest first; the last may be the current one
@@ -235,12 +218,9 @@ class Transcriber:
         self._closed = False
         self._failed = False
         self._paused = False
-        self._error = ""
         self._detail = ""
         self._timeline_end = 0.0  # where the next recording may start
-        self._published: dict[str, Any] = {}
         self._results_version = 0  # bumped whenever the list of final results changes
-        self._callback_queue: list[Event] = []  # events for callbacks, run once the lock is released
         self._speakers: dict[int, str] = {}
         self._aborted: list[EngineStream] = []  # streams stopped by _interrupt, still ending
         self._marks: list[_Mark] = []
@@ -256,12 +236,12 @@ class Transcriber:
         except MissingKeyError as exc:
             # Not raised: a widget shows it, and pressing Start says it again.
             self.engine_label = "Deepgram · no key"
-            self._error = str(exc)
+            self._publisher.report(str(exc))
             self._failed = True
         if notice:
             log.info(notice)
         root = J.default_root() if journal is True else Path(journal) if journal else None
-        self._journal = JournalWriter(root, self.engine_label, self._report)
+        self._journal = JournalWriter(root, self.engine_label, self._publisher.report)
         self._keyterms: Keyterms = self._engine.keyterms if self._engine is not None else ()
         self._journal.keyterms(self._keyterms)
         if keyterms is not None:
@@ -385,25 +365,24 @@ class Transcriber:
     @property
     def error(self) -> str:
         """The last problem, as a sentence saying what to do, or ``""``."""
-        return self._error
+        return self._publisher.error
 
     # -- callbacks and front ends ----------------------------------------------------------------
 
     def on_result(self, callback: ResultCallback, remove: bool = False) -> None:
         """Call ``callback(result)`` for every interim and final :class:`Result` (from a background thread)."""
-        _register(self._result_callbacks, callback, remove)
+        self._publisher.on_result(callback, remove)
 
     def on_event(self, callback: EventCallback, remove: bool = False) -> None:
         """Call ``callback(event)`` for every engine event: :class:`Result`, :class:`SpeechStarted`,
         :class:`UtteranceEnd`, :class:`Metadata`, :class:`EngineError` (from a background thread),
         with times on the transcript's timeline."""
-        _register(self._event_callbacks, callback, remove)
+        self._publisher.on_event(callback, remove)
 
     def attach(self, front_end: FrontEnd) -> None:
         """Tell ``front_end`` about every change from now on (the widget does this)."""
         with self._lock:
-            self._front_ends.append(front_end)
-            front_end.changed({**self._state(), "results": list(self._result_dicts), "keyterms": list(self._keyterms)})
+            self._publisher.attach(front_end, {**self._state(), "results": list(self._result_dicts), "keyterms": list(self._keyterms)})
 
     # -- keyterms -----------------------------------------------------------------------------------
 
@@ -435,8 +414,7 @@ class Transcriber:
                 for run in self._runs:
                     if run.stream is not None:
                         run.stream.set_keyterms(new)
-            for front_end in self._front_ends:
-                front_end.changed({"keyterms": list(new)})
+            self._publisher.tell({"keyterms": list(new)})
             self._journal.keyterms(new)
 
     # -- the browser -------------------------------------------------------------------------------
@@ -454,7 +432,7 @@ class Transcriber:
         except Exception:  # a bug here must not take the comm down with it
             log.exception("live-transcriber: failed to handle a message from the browser")
             with self._lock:
-                self._error = "Internal error while handling a message from the browser:\n" + traceback.format_exc(limit=3)
+                self._publisher.report("Internal error while handling a message from the browser:\n" + traceback.format_exc(limit=3))
                 self._publish()
         self._run_callbacks()
 
@@ -482,20 +460,20 @@ class Transcriber:
         elif isinstance(action, P.Recover):
             self._send(P.recover([self._recovery(r) for r in action.recordings]))
         elif isinstance(action, P.Problem):
-            if action.message != self._error:  # a page repeating a bad message fills no log
+            if action.message != self._publisher.error:  # a page repeating a bad message fills no log
                 log.warning("live-transcriber: %s", action.message)
-            self._error = action.message
+            self._publisher.report(action.message)
             if action.fatal:
                 self._fail(action.message)
         elif isinstance(action, P.ClientError):
-            self._error = action.message
+            self._publisher.report(action.message)
         elif isinstance(action, P.Command):
             self._command(action)
         elif isinstance(action, (P.Edit, P.RenameSpeaker, P.AddBookmark)):
             try:
                 self._review(action)
             except (IndexError, ValueError) as exc:
-                self._error = str(exc)
+                self._publisher.report(str(exc))
         elif isinstance(action, P.SendAudio):
             self._send_audio(action.recording)
 
@@ -548,7 +526,7 @@ class Transcriber:
 
             fmt = P.text(command.args.get("format", ""), 40)
             if fmt not in FORMATS:
-                self._error = f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}."
+                self._publisher.report(f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}.")
                 return
             content = self._render(fmt)
             self._send(P.export(fmt, f"transcript.{fmt}", FORMATS[fmt][1], content))
@@ -621,7 +599,7 @@ class Transcriber:
         with self._lock:
             self._check_open()
             if self._engine is None:
-                raise TranscriptionError(self._error)
+                raise TranscriptionError(self._publisher.error)
             run = self._begin(mime_type, file_source(path), whole=None if realtime else data)
             self._publish()
         recording = run.recording
@@ -977,7 +955,7 @@ class Transcriber:
         self._detail = ""
         self._transcript.interim = ""
         if self._engine is not None:
-            self._error = ""
+            self._publisher.report("")
         self._idle.clear()
         self._journal.recording(recording.index, recording.mime_type, recording.source, recording.offset)
         if len(self._runs) == 1:
@@ -985,7 +963,7 @@ class Transcriber:
         else:
             run.held = []
         if self._engine is None:
-            self._fail(self._error, run)
+            self._fail(self._publisher.error, run)
             return run
         self._open_stream(run, source, whole)
         return run
@@ -1065,7 +1043,7 @@ class Transcriber:
     def _fail(self, message: str, run: _Run | None = None) -> None:
         """The recording cannot go on: say why, end it, and tell the page to stop recording."""
         run = run or self._current
-        self._error = message
+        self._publisher.report(message)
         self._failed = True
         if run is not None:
             run.recording.error = message
@@ -1096,9 +1074,6 @@ class Transcriber:
             return
         recording.offset, recording.placed = self._timeline_end, True
         self._journal.placed(recording.index, recording.offset)
-
-    def _report(self, message: str) -> None:
-        self._error = message
 
     def _acknowledge(self, run: _Run, chunks: int, done: bool = False) -> None:
         """Tell the page which of a recording's chunks are safe, so it may forget them: with a
@@ -1155,7 +1130,7 @@ class Transcriber:
                 if run is self._current:
                     self._fail(event.message, run)
             elif run is self._current:
-                self._error = event.message
+                self._publisher.report(event.message)
         elif isinstance(event, StreamClosed):
             self._closed_run(run)
             return
@@ -1166,7 +1141,7 @@ class Transcriber:
         elif isinstance(event, Metadata):
             log.debug("stream metadata: %s", event)
         if not run.detached:
-            self._callback_queue.append(event)
+            self._publisher.queue(event)
 
     def _restart(self, run: _Run, why: str) -> bool:
         """The run's engine stream failed mid-recording: open a new one on the recording's audio from
@@ -1203,7 +1178,7 @@ class Transcriber:
                 run.stream.end()
         else:
             run.pending = [data]
-        self._error = f"{why} The engine was started again on the recording's audio from {start:.1f} s on; nothing is lost."
+        self._publisher.report(f"{why} The engine was started again on the recording's audio from {start:.1f} s on; nothing is lost.")
         return True
 
     def _closed_run(self, run: _Run) -> None:
@@ -1267,7 +1242,7 @@ class Transcriber:
             "interim": self._transcript.interim,
             "status": status,
             "status_detail": detail,
-            "error": self._error,
+            "error": self._publisher.error,
             "results": self._results_version,
             "speakers": dict(self._speakers),
             "bookmarks": [b.to_dict() for b in self._bookmarks()],
@@ -1275,37 +1250,16 @@ class Transcriber:
 
     def _publish(self) -> None:
         """Tell the front ends what changed since last time."""
-        state = self._state()
-        changes = {k: v for k, v in state.items() if self._published.get(k, _UNSET) != v}
-        if not changes:
-            return
-        self._published = state
-        if "results" in changes:
-            changes["results"] = list(self._result_dicts)
-        for front_end in self._front_ends:
-            front_end.changed(changes)
+        self._publisher.publish(self._state(), self._result_dicts)
 
     def _send(self, message: P.KernelMessage, buffers: list[bytes] | None = None) -> None:
-        for front_end in self._front_ends:
-            front_end.send(message, buffers)
+        self._publisher.send(message, buffers)
 
     def _run_callbacks(self) -> None:
         """Give queued events to the callbacks, outside the lock (a callback may call back in)."""
         with self._lock:
-            events, self._callback_queue = self._callback_queue, []
-        for event in events:
-            callbacks: list[Callable[[Any], Any]] = list(self._event_callbacks)
-            if isinstance(event, Result):
-                callbacks = [*self._result_callbacks, *callbacks]
-            for callback in callbacks:
-                try:
-                    callback(event)
-                except Exception:
-                    log.exception("live-transcriber: a callback raised")
-                    traceback.print_exc()
-
-
-_UNSET = object()
+            events = self._publisher.take()
+        self._publisher.call_back(events)
 
 
 def _after(result: Result, time: float) -> Result | None:
@@ -1316,15 +1270,6 @@ def _after(result: Result, time: float) -> Result | None:
         return result
     words = tuple(w for w in result.words if w.end > time + 0.05)
     return replace(result, text=join_words(words), start=words[0].start, words=words)
-
-
-def _register(callbacks: list, callback: Callable, remove: bool) -> None:
-    if remove:
-        callbacks.remove(callback)
-    elif not callable(callback):
-        raise TypeError(f"Expected a function, got {type(callback).__name__}.")
-    else:
-        callbacks.append(callback)
 
 
 def _count(value: Any, name: str) -> int:
