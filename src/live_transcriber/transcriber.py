@@ -25,17 +25,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
-from . import edits
 from . import journal as J
 from . import protocol as P
 from .engines import Engine, EngineStream, Keyterms, normalize_keyterms
 from .engines.select import make_engine
+from .exports import FORMATS
 from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .media.replay import ReplayBuffer
+from .parts.book import TranscriptBook, placed
 from .parts.journaling import JournalWriter
 from .parts.publisher import EventCallback, FrontEnd, Publisher, ResultCallback
 from .results import (
-    Bookmark,
     EngineError,
     EnginePhase,
     EngineStatus,
@@ -45,7 +45,6 @@ from .results import (
     SpeechStarted,
     Status,
     StreamClosed,
-    Transcript,
     UtteranceEnd,
     derive_status,
     join_words,
@@ -65,8 +64,6 @@ NO_SPEECH = "no speech heard"
 #: started and stopped faster than that wait for their turn (their audio is kept meanwhile), so
 #: quick Start/Stop clicks cannot pile up threads and memory.
 MAX_STREAMS = 2
-#: The most bookmarks a transcript keeps.
-MAX_BOOKMARKS = 10_000
 #: Seconds between two updates of transcribe_file's progress bar.
 PROGRESS_EVERY = 0.25
 #: How many times a recording's engine stream that fails (an engine error, a decoder error) is
@@ -155,15 +152,6 @@ class _Run:
         return max(0.0, now - self.started - self.paused_for)
 
 
-@dataclass(frozen=True)
-class _Mark:
-    """A bookmark as kept: ``at`` seconds into ``recording`` (or on the timeline, with no recording)."""
-
-    recording: int | None
-    at: float
-    label: str
-
-
 class Transcriber:
     """Recordings in, transcript out, with no widget.
 
@@ -204,8 +192,6 @@ class Transcriber:
             raise TypeError("keyterm= is now keyterms= (for every engine, and changeable while recording).")
         self._lock = threading.RLock()
         self._publisher = Publisher()
-        self._transcript = Transcript()
-        self._result_dicts: list[dict[str, Any]] = []
         self._runs: list[_Run] = []  # not closed yet, oldest first; the last may be the current one
         self._current: _Run | None = None  # the recording that takes audio now
         self._browser = P.BrowserProtocol()
@@ -220,10 +206,7 @@ class Transcriber:
         self._paused = False
         self._detail = ""
         self._timeline_end = 0.0  # where the next recording may start
-        self._results_version = 0  # bumped whenever the list of final results changes
-        self._speakers: dict[int, str] = {}
         self._aborted: list[EngineStream] = []  # streams stopped by _interrupt, still ending
-        self._marks: list[_Mark] = []
         self.keep_audio = keep_audio
         #: Every recording, oldest first (their bytes are empty unless ``keep_audio``).
         self.recordings: list[Recording] = []
@@ -242,13 +225,14 @@ class Transcriber:
             log.info(notice)
         root = J.default_root() if journal is True else Path(journal) if journal else None
         self._journal = JournalWriter(root, self.engine_label, self._publisher.report)
+        self._book = TranscriptBook(self._journal, self._publisher)
         self._keyterms: Keyterms = self._engine.keyterms if self._engine is not None else ()
         self._journal.keyterms(self._keyterms)
         if keyterms is not None:
             self.set_keyterms(keyterms)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(engine={self.engine_label!r}, status={self.status.value!r}, words={len(self._transcript.words)})"
+        return f"{type(self).__name__}(engine={self.engine_label!r}, status={self.status.value!r}, words={len(self._book.transcript.words)})"
 
     @classmethod
     def resume(
@@ -284,15 +268,11 @@ class Transcriber:
                 )
                 recording.counters = P.Counters(**{k: v for k, v in item.counters.items() if k in vars(P.Counters())})
                 self.recordings.append(recording)
-            self._transcript.restore(saved.results)
+            self._book.restore(saved)
             for final in saved.results:
-                self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
                 self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
-            self._results_version += 1
             for recording in self.recordings:
                 self._timeline_end = max(self._timeline_end, recording.offset)
-            self._speakers = dict(saved.speakers)
-            self._marks = [_Mark(m.recording, m.at, m.label) for m in saved.bookmarks]
             self._publish()
 
     def _finish_saved(self, saved: J.SavedRecording) -> None:
@@ -301,7 +281,7 @@ class Transcriber:
         if not saved.data or self._engine is None:
             return
         # After its last final word, even one a clear() removed since: words are never given twice.
-        ends = [r.end for r in self._transcript.finals if r.recording == recording.index]
+        ends = [r.end for r in self._book.finals if r.recording == recording.index]
         last = max([*ends, *([saved.heard_until] if saved.heard_until is not None else [])], default=None)
         recording.done = False
         run = _Run(recording, skip_before=last)
@@ -332,24 +312,24 @@ class Transcriber:
     @property
     def transcript(self) -> str:
         """All final text so far."""
-        return self._transcript.text
+        return self._book.transcript.text
 
     @property
     def interim(self) -> str:
         """Words not final yet; replaced as recognition goes on."""
-        return self._transcript.interim
+        return self._book.transcript.interim
 
     @property
     def finals(self) -> list[Result]:
         """Every final result, in order, with its ``utterance`` and ``recording`` set."""
         with self._lock:
-            return list(self._transcript.finals)
+            return list(self._book.finals)
 
     @property
     def results(self) -> list[dict[str, Any]]:
         """:attr:`finals` as dicts (``Result.to_dict()`` plus ``index``): the widget's ``results``."""
         with self._lock:
-            return list(self._result_dicts)
+            return list(self._book.results)
 
     @property
     def status(self) -> Status:
@@ -382,7 +362,7 @@ class Transcriber:
     def attach(self, front_end: FrontEnd) -> None:
         """Tell ``front_end`` about every change from now on (the widget does this)."""
         with self._lock:
-            self._publisher.attach(front_end, {**self._state(), "results": list(self._result_dicts), "keyterms": list(self._keyterms)})
+            self._publisher.attach(front_end, {**self._state(), "results": list(self._book.results), "keyterms": list(self._keyterms)})
 
     # -- keyterms -----------------------------------------------------------------------------------
 
@@ -520,7 +500,7 @@ class Transcriber:
         elif command.name == "clear":
             self._clear()
         elif command.name == "history":
-            self._send(P.history(list(self._result_dicts)))
+            self._send(P.history(list(self._book.results)))
         elif command.name == "export":
             from .exports import FORMATS
 
@@ -671,7 +651,7 @@ class Transcriber:
     def text_of(self, recording: int) -> str:
         """The final text of one recording (an index into :attr:`recordings`)."""
         with self._lock:
-            return " ".join(r.text for r in self._transcript.finals if r.recording == recording and r.text)
+            return self._book.text_of(recording)
 
     # -- everything else ---------------------------------------------------------------------------
 
@@ -691,12 +671,8 @@ class Transcriber:
         """The final transcript, one line per utterance (``[mm:ss]`` first with ``timestamps=True``,
         the speaker's name, or ``Speaker 1:``, when speakers are told apart), bookmarks on lines
         of their own."""
-        from .exports import to_text
-
         with self._lock:
-            return to_text(
-                self._transcript.finals, timestamps=timestamps, speakers=speakers, speaker_names=self._speakers, bookmarks=self._bookmarks()
-            )
+            return self._book.to_text(self._start_of, timestamps=timestamps, speakers=speakers)
 
     def to_srt(self) -> str:
         """The final transcript as SubRip subtitles, timed by its words."""
@@ -713,8 +689,6 @@ class Transcriber:
 
     def export(self, path: str | Path) -> Path:
         """Write the transcript to ``path`` in the format its suffix names: .txt, .srt, .vtt or .json."""
-        from .exports import FORMATS
-
         path = Path(path)
         fmt = path.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
@@ -723,10 +697,8 @@ class Transcriber:
         return path
 
     def _render(self, fmt: str) -> str:
-        from .exports import render
-
         with self._lock:
-            return render(fmt, self._transcript.finals, speaker_names=self._speakers, bookmarks=self._bookmarks())
+            return self._book.render(fmt, self._start_of)
 
     def to_dataframe(self, level: str = "words") -> Any:
         """The transcript as a pandas DataFrame, one row per word (``level="words"``) or per
@@ -735,7 +707,7 @@ class Transcriber:
         from .analysis import to_dataframe
 
         with self._lock:
-            finals, names = list(self._transcript.finals), dict(self._speakers)
+            finals, names = list(self._book.finals), dict(self._book.speakers)
         return to_dataframe(finals, level, speaker_names=names)
 
     # -- review: corrections, speaker names, bookmarks ------------------------------------------------
@@ -749,9 +721,7 @@ class Transcriber:
         :attr:`transcript`, :attr:`results` and every export follow. Returns the corrected result.
         """
         with self._lock:
-            result = self._final(index)
-            corrected = edits.edit_word(result, _count(word, "word"), text)
-            self._replace({index: corrected})
+            corrected = self._book.edit_word(index, word, text)
             self._publish()
         return corrected
 
@@ -764,13 +734,7 @@ class Transcriber:
         Returns the utterance's results, corrected.
         """
         with self._lock:
-            _count(utterance, "utterance")
-            indexes = [i for i, r in enumerate(self._transcript.finals) if r.utterance == utterance]
-            if not indexes:
-                raise IndexError(f"There is no utterance {utterance}: the results' utterance numbers are from 0 to {self._utterance_count() - 1}.")
-            results = [self._transcript.finals[i] for i in indexes]
-            corrected = edits.edit_utterance(results, text, speaker)
-            self._replace({i: new for i, old, new in zip(indexes, results, corrected, strict=True) if new is not old})
+            corrected = self._book.edit_utterance(utterance, text, speaker)
             self._publish()
         return corrected
 
@@ -779,13 +743,13 @@ class Transcriber:
         """The speakers' names, e.g. ``{0: "Ana", 1: "Ben"}``: assign to rename speakers in the
         transcript and every export (a speaker with no name is "Speaker N", N counted from 1)."""
         with self._lock:
-            return dict(self._speakers)
+            return dict(self._book.speakers)
 
     @speakers.setter
     def speakers(self, names: dict[int, str]) -> None:
         checked = speaker_names(names)
         with self._lock:
-            self._name_speakers(checked)
+            self._book.name_speakers(checked)
             self._publish()
 
     @property
@@ -793,7 +757,7 @@ class Transcriber:
         """The bookmarks, in time order: ``{"time", "label", "recording"}``, ``time`` in seconds on
         the transcript's timeline (``Bookmark.to_dict()``)."""
         with self._lock:
-            return [b.to_dict() for b in self._bookmarks()]
+            return [b.to_dict() for b in self._book.bookmarks(self._start_of)]
 
     def add_bookmark(self, time: float | None = None, label: str = "") -> dict[str, Any]:
         """Mark a moment: ``time`` seconds on the transcript's timeline, or now in the recording in
@@ -801,68 +765,32 @@ class Transcriber:
         if not isinstance(label, str):
             raise TypeError(f"A bookmark's label is a string, not {type(label).__name__}.")
         with self._lock:
-            mark = self._mark(time, None, label)
+            mark = self._book.mark(label, lambda: self._moment(time, None, self._current))
             self._publish()
-            return self._placed(mark).to_dict()
+            return placed(mark, self._start_of).to_dict()
 
     def _review(self, action: P.Edit | P.RenameSpeaker | P.AddBookmark) -> None:
         """Carry out a correction, a speaker's name or a bookmark from the browser."""
         if isinstance(action, P.RenameSpeaker):
-            self._name_speakers(speaker_names({**self._speakers, action.speaker: action.name}))
+            self._book.name_speakers(speaker_names({**self._book.speakers, action.speaker: action.name}))
         elif isinstance(action, P.AddBookmark):
-            self._mark(action.time, action.elapsed, action.label, browser=True)
+            self._book.mark(action.label, lambda: self._moment(action.time, action.elapsed, self._browser_run))
         elif action.utterance is not None:
-            self.edit_utterance(action.utterance, action.text, speaker=action.speaker)
+            self._book.edit_utterance(action.utterance, action.text, action.speaker)
         else:
-            self.edit_word(action.index, action.word, action.text or "")  # type: ignore[arg-type]
+            self._book.edit_word(action.index, action.word, action.text or "")  # type: ignore[arg-type]
 
-    def _final(self, index: int) -> Result:
-        _count(index, "index")
-        finals = self._transcript.finals
-        if index >= len(finals):
-            raise IndexError(f"There is no result {index}: the results' indexes are from 0 to {len(finals) - 1}.")
-        return finals[index]
-
-    def _utterance_count(self) -> int:
-        finals = self._transcript.finals
-        return next((r.utterance + 1 for r in reversed(finals) if r.utterance is not None), 0)
-
-    def _replace(self, changed: dict[int, Result]) -> None:
-        """Put corrected results in place and tell every view, including those that hold results
-        older than the ``results`` trait's latest ones."""
-        if not changed:
-            return
-        self._transcript.replace(changed)
-        for index, result in changed.items():
-            self._result_dicts[index] = {"index": index, **result.to_dict()}
-            self._journal.edited(index, result)
-        self._results_version += 1
-        self._send(P.results_changed([self._result_dicts[i] for i in sorted(changed)]))
-
-    def _mark(self, time: float | None, elapsed: float | None, label: str, browser: bool = False) -> _Mark:
-        """Keep a bookmark: at ``time`` on the timeline, else ``elapsed`` seconds (or now) into the
-        recording in progress (the browser's when it comes from the browser)."""
-        if len(self._marks) >= MAX_BOOKMARKS:
-            raise ValueError(f"Cannot add a bookmark: a transcript keeps at most {MAX_BOOKMARKS}.")
-        label = " ".join(label.split())
+    def _moment(self, time: float | None, elapsed: float | None, run: _Run | None) -> tuple[int | None, float]:
+        """Where a bookmark goes: at ``time`` on the timeline, else ``elapsed`` seconds (or now)
+        into ``run``, the recording in progress."""
         if time is not None:
             if not P.is_time(time):
                 raise ValueError(f"A bookmark's time is a number of seconds from 0 to {P.MAX_TIME:.0f}, not {time!r}.")
             recording = self._recording_at(float(time))
-            at = float(time) - (0.0 if recording is None else self.recordings[recording].offset)
-            mark = _Mark(recording, at, label)
-        else:
-            run = self._browser_run if browser else self._current
-            if run is None or run.ending:
-                raise ValueError("Nothing is being recorded: give the bookmark a time on the transcript's timeline.")
-            mark = _Mark(run.recording.index, run.elapsed() if elapsed is None else elapsed, label)
-        self._marks.append(mark)
-        self._journal.bookmark(mark.recording, mark.at, mark.label)
-        return mark
-
-    def _name_speakers(self, names: dict[int, str]) -> None:
-        self._speakers = names
-        self._journal.speakers(names)
+            return recording, float(time) - (0.0 if recording is None else self.recordings[recording].offset)
+        if run is None or run.ending:
+            raise ValueError("Nothing is being recorded: give the bookmark a time on the transcript's timeline.")
+        return run.recording.index, run.elapsed() if elapsed is None else elapsed
 
     def _recording_at(self, time: float) -> int | None:
         """The recording a time on the timeline falls in (or after), among those placed on it."""
@@ -873,18 +801,11 @@ class Transcriber:
                 found = recording.index
         return found
 
-    def _placed(self, mark: _Mark) -> Bookmark:
-        """A kept bookmark on the timeline. A recording not placed yet (one before it is still
-        being transcribed) will start at the timeline's end at the earliest: its bookmarks move
-        once it is placed."""
-        if mark.recording is None:
-            return Bookmark(mark.at, mark.label)
-        held = any(run.recording.index == mark.recording and run.held is not None for run in self._runs)
-        offset = self._timeline_end if held else self.recordings[mark.recording].offset
-        return Bookmark(offset + mark.at, mark.label, mark.recording)
-
-    def _bookmarks(self) -> list[Bookmark]:
-        return sorted((self._placed(m) for m in self._marks), key=lambda b: b.time)
+    def _start_of(self, recording: int) -> float:
+        """Where a recording starts on the timeline: for one not placed yet (one before it is still
+        being transcribed), the timeline's end, the earliest it can."""
+        held = any(run.recording.index == recording and run.held is not None for run in self._runs)
+        return self._timeline_end if held else self.recordings[recording].offset
 
     def save_audio(self, path: str | Path, recording: int = -1) -> Path:
         """Write a recording (the latest by default) to ``path`` exactly as it came.
@@ -953,7 +874,7 @@ class Transcriber:
         self._failed = False
         self._paused = False
         self._detail = ""
-        self._transcript.interim = ""
+        self._book.transcript.interim = ""
         if self._engine is not None:
             self._publisher.report("")
         self._idle.clear()
@@ -1056,16 +977,12 @@ class Transcriber:
             self._send(P.stop_recording(message))
 
     def _clear(self) -> None:
-        self._transcript.clear()
-        self._result_dicts = []
-        self._marks = []  # they mark moments of the transcript (speaker names are kept: same people)
-        self._results_version += 1
         dropped = []
         for run in self._runs:
             if run is not self._current or run.ending:
                 run.detached = True
                 dropped.append(run.recording.index)
-        self._journal.cleared(dropped)
+        self._book.clear(dropped)
 
     def _place(self, run: _Run) -> None:
         """Put a recording on the timeline, after everything before it."""
@@ -1110,15 +1027,12 @@ class Transcriber:
                 if event is None:
                     return
             if event.is_final:
-                for final in self._transcript.apply(replace(event, recording=run.recording.index)):
-                    self._result_dicts.append({"index": len(self._result_dicts), **final.to_dict()})
-                    self._results_version += 1
+                for final in self._book.add(replace(event, recording=run.recording.index)):
                     run.words += 1
                     run.heard = max(run.heard, final.end - run.recording.offset)
                     self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
-                    self._journal.final(final)
             elif run is self._current:
-                self._transcript.apply(event)
+                self._book.add(event)
         elif isinstance(event, EngineStatus):
             run.phase, run.detail = event.phase, event.detail
             return
@@ -1200,7 +1114,7 @@ class Transcriber:
             self._runs.remove(run)
         if run is self._current:
             self._current = None
-            self._transcript.interim = ""
+            self._book.transcript.interim = ""
             self._paused = False
             if not run.words and not run.recording.error and not run.detached:
                 self._detail = NO_SPEECH
@@ -1238,19 +1152,19 @@ class Transcriber:
         if status is Status.IDLE:
             detail = self._detail
         return {
-            "transcript": self._transcript.text,
-            "interim": self._transcript.interim,
+            "transcript": self._book.transcript.text,
+            "interim": self._book.transcript.interim,
             "status": status,
             "status_detail": detail,
             "error": self._publisher.error,
-            "results": self._results_version,
-            "speakers": dict(self._speakers),
-            "bookmarks": [b.to_dict() for b in self._bookmarks()],
+            "results": self._book.version,
+            "speakers": dict(self._book.speakers),
+            "bookmarks": [b.to_dict() for b in self._book.bookmarks(self._start_of)],
         }
 
     def _publish(self) -> None:
         """Tell the front ends what changed since last time."""
-        self._publisher.publish(self._state(), self._result_dicts)
+        self._publisher.publish(self._state(), self._book.results)
 
     def _send(self, message: P.KernelMessage, buffers: list[bytes] | None = None) -> None:
         self._publisher.send(message, buffers)
@@ -1270,14 +1184,6 @@ def _after(result: Result, time: float) -> Result | None:
         return result
     words = tuple(w for w in result.words if w.end > time + 0.05)
     return replace(result, text=join_words(words), start=words[0].start, words=words)
-
-
-def _count(value: Any, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__}.")
-    if value < 0:
-        raise IndexError(f"{name} is counted from 0: {value} is not one.")
-    return value
 
 
 def _duration(seconds: float) -> str:
