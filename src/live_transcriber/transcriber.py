@@ -18,138 +18,28 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Union
 
 from . import journal as J
 from . import protocol as P
-from .engines import Engine, EngineStream, Keyterms, normalize_keyterms
+from .engines import Engine, Keyterms, normalize_keyterms
 from .engines.select import make_engine
 from .exports import FORMATS
 from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
-from .media.replay import ReplayBuffer
 from .parts.book import TranscriptBook, placed
 from .parts.journaling import JournalWriter
 from .parts.publisher import EventCallback, FrontEnd, Publisher, ResultCallback
-from .results import (
-    EngineError,
-    EnginePhase,
-    EngineStatus,
-    Event,
-    Metadata,
-    Result,
-    SpeechStarted,
-    Status,
-    StreamClosed,
-    UtteranceEnd,
-    derive_status,
-    join_words,
-    speaker_names,
-)
+from .parts.recordings import Recording, Recordings, Run, paced, progress_bar
+from .results import Event, Result, Status, join_words, speaker_names
 from .settings import MissingKeyError
 
 log = logging.getLogger(__name__)
 
-#: Seconds between the last word of one recording and the start of the next on the timeline.
-RECORDING_GAP = 1.0
-#: Bytes per piece when a file is pushed through the pipeline.
-FILE_PIECE = 4096
-#: Shown as the status detail after a recording in which nothing was recognised.
-NO_SPEECH = "no speech heard"
-#: Engine streams open at once: the recording in progress and one still finishing. Recordings
-#: started and stopped faster than that wait for their turn (their audio is kept meanwhile), so
-#: quick Start/Stop clicks cannot pile up threads and memory.
-MAX_STREAMS = 2
-#: Seconds between two updates of transcribe_file's progress bar.
-PROGRESS_EVERY = 0.25
-#: How many times a recording's engine stream that fails (an engine error, a decoder error) is
-#: opened again on the recording's audio before the recording is given up.
-MAX_RESTARTS = 2
-
-
 class TranscriptionError(RuntimeError):
     """A recording could not be transcribed; the message says why and what to do."""
-
-
-@dataclass
-class Recording:
-    """One recording: its container bytes exactly as they came (if kept), and its place on the timeline."""
-
-    #: Its number: the index in :attr:`Transcriber.recordings`, and ``Result.recording``.
-    index: int
-    mime_type: str
-    #: Where the audio came from (the browser, a file, :meth:`Transcriber.feed`).
-    source: Source
-    #: Where its time 0 is on the transcript's timeline, in seconds (known once the recording
-    #: before it has finished).
-    offset: float = 0.0
-    #: The container bytes, unchanged (empty when the transcriber keeps no audio).
-    data: bytearray = field(default_factory=bytearray, repr=False)
-    #: Why it could not be transcribed (a fatal engine or decoding error), else "".
-    error: str = ""
-    #: Whether its engine stream has closed: every word it will give is in the transcript.
-    done: bool = False
-    #: How its chunks came: received, bytes, duplicates dropped, and lost (never arrived).
-    counters: P.Counters = field(default_factory=P.Counters)
-    #: Whether ``offset`` is known.
-    placed: bool = False
-
-
-@dataclass(eq=False)
-class _Run:
-    """A recording on its way through an engine stream."""
-
-    recording: Recording
-    stream: EngineStream | None = None
-    ending: bool = False
-    #: Its words no longer count (the transcript was cleared, or the transcriber closed).
-    detached: bool = False
-    #: Events that came while the recording before it was still finishing (with the generation of
-    #: the stream that gave them): its place on the timeline is known only once that one is done.
-    held: list[tuple[int, Event]] | None = None
-    #: Its engine took the whole recording at once (nothing is written to its stream).
-    whole: bool = False
-    phase: EnginePhase | None = None
-    detail: str = ""
-    words: int = 0
-    #: Words ending before this time (on the timeline) are already in the transcript: a recording
-    #: transcribed again after a crash gives only what is missing.
-    skip_before: float | None = None
-    #: The page's id for a browser recording (its ``recording`` field), for acknowledgements.
-    browser_id: str | None = None
-    #: The page said "stop" itself: only then may it be told the whole recording is done (a
-    #: recording the kernel ended keeps recording on the page until it hears so).
-    page_stopped: bool = False
-    kernel_ended: bool = False
-    #: While it waits for an engine stream (see :data:`MAX_STREAMS`): its audio so far, and the
-    #: source to open it with.
-    pending: list[bytes] | None = None
-    source: Source = BROWSER
-    #: Which stream is the run's: bumped when a failed stream is replaced (see :meth:`Transcriber._restart`),
-    #: so that what the old one still emits is ignored.
-    generation: int = 0
-    restarts: int = 0
-    #: Whether its stream gave a result: only a stream that heard something is opened again when
-    #: it fails (one that fails before is likely to fail the same way again).
-    got_result: bool = False
-    #: Where the stream's time 0 is in the recording (seconds): a replaced stream starts mid-recording.
-    shift: float = 0.0
-    #: The end of its latest final word, in seconds from its start: how far transcription got.
-    heard: float = 0.0
-    #: The recording's clock (time.monotonic), for a bookmark "now": when it started, when it
-    #: was paused (if it is), and how long it was paused before.
-    started: float = field(default_factory=time.monotonic)
-    paused_at: float | None = None
-    paused_for: float = 0.0
-
-    def elapsed(self) -> float:
-        """Seconds recorded so far by the kernel's clock, paused time left out."""
-        now = self.paused_at if self.paused_at is not None else time.monotonic()
-        return max(0.0, now - self.started - self.paused_for)
 
 
 class Transcriber:
@@ -192,24 +82,11 @@ class Transcriber:
             raise TypeError("keyterm= is now keyterms= (for every engine, and changeable while recording).")
         self._lock = threading.RLock()
         self._publisher = Publisher()
-        self._runs: list[_Run] = []  # not closed yet, oldest first; the last may be the current one
-        self._current: _Run | None = None  # the recording that takes audio now
         self._browser = P.BrowserProtocol()
-        self._browser_run: _Run | None = None
+        self._browser_run: Run | None = None
         #: The page's recordings by their id, to tell the page what reached the kernel (``recover``).
         self._page_recordings: dict[str, Recording] = {}
-        self._feed_run: _Run | None = None
-        self._idle = threading.Event()
-        self._idle.set()
-        self._closed = False
-        self._failed = False
-        self._paused = False
-        self._detail = ""
-        self._timeline_end = 0.0  # where the next recording may start
-        self._aborted: list[EngineStream] = []  # streams stopped by _interrupt, still ending
         self.keep_audio = keep_audio
-        #: Every recording, oldest first (their bytes are empty unless ``keep_audio``).
-        self.recordings: list[Recording] = []
         self._owns_engine = not isinstance(engine, Engine)
         self._engine: Engine | None = None
         notice = ""
@@ -220,12 +97,15 @@ class Transcriber:
             # Not raised: a widget shows it, and pressing Start says it again.
             self.engine_label = "Deepgram · no key"
             self._publisher.report(str(exc))
-            self._failed = True
         if notice:
             log.info(notice)
         root = J.default_root() if journal is True else Path(journal) if journal else None
         self._journal = JournalWriter(root, self.engine_label, self._publisher.report)
         self._book = TranscriptBook(self._journal, self._publisher)
+        self._recordings = Recordings(
+            self._engine, keep_audio=keep_audio, book=self._book, journal=self._journal, publisher=self._publisher,
+            deliver=self._on_event, closed=self._page_closed,
+        )
         self._keyterms: Keyterms = self._engine.keyterms if self._engine is not None else ()
         self._journal.keyterms(self._keyterms)
         if keyterms is not None:
@@ -254,48 +134,15 @@ class Transcriber:
         if finish:
             with transcriber._lock:
                 for item in saved.interrupted:
-                    transcriber._finish_saved(item)
+                    transcriber._recordings.finish_saved(item)
                 transcriber._publish()
         return transcriber
 
     def _restore(self, saved: J.Saved) -> None:
         with self._lock:
-            for item in saved.recordings:
-                recording = Recording(
-                    item.index, item.mime_type, Source(item.source, "check the file in the journal folder"), item.offset,
-                    bytearray(item.data) if self.keep_audio else bytearray(), item.error, done=True,
-                    placed=item.placed or item.ended,
-                )
-                recording.counters = P.Counters(**{k: v for k, v in item.counters.items() if k in vars(P.Counters())})
-                self.recordings.append(recording)
             self._book.restore(saved)
-            for final in saved.results:
-                self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
-            for recording in self.recordings:
-                self._timeline_end = max(self._timeline_end, recording.offset)
+            self._recordings.restore(saved)
             self._publish()
-
-    def _finish_saved(self, saved: J.SavedRecording) -> None:
-        """Transcribe an interrupted recording's saved audio again, keeping only the missing words."""
-        recording = self.recordings[saved.index]
-        if not saved.data or self._engine is None:
-            return
-        # After its last final word, even one a clear() removed since: words are never given twice.
-        ends = [r.end for r in self._book.finals if r.recording == recording.index]
-        last = max([*ends, *([saved.heard_until] if saved.heard_until is not None else [])], default=None)
-        recording.done = False
-        run = _Run(recording, skip_before=last)
-        self._runs.append(run)
-        if len(self._runs) > 1:
-            run.held = []  # after the ones before it, in order
-        else:
-            self._place(run)
-        if self._current is None:
-            self._current = run
-        self._idle.clear()
-        self._open_stream(run, Source(f"the saved audio of recording {recording.index}", "the journal's audio file may be damaged"))
-        self._write(run, saved.data, keep=False)
-        self._end(run)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -308,6 +155,11 @@ class Transcriber:
     def journal(self) -> J.Journal | None:
         """The journal being written (made at the first recording; ``.folder`` says where), or None."""
         return self._journal.journal
+
+    @property
+    def recordings(self) -> list[Recording]:
+        """Every recording, oldest first (their bytes are empty unless ``keep_audio``)."""
+        return self._recordings.recordings
 
     @property
     def transcript(self) -> str:
@@ -389,11 +241,7 @@ class Transcriber:
             if new == self._keyterms:
                 return
             self._keyterms = new
-            if self._engine is not None:
-                self._engine.set_keyterms(new)
-                for run in self._runs:
-                    if run.stream is not None:
-                        run.stream.set_keyterms(new)
+            self._recordings.set_keyterms(new)
             self._publisher.tell({"keyterms": list(new)})
             self._journal.keyterms(new)
 
@@ -404,7 +252,7 @@ class Transcriber:
         Never raises: bad messages are reported in :attr:`error`."""
         try:
             with self._lock:
-                if self._closed:
+                if self._recordings.closed:
                     return
                 for action in self._browser.handle(message, buffers):
                     self._carry_out(action)
@@ -419,10 +267,11 @@ class Transcriber:
     def _carry_out(self, action: P.Action) -> None:
         if isinstance(action, P.Audio):
             if self._browser_run is not None:
-                self._write(self._browser_run, action.data)
+                self._recordings.write(self._browser_run, action.data)
                 self._acknowledge(self._browser_run, action.seq + 1)
         elif isinstance(action, P.StartRecording):
-            self._browser_run = self._begin(action.mime_type, RECOVERED if action.recovered else BROWSER)
+            self._browser_run = self._recordings.begin(action.mime_type, RECOVERED if action.recovered else BROWSER)
+            self._browser_run.page = True
             self._browser_run.recording.counters = self._browser.counters  # kept up to date by the protocol
             self._browser_run.browser_id = self._browser.recording
             if self._browser.recording is not None:
@@ -430,7 +279,7 @@ class Transcriber:
         elif isinstance(action, P.EndRecording):
             if self._browser_run is not None:
                 self._browser_run.page_stopped = action.replaced is None and not self._browser_run.kernel_ended
-                self._end(self._browser_run)
+                self._recordings.end(self._browser_run)
                 self._browser_run = None
             if action.replaced is not None:
                 # Only the page recording it stops (another tab or browser); it keeps what it
@@ -444,7 +293,7 @@ class Transcriber:
                 log.warning("live-transcriber: %s", action.message)
             self._publisher.report(action.message)
             if action.fatal:
-                self._fail(action.message)
+                self._recordings.fail(action.message)
         elif isinstance(action, P.ClientError):
             self._publisher.report(action.message)
         elif isinstance(action, P.Command):
@@ -490,15 +339,9 @@ class Transcriber:
 
     def _command(self, command: P.Command) -> None:
         if command.name in ("pause", "resume"):
-            self._paused = command.name == "pause"
-            run = self._browser_run
-            if run is not None and self._paused and run.paused_at is None:
-                run.paused_at = time.monotonic()
-            elif run is not None and not self._paused and run.paused_at is not None:
-                run.paused_for += time.monotonic() - run.paused_at
-                run.paused_at = None
+            self._recordings.pause(self._browser_run, command.name == "pause")
         elif command.name == "clear":
-            self._clear()
+            self._book.clear(self._recordings.drop_finishing())
         elif command.name == "history":
             self._send(P.history(list(self._book.results)))
         elif command.name == "export":
@@ -523,22 +366,22 @@ class Transcriber:
         container_format(mime_type)
         with self._lock:
             self._check_open()
-            run = self._feed_run
+            run = self._recordings.feed_run
             if run is not None and run.ending:
-                self._feed_run = None
+                self._recordings.feed_run = None
                 raise TranscriptionError(run.recording.error or "The recording fed so far has ended; call end_feed() and start again.")
             if run is None:
-                run = self._feed_run = self._begin(mime_type, FEED)
-            self._write(run, piece)
+                run = self._recordings.feed_run = self._begin(mime_type, FEED)
+            self._recordings.write(run, piece)
             self._publish()
         self._run_callbacks()
 
     def end_feed(self) -> None:
         """The audio passed to :meth:`feed` is complete: finish transcribing it."""
         with self._lock:
-            if self._feed_run is not None:
-                self._end(self._feed_run)
-                self._feed_run = None
+            if self._recordings.feed_run is not None:
+                self._recordings.end(self._recordings.feed_run)
+                self._recordings.feed_run = None
                 self._publish()
         self._run_callbacks()
 
@@ -583,21 +426,18 @@ class Transcriber:
             run = self._begin(mime_type, file_source(path), whole=None if realtime else data)
             self._publish()
         recording = run.recording
-        bar = _progress_bar(path.name, seconds) if progress else None
+        bar = progress_bar(path.name, seconds) if progress else None
         try:
-            started = time.monotonic()
-            for offset in range(0, 0 if run.whole else len(data), FILE_PIECE):
-                if pace:
-                    time.sleep(max(0.0, started + offset * pace - time.monotonic()))
+            for piece in paced(b"" if run.whole else data, pace):
                 with self._lock:
                     if run.ending:
                         break  # cut short (see recording.error)
-                    self._write(run, data[offset : offset + FILE_PIECE])
+                    self._recordings.write(run, piece)
             with self._lock:
-                self._end(run)
+                self._recordings.end(run)
                 self._publish()
             self._run_callbacks()
-            self._follow(run, timeout, bar)
+            self._recordings.follow(run, timeout, bar)
         except BaseException as exc:
             # The kernel's stop button (KeyboardInterrupt), a timeout, a failure here: leave nothing open.
             self._interrupt(run, seconds, "timed out" if isinstance(exc, TimeoutError) else "interrupted")
@@ -610,43 +450,15 @@ class Transcriber:
             raise TranscriptionError(recording.error)
         return self.text_of(recording.index)
 
-    def _follow(self, run: _Run, timeout: float | None, bar: Any) -> None:
-        """Wait for a recording to be transcribed, showing how far it got on ``bar``."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not run.recording.done:
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"Transcribing {run.recording.source.name} took longer than {timeout} s.")
-            self._idle.wait(PROGRESS_EVERY if deadline is None else min(PROGRESS_EVERY, max(0.0, deadline - time.monotonic())))
-            if bar is not None:
-                bar.update(max(0.0, min(run.heard, bar.total or run.heard) - bar.n))
-        if bar is not None and bar.total and not run.recording.error:
-            bar.update(bar.total - bar.n)
-
-    def _interrupt(self, run: _Run, seconds: float | None, why: str) -> None:
+    def _interrupt(self, run: Run, seconds: float | None, why: str) -> None:
         """Stop a recording at once, keeping the words already final; the transcriber is idle after."""
         with self._lock:
-            if run.recording.done:
-                return
-            of = f" of {_duration(seconds)}" if seconds else ""
-            run.recording.error = f"{run.recording.source.name.capitalize()} was {why} after {_duration(run.heard)}{of}."
-            run.ending = True
-            run.pending = None
-            stream = run.stream
-            if run.held is not None:
-                # Waiting for its place on the timeline (the recording before it is finishing): its
-                # final words so far are kept and applied once it is placed; nothing after them.
-                kept = [(generation, event) for generation, event in run.held if generation == run.generation]
-                run.generation += 1  # what the aborted stream still emits is dropped
-                run.held = [(run.generation, event) for _, event in kept] + [(run.generation, StreamClosed())]
-            else:
-                run.detached = True  # what the engine still emits does not count
-                self._closed_run(run)
-            self._detail = f"{why} after {_duration(run.heard)}{of}"
+            stream = self._recordings.interrupt(run, seconds, why)
             self._publish()
         if stream is not None:
             stream.abort()
             with self._lock:
-                self._aborted.append(stream)  # close() waits for it: a native thread alive at exit aborts the process
+                self._recordings.aborted.append(stream)  # close() waits for it: a native thread alive at exit aborts the process
 
     def text_of(self, recording: int) -> str:
         """The final text of one recording (an index into :attr:`recordings`)."""
@@ -657,13 +469,13 @@ class Transcriber:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every recording is fully transcribed; False on timeout."""
-        return self._idle.wait(timeout)
+        return self._recordings.idle.wait(timeout)
 
     def clear(self) -> None:
         """Forget the transcript so far, including words still to come from recordings already
         stopped (the recorded audio is kept; a recording in progress goes on)."""
         with self._lock:
-            self._clear()
+            self._book.clear(self._recordings.drop_finishing())
             self._publish()
         self._run_callbacks()
 
@@ -672,7 +484,7 @@ class Transcriber:
         the speaker's name, or ``Speaker 1:``, when speakers are told apart), bookmarks on lines
         of their own."""
         with self._lock:
-            return self._book.to_text(self._start_of, timestamps=timestamps, speakers=speakers)
+            return self._book.to_text(self._recordings.start_of, timestamps=timestamps, speakers=speakers)
 
     def to_srt(self) -> str:
         """The final transcript as SubRip subtitles, timed by its words."""
@@ -698,7 +510,7 @@ class Transcriber:
 
     def _render(self, fmt: str) -> str:
         with self._lock:
-            return self._book.render(fmt, self._start_of)
+            return self._book.render(fmt, self._recordings.start_of)
 
     def to_dataframe(self, level: str = "words") -> Any:
         """The transcript as a pandas DataFrame, one row per word (``level="words"``) or per
@@ -757,7 +569,7 @@ class Transcriber:
         """The bookmarks, in time order: ``{"time", "label", "recording"}``, ``time`` in seconds on
         the transcript's timeline (``Bookmark.to_dict()``)."""
         with self._lock:
-            return [b.to_dict() for b in self._book.bookmarks(self._start_of)]
+            return [b.to_dict() for b in self._book.bookmarks(self._recordings.start_of)]
 
     def add_bookmark(self, time: float | None = None, label: str = "") -> dict[str, Any]:
         """Mark a moment: ``time`` seconds on the transcript's timeline, or now in the recording in
@@ -765,47 +577,20 @@ class Transcriber:
         if not isinstance(label, str):
             raise TypeError(f"A bookmark's label is a string, not {type(label).__name__}.")
         with self._lock:
-            mark = self._book.mark(label, lambda: self._moment(time, None, self._current))
+            mark = self._book.mark(label, lambda: self._recordings.moment(time, None, self._recordings.current))
             self._publish()
-            return placed(mark, self._start_of).to_dict()
+            return placed(mark, self._recordings.start_of).to_dict()
 
     def _review(self, action: P.Edit | P.RenameSpeaker | P.AddBookmark) -> None:
         """Carry out a correction, a speaker's name or a bookmark from the browser."""
         if isinstance(action, P.RenameSpeaker):
             self._book.name_speakers(speaker_names({**self._book.speakers, action.speaker: action.name}))
         elif isinstance(action, P.AddBookmark):
-            self._book.mark(action.label, lambda: self._moment(action.time, action.elapsed, self._browser_run))
+            self._book.mark(action.label, lambda: self._recordings.moment(action.time, action.elapsed, self._browser_run))
         elif action.utterance is not None:
             self._book.edit_utterance(action.utterance, action.text, action.speaker)
         else:
             self._book.edit_word(action.index, action.word, action.text or "")  # type: ignore[arg-type]
-
-    def _moment(self, time: float | None, elapsed: float | None, run: _Run | None) -> tuple[int | None, float]:
-        """Where a bookmark goes: at ``time`` on the timeline, else ``elapsed`` seconds (or now)
-        into ``run``, the recording in progress."""
-        if time is not None:
-            if not P.is_time(time):
-                raise ValueError(f"A bookmark's time is a number of seconds from 0 to {P.MAX_TIME:.0f}, not {time!r}.")
-            recording = self._recording_at(float(time))
-            return recording, float(time) - (0.0 if recording is None else self.recordings[recording].offset)
-        if run is None or run.ending:
-            raise ValueError("Nothing is being recorded: give the bookmark a time on the transcript's timeline.")
-        return run.recording.index, run.elapsed() if elapsed is None else elapsed
-
-    def _recording_at(self, time: float) -> int | None:
-        """The recording a time on the timeline falls in (or after), among those placed on it."""
-        held = {run.recording.index for run in self._runs if run.held is not None}
-        found = None
-        for recording in self.recordings:
-            if recording.placed and recording.index not in held and recording.offset <= time:
-                found = recording.index
-        return found
-
-    def _start_of(self, recording: int) -> float:
-        """Where a recording starts on the timeline: for one not placed yet (one before it is still
-        being transcribed), the timeline's end, the earliest it can."""
-        held = any(run.recording.index == recording and run.held is not None for run in self._runs)
-        return self._timeline_end if held else self.recordings[recording].offset
 
     def save_audio(self, path: str | Path, recording: int = -1) -> Path:
         """Write a recording (the latest by default) to ``path`` exactly as it came.
@@ -825,332 +610,70 @@ class Transcriber:
         """Stop every recording at once and release the engine. Their words so far are kept; with a
         journal, a recording cut short stays interrupted in it, for :meth:`resume` to finish."""
         with self._lock:
-            if self._closed:
+            if self._recordings.closed:
                 return
-            self._closed = True
-            runs = list(self._runs)
-            for run in runs:
-                run.detached = True  # words after close are not wanted
+            runs = self._recordings.shut()
             self._browser.close()
-        for run in runs:
-            if run.stream is not None:
-                run.stream.abort()
-        for stream in [run.stream for run in runs if run.stream is not None] + self._aborted:
-            # Let a recognition run in progress end: native threads alive at exit abort the process.
-            stream.wait(10)
+        self._recordings.abort(runs)  # a recognition run in progress ends first
         with self._lock:
-            for run in runs:
-                self._closed_run(run)
+            self._recordings.close_runs(runs)
             self._publish()
         self._run_callbacks()
         self._journal.close()
         if self._owns_engine and self._engine is not None:
             self._engine.close()
 
-    # -- recordings (called with the lock held) ------------------------------------------------------
+    # -- recordings and engine events ----------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._recordings.closed:
             raise RuntimeError("This transcriber was closed.")
 
-    def _begin(self, mime_type: str, source: Source, whole: bytes | None = None) -> _Run:
-        """Start a recording: the current one (if any) is ended first. ``whole``: all of its
-        bytes, for an engine that takes a whole recording at once (else they are written)."""
-        previous = self._current
+    def _begin(self, mime_type: str, source: Source, whole: bytes | None = None) -> Run:
+        """Start a recording from Python: one the page is still recording (or that was reloaded
+        without a stop) is ended there too."""
+        previous = self._browser_run
         if previous is not None and not previous.ending:
-            if previous is self._browser_run:
-                # The page is still recording (or was reloaded without a stop): end it there too.
-                previous.kernel_ended = True  # the page may still be recording it
-                self._carry_out_all(self._browser.close())
-                self._send(P.stop_recording(f"Transcribing {source.name} instead."))
-            else:
-                previous.recording.error = f"{previous.recording.source.name} was cut short: {source.name} started."
-            self._end(previous)
-        recording = Recording(len(self.recordings), mime_type, source)
-        self.recordings.append(recording)
-        run = _Run(recording)
-        self._runs.append(run)
-        self._current = run
-        self._failed = False
-        self._paused = False
-        self._detail = ""
-        self._book.transcript.interim = ""
-        if self._engine is not None:
-            self._publisher.report("")
-        self._idle.clear()
-        self._journal.recording(recording.index, recording.mime_type, recording.source, recording.offset)
-        if len(self._runs) == 1:
-            self._place(run)
-        else:
-            run.held = []
-        if self._engine is None:
-            self._fail(self._publisher.error, run)
-            return run
-        self._open_stream(run, source, whole)
-        return run
-
-    def _open_stream(self, run: _Run, source: Source, whole: bytes | None = None) -> None:
-        """Open the run's engine stream now, or once a stream closes (:data:`MAX_STREAMS`).
-        ``whole``: all of the recording's bytes, for an engine that takes them at once; a run that
-        has to wait for its turn is written to like any other instead."""
-        run.source = source
-        if sum(1 for r in self._runs if r.stream is not None) >= MAX_STREAMS:
-            run.pending = []
-            return
-        assert self._engine is not None
-        generation = run.generation
-        emit: Callable[[Event], None] = lambda event: self._on_event(run, event, generation)  # noqa: E731
-        try:
-            if whole is not None:
-                run.stream = self._engine.open_whole(whole, run.recording.mime_type, emit, source=source)
-            if run.stream is not None:
-                run.whole = True
-            else:
-                run.stream = self._engine.open(run.recording.mime_type, emit, source=source)
-        except Exception as exc:
-            log.debug("opening a stream failed", exc_info=True)
-            self._fail(str(exc), run)
-            return
-        if run.whole:
-            assert whole is not None
-            self._write(run, whole)  # kept (memory, journal); a whole run's stream is not written to
-
-    def _open_waiting(self) -> None:
-        """A stream closed: give the oldest waiting run its turn, with the audio it kept."""
-        waiting = next((r for r in self._runs if r.pending is not None), None)
-        if waiting is None or self._closed:
-            return
-        pending, waiting.pending = waiting.pending, None
-        self._open_stream(waiting, waiting.source)
-        if waiting.stream is not None:
-            for data in pending:
-                waiting.stream.write(data)
-            if waiting.ending:
-                waiting.stream.end()
+            previous.kernel_ended = True  # the page may still be recording it
+            self._carry_out_all(self._browser.close())
+            self._send(P.stop_recording(f"Transcribing {source.name} instead."))
+        return self._recordings.begin(mime_type, source, whole)
 
     def _carry_out_all(self, actions: list[P.Action]) -> None:
         for action in actions:
             self._carry_out(action)
 
-    def _write(self, run: _Run, data: bytes, keep: bool = True) -> None:
-        """Pass audio to the run's stream; ``keep`` it (memory, journal) unless it is kept already."""
-        if run.ending or run.recording.done:
-            return
-        if keep:
-            if run is not self._browser_run:
-                run.recording.counters.chunks += 1
-                run.recording.counters.bytes += len(data)
-            if self.keep_audio:
-                run.recording.data += data
-            self._journal.audio(run.recording.index, data)
-        if run.whole:
-            return
-        if run.stream is not None:
-            run.stream.write(data)
-        elif run.pending is not None:
-            run.pending.append(data)
-
-    def _end(self, run: _Run) -> None:
-        if run.ending:
-            return
-        run.ending = True
-        if run is self._current:
-            self._paused = False
-        if run.stream is not None:
-            run.stream.end()
-        elif run.pending is None and not run.recording.done:
-            self._closed_run(run)
-
-    def _fail(self, message: str, run: _Run | None = None) -> None:
-        """The recording cannot go on: say why, end it, and tell the page to stop recording."""
-        run = run or self._current
-        self._publisher.report(message)
-        self._failed = True
-        if run is not None:
-            run.recording.error = message
-            if run is self._browser_run or run.stream is None:
-                self._send(P.stop_recording(message))
-            if run.stream is None and not run.recording.done:
-                run.ending = True
-                self._closed_run(run)
-        else:
-            self._send(P.stop_recording(message))
-
-    def _clear(self) -> None:
-        dropped = []
-        for run in self._runs:
-            if run is not self._current or run.ending:
-                run.detached = True
-                dropped.append(run.recording.index)
-        self._book.clear(dropped)
-
-    def _place(self, run: _Run) -> None:
-        """Put a recording on the timeline, after everything before it."""
-        recording = run.recording
-        if recording.placed:
-            return
-        recording.offset, recording.placed = self._timeline_end, True
-        self._journal.placed(recording.index, recording.offset)
-
-    def _acknowledge(self, run: _Run, chunks: int, done: bool = False) -> None:
+    def _acknowledge(self, run: Run, chunks: int, done: bool = False) -> None:
         """Tell the page which of a recording's chunks are safe, so it may forget them: with a
         journal, each chunk once it is on disk; the whole recording once it is transcribed."""
         if run.browser_id is None or not (done or self._journal.journal is not None):
             return
         self._send(P.ack(run.browser_id, chunks, done))
 
-    # -- engine events (engine threads) ----------------------------------------------------------------
-
-    def _on_event(self, run: _Run, event: Event, generation: int = 0) -> None:
-        with self._lock:
-            if generation != run.generation:
-                return  # from a stream that failed and was replaced
-            if run.held is not None and not isinstance(event, EngineStatus):
-                run.held.append((generation, event))
-                return
-            self._apply(run, event)
-            self._publish()
-        self._run_callbacks()
-
-    def _apply(self, run: _Run, event: Event) -> None:
-        """Fold one event into the state; queue it (on the timeline) for the callbacks."""
-        offset = run.recording.offset + run.shift
-        if run.recording.done:
-            return  # e.g. late events of a recording that was interrupted
-        if isinstance(event, Result):
-            run.got_result = True
-            if run.detached:
-                return
-            event = event.shifted(offset)
-            if run.skip_before is not None:
-                event = _after(event, run.skip_before)
-                if event is None:
-                    return
-            if event.is_final:
-                for final in self._book.add(replace(event, recording=run.recording.index)):
-                    run.words += 1
-                    run.heard = max(run.heard, final.end - run.recording.offset)
-                    self._timeline_end = max(self._timeline_end, final.end + RECORDING_GAP)
-            elif run is self._current:
-                self._book.add(event)
-        elif isinstance(event, EngineStatus):
-            run.phase, run.detail = event.phase, event.detail
-            return
-        elif isinstance(event, EngineError):
-            if event.fatal and self._restart(run, event.message):
-                return
-            if event.fatal:
-                run.recording.error = event.message
-                if run is self._current:
-                    self._fail(event.message, run)
-            elif run is self._current:
-                self._publisher.report(event.message)
-        elif isinstance(event, StreamClosed):
-            self._closed_run(run)
-            return
-        elif isinstance(event, UtteranceEnd):
-            event = UtteranceEnd(event.last_word_end + offset)
-        elif isinstance(event, SpeechStarted):
-            event = SpeechStarted(event.timestamp + offset)
-        elif isinstance(event, Metadata):
-            log.debug("stream metadata: %s", event)
-        if not run.detached:
-            self._publisher.queue(event)
-
-    def _restart(self, run: _Run, why: str) -> bool:
-        """The run's engine stream failed mid-recording: open a new one on the recording's audio from
-        just before its last final word, so the recording goes on and no word is lost. False if it
-        cannot be (the stream never gave a result, no audio kept, the transcriber closing,
-        :data:`MAX_RESTARTS` reached)."""
-        recording = run.recording
-        if not run.got_result or run.detached or recording.done or self._closed or self._engine is None or run.restarts >= MAX_RESTARTS:
-            return False
-        if not recording.data:
-            return False
-        # After the run's latest final word (on the timeline), whether or not a clear() removed it
-        # since: words once final are never given twice.
-        heard = recording.offset + run.heard if run.words else None
-        last = max((t for t in (heard, run.skip_before) if t is not None), default=None)
-        replay = ReplayBuffer(recording.mime_type)
-        replay.feed(bytes(recording.data))
-        start, data = replay.replay(0.0 if last is None else max(0.0, last - recording.offset))
-        log.warning("live-transcriber: %s Opening the engine again from %.1f s of %s.", why, start, recording.source.name)
-        run.restarts += 1
-        run.generation += 1
-        run.got_result = False
-        run.whole = False  # a new stream is written to, like any other
-        run.shift = start
-        if last is not None:
-            run.skip_before = max(run.skip_before or last, last)  # words already final are not given twice
-        run.stream = run.pending = None
-        self._open_stream(run, run.source)
-        if run.stream is None and run.pending is None:
-            return True  # it could not be opened: _open_stream said why and ended the recording
-        if run.stream is not None:
-            run.stream.write(data)
-            if run.ending:
-                run.stream.end()
-        else:
-            run.pending = [data]
-        self._publisher.report(f"{why} The engine was started again on the recording's audio from {start:.1f} s on; nothing is lost.")
-        return True
-
-    def _closed_run(self, run: _Run) -> None:
-        """A recording's stream closed: everything it will give is in; the next one may go on."""
-        if run.recording.done:
-            return
-        run.recording.done = True
-        run.ending = True
-        # Cut short by close(): not all its words are in. The journal keeps it as interrupted
-        # (resume() transcribes the rest) and the page is not told it is done.
-        cut_short = self._closed
-        if not cut_short:
-            self._journal.recording_end(run.recording.index, run.recording.error, vars(run.recording.counters))
+    def _page_closed(self, run: Run, cut_short: bool) -> None:
+        """A recording's stream closed (or close() cut it short)."""
         # Else the page keeps the audio, to send again or download: an error, close(), chunks the
         # kernel never got, or a recording the kernel ended while the page may still record it.
         if not run.recording.error and not cut_short and run.page_stopped and not run.recording.counters.lost:
             self._acknowledge(run, run.recording.counters.chunks, done=True)
-        if run in self._runs:
-            self._runs.remove(run)
-        if run is self._current:
-            self._current = None
-            self._book.transcript.interim = ""
-            self._paused = False
-            if not run.words and not run.recording.error and not run.detached:
-                self._detail = NO_SPEECH
         if run is self._browser_run:
             # Ended by the engine (an error) while the page still records: the page was told to
             # stop; what it sends for this recording until then is expected, not a problem.
             self._browser_run = None
             self._browser.close()
-        if run is self._feed_run:
-            self._feed_run = None
-        # The oldest recording still open can now be placed on the timeline and its events applied.
-        if self._runs and self._runs[0].held is not None:
-            following = self._runs[0]
-            held, following.held = following.held, None
-            self._place(following)
-            for generation, event in held:
-                if generation == following.generation:
-                    self._apply(following, event)
-        self._open_waiting()
-        if not self._runs:
-            self._idle.set()
+
+    def _on_event(self, run: Run, event: Event, generation: int) -> None:
+        """An engine's event (on the engine's thread)."""
+        with self._lock:
+            if not self._recordings.on_event(run, event, generation):
+                return
+            self._publish()
+        self._run_callbacks()
 
     # -- publishing ---------------------------------------------------------------------------------------
 
     def _state(self) -> dict[str, Any]:
-        run = self._current
-        status = derive_status(
-            failed=self._failed,
-            open=run is not None,
-            engine=run.phase if run is not None else None,
-            paused=self._paused,
-            ending=run is not None and run.ending,
-        )
-        detail = run.detail if run is not None and status is not Status.ERROR else ""
-        if status is Status.IDLE:
-            detail = self._detail
+        status, detail = self._recordings.status()
         return {
             "transcript": self._book.transcript.text,
             "interim": self._book.transcript.interim,
@@ -1159,7 +682,7 @@ class Transcriber:
             "error": self._publisher.error,
             "results": self._book.version,
             "speakers": dict(self._book.speakers),
-            "bookmarks": [b.to_dict() for b in self._book.bookmarks(self._start_of)],
+            "bookmarks": [b.to_dict() for b in self._book.bookmarks(self._recordings.start_of)],
         }
 
     def _publish(self) -> None:
@@ -1174,30 +697,6 @@ class Transcriber:
         with self._lock:
             events = self._publisher.take()
         self._publisher.call_back(events)
-
-
-def _after(result: Result, time: float) -> Result | None:
-    """The part of ``result`` after ``time`` (words ending by then are already transcribed), or None."""
-    if result.end <= time + 0.05:
-        return None
-    if not result.words or result.words[0].end > time + 0.05:
-        return result
-    words = tuple(w for w in result.words if w.end > time + 0.05)
-    return replace(result, text=join_words(words), start=words[0].start, words=words)
-
-
-def _duration(seconds: float) -> str:
-    """``83 s`` or ``1:23:20`` style, for messages."""
-    whole = round(seconds)
-    return f"{whole} s" if whole < 60 else f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}".removeprefix("0:")
-
-
-def _progress_bar(name: str, seconds: float | None) -> Any:
-    """A progress bar of audio seconds: a widget in a notebook, text in a terminal (tqdm.auto)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=round(seconds, 1) if seconds else None, desc=name, unit="s", unit_scale=False, leave=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]" if seconds else None)
 
 
 def _bytes(data: Any) -> bytes:
