@@ -28,9 +28,10 @@ from . import protocol as P
 from .engines import Engine, Keyterms, normalize_keyterms
 from .engines.select import make_engine
 from .exports import FORMATS
-from .media import BROWSER, FEED, RECOVERED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
+from .media import FEED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .parts.book import TranscriptBook, placed
 from .parts.journaling import JournalWriter
+from .parts.page import PageSession
 from .parts.publisher import EventCallback, FrontEnd, Publisher, ResultCallback
 from .parts.recordings import Recording, Recordings, Run, paced, progress_bar
 from .results import Event, Result, Status, join_words, speaker_names
@@ -83,9 +84,6 @@ class Transcriber:
         self._lock = threading.RLock()
         self._publisher = Publisher()
         self._browser = P.BrowserProtocol()
-        self._browser_run: Run | None = None
-        #: The page's recordings by their id, to tell the page what reached the kernel (``recover``).
-        self._page_recordings: dict[str, Recording] = {}
         self.keep_audio = keep_audio
         self._owns_engine = not isinstance(engine, Engine)
         self._engine: Engine | None = None
@@ -104,8 +102,9 @@ class Transcriber:
         self._book = TranscriptBook(self._journal, self._publisher)
         self._recordings = Recordings(
             self._engine, keep_audio=keep_audio, book=self._book, journal=self._journal, publisher=self._publisher,
-            deliver=self._on_event, closed=self._page_closed,
+            deliver=self._on_event, closed=lambda run, cut_short: self._page.closed(run, cut_short),
         )
+        self._page = PageSession(self._browser, self._recordings, self._book, self._journal, self._publisher)
         self._keyterms: Keyterms = self._engine.keyterms if self._engine is not None else ()
         self._journal.keyterms(self._keyterms)
         if keyterms is not None:
@@ -254,8 +253,7 @@ class Transcriber:
             with self._lock:
                 if self._recordings.closed:
                     return
-                for action in self._browser.handle(message, buffers):
-                    self._carry_out(action)
+                self._page.receive(message, buffers)
                 self._publish()
         except Exception:  # a bug here must not take the comm down with it
             log.exception("live-transcriber: failed to handle a message from the browser")
@@ -263,96 +261,6 @@ class Transcriber:
                 self._publisher.report("Internal error while handling a message from the browser:\n" + traceback.format_exc(limit=3))
                 self._publish()
         self._run_callbacks()
-
-    def _carry_out(self, action: P.Action) -> None:
-        if isinstance(action, P.Audio):
-            if self._browser_run is not None:
-                self._recordings.write(self._browser_run, action.data)
-                self._acknowledge(self._browser_run, action.seq + 1)
-        elif isinstance(action, P.StartRecording):
-            self._browser_run = self._recordings.begin(action.mime_type, RECOVERED if action.recovered else BROWSER)
-            self._browser_run.page = True
-            self._browser_run.recording.counters = self._browser.counters  # kept up to date by the protocol
-            self._browser_run.browser_id = self._browser.recording
-            if self._browser.recording is not None:
-                self._page_recordings[self._browser.recording] = self._browser_run.recording
-        elif isinstance(action, P.EndRecording):
-            if self._browser_run is not None:
-                self._browser_run.page_stopped = action.replaced is None and not self._browser_run.kernel_ended
-                self._recordings.end(self._browser_run)
-                self._browser_run = None
-            if action.replaced is not None:
-                # Only the page recording it stops (another tab or browser); it keeps what it
-                # records meanwhile, to send once it is told what the kernel has (recover).
-                reason = "Recording stopped: this widget started recording in another tab or window."
-                self._send(P.stop_recording(reason, action.replaced))
-        elif isinstance(action, P.Recover):
-            self._send(P.recover([self._recovery(r) for r in action.recordings]))
-        elif isinstance(action, P.Problem):
-            if action.message != self._publisher.error:  # a page repeating a bad message fills no log
-                log.warning("live-transcriber: %s", action.message)
-            self._publisher.report(action.message)
-            if action.fatal:
-                self._recordings.fail(action.message)
-        elif isinstance(action, P.ClientError):
-            self._publisher.report(action.message)
-        elif isinstance(action, P.Command):
-            self._command(action)
-        elif isinstance(action, (P.Edit, P.RenameSpeaker, P.AddBookmark)):
-            try:
-                self._review(action)
-            except (IndexError, ValueError) as exc:
-                self._publisher.report(str(exc))
-        elif isinstance(action, P.SendAudio):
-            self._send_audio(action.recording)
-
-    def _send_audio(self, index: int) -> None:
-        """Send one recording's audio to the page, in parts (see ``audio`` in :mod:`.protocol`)."""
-        recording = self.recordings[index] if index < len(self.recordings) else None
-        if recording is None:
-            reason = f"There is no recording {index}."
-        elif not self.keep_audio:
-            reason = "No audio was kept: this widget was made with keep_audio=False."
-        elif not recording.data:
-            reason = f"Recording {index} has no audio (yet)."
-        else:
-            data = bytes(recording.data)
-            parts = [data[i : i + P.AUDIO_PART_BYTES] for i in range(0, len(data), P.AUDIO_PART_BYTES)]
-            done = recording.done and recording.placed
-            for number, part in enumerate(parts):
-                self._send(P.audio_part(index, recording.mime_type, recording.offset, done, number, len(parts)), [part])
-            return
-        self._send(P.no_audio(index, reason))
-
-    def _recovery(self, recording_id: str) -> P.RecordingState:
-        """What the kernel has of one of the page's recordings, for the page to send what is missing
-        (``recover`` in :mod:`.protocol`)."""
-        received = self._browser.received(recording_id)
-        if received is not None:
-            return P.recording_state(recording_id, "open", received)
-        recording = self._page_recordings.get(recording_id)
-        if recording is None:
-            return P.recording_state(recording_id, "unknown", 0)
-        return P.recording_state(
-            recording_id, "ended", recording.counters.chunks, done=recording.done and not recording.error, failed=bool(recording.error)
-        )
-
-    def _command(self, command: P.Command) -> None:
-        if command.name in ("pause", "resume"):
-            self._recordings.pause(self._browser_run, command.name == "pause")
-        elif command.name == "clear":
-            self._book.clear(self._recordings.drop_finishing())
-        elif command.name == "history":
-            self._send(P.history(list(self._book.results)))
-        elif command.name == "export":
-            from .exports import FORMATS
-
-            fmt = P.text(command.args.get("format", ""), 40)
-            if fmt not in FORMATS:
-                self._publisher.report(f"Cannot export as {fmt!r}: choose one of {', '.join(FORMATS)}.")
-                return
-            content = self._render(fmt)
-            self._send(P.export(fmt, f"transcript.{fmt}", FORMATS[fmt][1], content))
 
     # -- audio from Python -------------------------------------------------------------------------
 
@@ -581,17 +489,6 @@ class Transcriber:
             self._publish()
             return placed(mark, self._recordings.start_of).to_dict()
 
-    def _review(self, action: P.Edit | P.RenameSpeaker | P.AddBookmark) -> None:
-        """Carry out a correction, a speaker's name or a bookmark from the browser."""
-        if isinstance(action, P.RenameSpeaker):
-            self._book.name_speakers(speaker_names({**self._book.speakers, action.speaker: action.name}))
-        elif isinstance(action, P.AddBookmark):
-            self._book.mark(action.label, lambda: self._recordings.moment(action.time, action.elapsed, self._browser_run))
-        elif action.utterance is not None:
-            self._book.edit_utterance(action.utterance, action.text, action.speaker)
-        else:
-            self._book.edit_word(action.index, action.word, action.text or "")  # type: ignore[arg-type]
-
     def save_audio(self, path: str | Path, recording: int = -1) -> Path:
         """Write a recording (the latest by default) to ``path`` exactly as it came.
 
@@ -613,7 +510,7 @@ class Transcriber:
             if self._recordings.closed:
                 return
             runs = self._recordings.shut()
-            self._browser.close()
+            self._page.close()
         self._recordings.abort(runs)  # a recognition run in progress ends first
         with self._lock:
             self._recordings.close_runs(runs)
@@ -632,35 +529,8 @@ class Transcriber:
     def _begin(self, mime_type: str, source: Source, whole: bytes | None = None) -> Run:
         """Start a recording from Python: one the page is still recording (or that was reloaded
         without a stop) is ended there too."""
-        previous = self._browser_run
-        if previous is not None and not previous.ending:
-            previous.kernel_ended = True  # the page may still be recording it
-            self._carry_out_all(self._browser.close())
-            self._send(P.stop_recording(f"Transcribing {source.name} instead."))
+        self._page.give_way(source)
         return self._recordings.begin(mime_type, source, whole)
-
-    def _carry_out_all(self, actions: list[P.Action]) -> None:
-        for action in actions:
-            self._carry_out(action)
-
-    def _acknowledge(self, run: Run, chunks: int, done: bool = False) -> None:
-        """Tell the page which of a recording's chunks are safe, so it may forget them: with a
-        journal, each chunk once it is on disk; the whole recording once it is transcribed."""
-        if run.browser_id is None or not (done or self._journal.journal is not None):
-            return
-        self._send(P.ack(run.browser_id, chunks, done))
-
-    def _page_closed(self, run: Run, cut_short: bool) -> None:
-        """A recording's stream closed (or close() cut it short)."""
-        # Else the page keeps the audio, to send again or download: an error, close(), chunks the
-        # kernel never got, or a recording the kernel ended while the page may still record it.
-        if not run.recording.error and not cut_short and run.page_stopped and not run.recording.counters.lost:
-            self._acknowledge(run, run.recording.counters.chunks, done=True)
-        if run is self._browser_run:
-            # Ended by the engine (an error) while the page still records: the page was told to
-            # stop; what it sends for this recording until then is expected, not a problem.
-            self._browser_run = None
-            self._browser.close()
 
     def _on_event(self, run: Run, event: Event, generation: int) -> None:
         """An engine's event (on the engine's thread)."""
@@ -688,9 +558,6 @@ class Transcriber:
     def _publish(self) -> None:
         """Tell the front ends what changed since last time."""
         self._publisher.publish(self._state(), self._book.results)
-
-    def _send(self, message: P.KernelMessage, buffers: list[bytes] | None = None) -> None:
-        self._publisher.send(message, buffers)
 
     def _run_callbacks(self) -> None:
         """Give queued events to the callbacks, outside the lock (a callback may call back in)."""
