@@ -1,17 +1,29 @@
-"""The transcriber: recordings in, transcript out. The headless core under the widget.
+"""The transcriber: the headless core's public API and its lock, over parts with one job each.
 
-A :class:`Transcriber` owns everything but the comm: the browser protocol (messages from the page
-go to :meth:`Transcriber.receive`), the engine streams, the transcript, the recordings on one
-timeline, the status, callbacks, :meth:`~Transcriber.wait`, and pushing audio from Python
-(:meth:`~Transcriber.feed`, :meth:`~Transcriber.transcribe_file`); the review: corrections
-(:mod:`~live_transcriber.edits`), speaker names, bookmarks, exports and the transcript as a table.
+A :class:`Transcriber` takes recordings in and gives a transcript out: messages from the page
+(:meth:`~Transcriber.receive`), audio pushed from Python (:meth:`~Transcriber.feed`,
+:meth:`~Transcriber.transcribe_file`), the transcript, its status and callbacks, the review
+(corrections, speakers' names, bookmarks) and exports. It does the work through its parts
+(:mod:`live_transcriber.parts`), which never import it:
+
+- :class:`~live_transcriber.parts.page.PageSession` carries out what the page sends (every message
+  is documented in :mod:`live_transcriber.protocol`) and answers it;
+- :class:`~live_transcriber.parts.recordings.Recordings` takes each recording through an engine
+  stream and onto the transcript's timeline;
+- :class:`~live_transcriber.parts.book.TranscriptBook` keeps the transcript, corrections, speakers'
+  names and bookmarks, and renders the exports;
+- :class:`~live_transcriber.parts.publisher.Publisher` tells the front ends what changed and runs
+  the callbacks;
+- :class:`~live_transcriber.parts.journaling.JournalWriter` writes the journal.
+
 It has no widget import: use it from a script or a server, or under
 :class:`~live_transcriber.LiveTranscriber`, which mirrors its state into traits through a
 :class:`FrontEnd`.
 
 Threads: :meth:`receive`, :meth:`feed` and the other methods are called from the user's thread
-(the kernel's); engines emit events from their own threads. One lock guards the state; callbacks
-run outside it.
+(the kernel's); engines emit events from their own threads, which come back through the
+transcriber. One lock (an ``RLock``, the transcriber's) guards the state of every part: the parts
+are called with it held and never take it. Callbacks run after it is released.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from .results import Event, Result, Status, join_words, speaker_names
 from .settings import MissingKeyError
 
 log = logging.getLogger(__name__)
+
 
 class TranscriptionError(RuntimeError):
     """A recording could not be transcribed; the message says why and what to do."""
@@ -128,7 +141,10 @@ class Transcriber:
         if saved.keyterms is not None:  # the interrupted words are heard again with the same keyterms
             options.setdefault("keyterms", saved.keyterms)
         transcriber = cls(engine, keep_audio=keep_audio, journal=None, **options)
-        transcriber._restore(saved)
+        with transcriber._lock:
+            transcriber._book.restore(saved)
+            transcriber._recordings.restore(saved)
+            transcriber._publish()
         transcriber._journal.resume(J.Journal(saved.folder, append=True))
         if finish:
             with transcriber._lock:
@@ -136,12 +152,6 @@ class Transcriber:
                     transcriber._recordings.finish_saved(item)
                 transcriber._publish()
         return transcriber
-
-    def _restore(self, saved: J.Saved) -> None:
-        with self._lock:
-            self._book.restore(saved)
-            self._recordings.restore(saved)
-            self._publish()
 
     # -- state -------------------------------------------------------------------------------
 
