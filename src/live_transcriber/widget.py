@@ -12,6 +12,7 @@ import anywidget
 import traitlets
 
 from .engines import Engine, normalize_keyterms
+from .journal import Journal
 from .results import Result, Status, speaker_names
 from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
 
@@ -175,7 +176,7 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     @property
     def engine(self) -> Engine | None:
-        """The engine in use; None if it could not be made (see :attr:`error`)."""
+        """The engine in use, or None: see :attr:`Transcriber.engine`."""
         return self.transcriber.engine
 
     @property
@@ -184,7 +185,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         return self.transcriber.recordings
 
     @property
-    def journal(self) -> Any:
+    def journal(self) -> Journal | None:
         """The journal being written (``.folder`` says where), or None: see :attr:`Transcriber.journal`."""
         return self.transcriber.journal
 
