@@ -97,7 +97,6 @@ class Transcriber:
         self._lock = threading.RLock()
         self._publisher = Publisher()
         self._browser = P.BrowserProtocol()
-        self.keep_audio = keep_audio
         self._owns_engine = not isinstance(engine, Engine)
         self._engine: Engine | None = None
         notice = ""
@@ -164,6 +163,15 @@ class Transcriber:
     def journal(self) -> J.Journal | None:
         """The journal being written (made at the first recording; ``.folder`` says where), or None."""
         return self._journal.journal
+
+    @property
+    def keep_audio(self) -> bool:
+        """Whether each recording's bytes are kept, for :meth:`save_audio` and playing them back."""
+        return self._recordings.keep_audio
+
+    @keep_audio.setter
+    def keep_audio(self, keep: bool) -> None:
+        self._recordings.keep_audio = keep
 
     @property
     def recordings(self) -> list[Recording]:
