@@ -1,5 +1,7 @@
-"""Shared fixtures: a local Deepgram-protocol server (:mod:`live_transcriber.testing.deepgram_server`),
-speech to send it and Deepgram engines pointed at it (helpers in ``deepgram_support.py``).
+"""Shared fixtures: a transcriber on a scripted engine (``engine``, ``core``, ``front``; what a page
+sends it is in ``scripted_page.py``), and a local Deepgram-protocol server
+(:mod:`live_transcriber.testing.deepgram_server`), speech to send it and Deepgram engines pointed at
+it (helpers in ``deepgram_support.py``).
 
 Journals (:mod:`live_transcriber.journal`) go to a temporary folder, never into the checkout: set
 here, before anything makes a transcriber, so kernels started by the tests inherit it too.
@@ -16,10 +18,34 @@ import pytest
 
 os.environ.setdefault("LIVE_TRANSCRIBER_JOURNAL", tempfile.mkdtemp(prefix="live-transcriber-journal-"))
 
+from live_transcriber import Transcriber
 from live_transcriber.engines.deepgram import DeepgramEngine
+from live_transcriber.testing import FakeFrontEnd, ScriptedEngine
 from live_transcriber.testing.deepgram_server import DeepgramServer, ScriptWord
 
 from deepgram_support import KEY, SENTENCES, Recording, encode, speak
+
+
+@pytest.fixture
+def engine() -> ScriptedEngine:
+    """An engine whose events the test gives (``engine.say``, ``engine.stream.emit``)."""
+    return ScriptedEngine()
+
+
+@pytest.fixture
+def core(engine: ScriptedEngine) -> Iterator[Transcriber]:
+    """A transcriber on ``engine``, closed after the test."""
+    transcriber = Transcriber(engine)
+    yield transcriber
+    transcriber.close()
+
+
+@pytest.fixture
+def front(core: Transcriber) -> FakeFrontEnd:
+    """What a widget showing ``core`` is told."""
+    front = FakeFrontEnd()
+    core.attach(front)
+    return front
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from live_transcriber import Transcriber
 from live_transcriber.journal import load
 from live_transcriber.results import EngineError, Result, StreamClosed, Word
 from live_transcriber.testing import ScriptedEngine, final
+from scripted_page import Page
 
 WAV = "audio/wav"
 
@@ -166,17 +167,6 @@ def test_an_interrupted_file_that_waited_keeps_its_final_words(tmp_path):
     engine.streams[0].emit(StreamClosed())
     assert t.wait(1)
     assert "Words of the file." in t.transcript, (t.transcript, t.recordings[1].error)
-
-
-class Page:
-    def __init__(self):
-        self.messages = []
-
-    def changed(self, changes):
-        pass
-
-    def send(self, message, buffers=None):
-        self.messages.append(message)
 
 
 # 7. (marimo) the keeper's re-send (AudioKeeper.sendOne) does not wait for each send: over marimo's

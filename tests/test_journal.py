@@ -3,6 +3,7 @@ acknowledgements. The last test kills a real transcriber with SIGKILL mid-record
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,20 +19,7 @@ from live_transcriber import Transcriber
 from live_transcriber.journal import Journal, load
 from live_transcriber.results import StreamClosed
 from live_transcriber.testing import ScriptedEngine, final
-
-WEBM = "audio/webm;codecs=opus"
-
-
-class Sent:
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-
-    def changed(self, changes: dict) -> None:
-        pass
-
-    def send(self, message: dict, buffers: object = None) -> None:
-        self.messages.append(message)
-
+from scripted_page import WEBM, Page
 
 def browser(core: Transcriber, *messages: tuple[dict, bytes | None]) -> None:
     for message, data in messages:
@@ -209,7 +197,7 @@ def test_the_page_is_told_which_chunks_are_safe(tmp_path):
     ]:
         engine = ScriptedEngine()
         core = Transcriber(engine, journal=journal)
-        sent = Sent()
+        sent = Page()
         core.attach(sent)
         browser(
             core,
@@ -223,6 +211,33 @@ def test_the_page_is_told_which_chunks_are_safe(tmp_path):
         assert acks == expected
         assert all(m["recording"] == "r" for m in sent.messages if m["type"] == "ack")
         core.close()
+
+
+def fill_the_disk(path: Path) -> None:
+    """Every file this process has open at ``path`` writes to a full disk from now on (``/dev/full``)."""
+    full = os.open("/dev/full", os.O_WRONLY)
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # an fd of listdir's own, gone already
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path.resolve()):
+                os.dup2(full, int(fd))
+    os.close(full)
+
+
+@pytest.mark.parametrize("when", ["a recording ends", "the transcript is cleared"])
+def test_a_full_disk_is_reported_the_moment_a_write_fails(tmp_path, when):
+    engine = ScriptedEngine()
+    t = Transcriber(engine, journal=tmp_path)
+    t.feed(b"audio", WEBM)
+    engine.stream.emit(final("Hello.", 0.0, 1.0))
+    fill_the_disk(t.journal.folder / "journal.jsonl")
+    if when == "a recording ends":
+        t.end_feed()
+        engine.stream.close()
+    else:
+        t.clear()
+    assert t.error.startswith("Could not write the journal") and "No space left on device" in t.error, t.error
+    assert t.journal is None
+    t.close()
 
 
 KILLED = textwrap.dedent(

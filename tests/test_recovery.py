@@ -18,30 +18,7 @@ from live_transcriber.media import RECOVERED
 from live_transcriber.media.replay import ReplayBuffer
 from live_transcriber.results import EngineError, Result, StreamClosed, Word
 from live_transcriber.testing import ScriptedEngine
-
-WEBM = "audio/webm;codecs=opus"
-
-
-class Page:
-    """A front end that keeps what the kernel sends to the page."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    def changed(self, changes: dict[str, Any]) -> None:
-        pass
-
-    def send(self, message: dict[str, Any], buffers: Any = None) -> None:
-        self.messages.append(message)
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-
-@pytest.fixture
-def engine() -> ScriptedEngine:
-    return ScriptedEngine()
-
+from scripted_page import WEBM, Page, start
 
 @pytest.fixture
 def page() -> Page:
@@ -60,10 +37,6 @@ def said(text: str, start: float) -> Result:
     """A final result with a word every 0.5 s from ``start``."""
     words = tuple(Word(t.strip(".").lower(), start + 0.5 * i, start + 0.5 * i + 0.4, 0.9, t) for i, t in enumerate(text.split()))
     return Result(text, start, words[-1].end, words, is_final=True, speech_final=True)
-
-
-def start(core: Transcriber, recording: str, **fields: Any) -> None:
-    core.receive({"type": "start", "recording": recording, "mime_type": WEBM, **fields})
 
 
 def chunks(core: Transcriber, recording: str, *seqs: int) -> None:

@@ -18,38 +18,13 @@ from live_transcriber.exports import read_json
 from live_transcriber.results import StreamClosed
 from live_transcriber.testing import FakeFrontEnd, ScriptedEngine, final
 from live_transcriber.testing.scripted import ScriptedStream
-
-WEBM = "audio/webm;codecs=opus"
-
-
-@pytest.fixture
-def engine() -> ScriptedEngine:
-    return ScriptedEngine()
-
-
-@pytest.fixture
-def core(engine: ScriptedEngine) -> Transcriber:
-    t = Transcriber(engine)
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def front(core: Transcriber) -> FakeFrontEnd:
-    front = FakeFrontEnd()
-    core.attach(front)
-    return front
-
+from scripted_page import WEBM, start
 
 def talk(core: Transcriber, engine: ScriptedEngine, *results: Result) -> None:
     engine.say(core, *results)
     core.end_feed()
     engine.stream.close()
     assert core.wait(1)
-
-
-def start(core: Transcriber, recording: str = "r1") -> None:
-    core.receive({"type": "start", "recording": recording, "mime_type": WEBM})
 
 
 # --- corrections ----------------------------------------------------------------------------------

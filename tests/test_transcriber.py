@@ -22,45 +22,12 @@ from live_transcriber.results import (
     UtteranceEnd,
     Word,
 )
-from live_transcriber.testing import FakeFrontEnd, ScriptedEngine
+from live_transcriber.testing import ScriptedEngine
 from live_transcriber.testing import final as _final
-
-WEBM = "audio/webm;codecs=opus"
-
+from scripted_page import WEBM, chunk, start, stop
 
 #: Results here go on an utterance unless a test ends it (speech_final=True).
 final = functools.partial(_final, speech_final=False)
-
-
-@pytest.fixture
-def engine() -> ScriptedEngine:
-    return ScriptedEngine()
-
-
-@pytest.fixture
-def core(engine: ScriptedEngine) -> Transcriber:
-    t = Transcriber(engine)
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def front(core: Transcriber) -> FakeFrontEnd:
-    front = FakeFrontEnd()
-    core.attach(front)
-    return front
-
-
-def start(core: Transcriber, recording: str = "r1") -> None:
-    core.receive({"type": "start", "recording": recording, "mime_type": WEBM})
-
-
-def chunk(core: Transcriber, seq: int, data: bytes = b"x", recording: str = "r1") -> None:
-    core.receive({"type": "chunk", "recording": recording, "seq": seq}, [memoryview(data)])
-
-
-def stop(core: Transcriber, recording: str = "r1", chunks: int | None = None) -> None:
-    core.receive({"type": "stop", "recording": recording, **({"chunks": chunks} if chunks is not None else {})})
 
 
 # --- status ---------------------------------------------------------------------------------------

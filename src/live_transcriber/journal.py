@@ -25,6 +25,7 @@ A line cut short by a crash is ignored when reading. Nothing here knows about en
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -112,15 +113,29 @@ class Journal:
         """The transcript was cleared; ``dropped``: recordings still finishing whose words are not wanted."""
         self._write({"type": "clear", "dropped": dropped or []})
 
+    def edited(self, index: int, result: Result) -> None:
+        """Result ``index`` was corrected: this is it now."""
+        self._write({"type": "edited", "index": index, "result": result.to_dict()})
+
+    def speakers(self, names: dict[int, str]) -> None:
+        self._write({"type": "speakers", "names": {str(k): v for k, v in names.items()}})
+
+    def keyterms(self, terms: tuple[str, ...]) -> None:
+        self._write({"type": "keyterms", "terms": list(terms)})
+
+    def bookmark(self, recording: int | None, at: float, label: str) -> None:
+        """A bookmark ``at`` seconds into ``recording`` (or on the timeline, with no recording)."""
+        self._write({"type": "bookmark", "recording": recording, "at": at, "label": label})
+
     def event(self, entry: dict[str, Any]) -> None:
         """Any other entry (a ``type`` and JSON-ready values)."""
         self._write(entry)
 
     def close(self) -> None:
-        for out in self._audio.values():
-            out.close()
+        for out in [*self._audio.values(), self._lines]:
+            with contextlib.suppress(OSError):  # after a failure, what is still buffered cannot be written either
+                out.close()
         self._audio.clear()
-        self._lines.close()
 
     def _write(self, entry: dict[str, Any]) -> None:
         if self.failure:

@@ -1,25 +1,50 @@
-"""The browser protocol: checks every message the page sends and puts each recording's audio in
-order. No I/O.
+"""The browser protocol: every message between the page and the kernel, documented here once;
+:class:`BrowserProtocol` checks what the page sends and puts each recording's audio in order, and
+the builders below make what the kernel sends. No I/O.
 
-For each recording the browser sends a ``start`` message, numbered ``chunk`` messages that each
-carry one binary buffer of the container stream, and a ``stop`` message once the recorder produced
-its last chunk (the wire format is documented at the top of ``static/widget.js``).
+The page is untrusted input. Bad messages become a :class:`Problem`; :meth:`BrowserProtocol.handle`
+never raises, and every cost is bounded: a chunk holds at most :data:`MAX_CHUNK_BYTES`, a
+recording at most :data:`MAX_RECORDING_BYTES`, at most :data:`MAX_REORDER` chunks wait for a
+missing one, a sequence number may run at most :data:`MAX_SKIP` ahead, and text from the page is
+cut at :data:`MAX_TEXT`. ``handle`` turns each message into a list of actions for the transcriber
+to carry out: start a recording, pass audio on, end the recording, report a problem, run a command.
 
-The page keeps each recording's chunks until the kernel acknowledges them (``ack``, sent by the
-transcriber). Audio that never reached the kernel (a page reloaded mid-recording, a kernel that
-died) comes back later: the page asks with ``{"type": "recover", "recordings": [id, ...]}`` what the
-kernel has of those recordings (:class:`Recover`), then either goes on with a recording the kernel
-still has open (the same id, the next sequence numbers, then ``stop``) or sends the rest as a new
-recording whose ``start`` says ``"recovered": true`` (chunk 0 is then the container header).
-:meth:`BrowserProtocol.handle` turns each message into a list of actions for the transcriber to
-carry out: start a recording, pass audio on, end the recording, report a problem, run a command.
+Page → kernel (custom messages, :data:`PAGE_MESSAGES`)
+-------------------------------------------------------
 
-The page is untrusted input. Bad messages become a :class:`Problem`; ``handle`` never raises, and
-every cost is bounded: a chunk holds at most :data:`MAX_CHUNK_BYTES`, a recording at most
-:data:`MAX_RECORDING_BYTES`, at most :data:`MAX_REORDER` chunks wait for a missing one, a sequence
-number may run at most :data:`MAX_SKIP` ahead, and text from the page is cut at :data:`MAX_TEXT`.
+A recording is one Start..Stop; ``recording`` is its random id.
 
-Review messages (correcting the transcript, naming speakers, bookmarks), at any time:
+``{type: "start", recording, mime_type}``
+    The recorder was made, before ``recorder.start()``. → :class:`StartRecording`
+``{type: "start", recording, mime_type, recovered: true}``
+    Audio kept from an interrupted recording, sent again as a recording of its own (see
+    "Unconfirmed audio" below): chunk 0 is then the container header.
+``{type: "chunk", recording, seq, size}`` + one binary buffer
+    Every non-empty 250 ms blob of the container stream, numbered from 0 in recording order
+    (``size`` is the buffer's, for the page's own bookkeeping). Chunks that come out of order are
+    put back in order; one that never comes is reported as lost. → :class:`Audio`
+``{type: "stop", recording, chunks}``
+    After the recorder's last chunk was sent; ``chunks`` is how many there were. → :class:`EndRecording`
+``{type: "recover", recordings: [id, ...]}``
+    What does the kernel have of these recordings (at most :data:`MAX_RECOVER`)? Audio that never
+    reached the kernel (a page reloaded mid-recording, a kernel that died) comes back later: the
+    page then either goes on with a recording the kernel still has open (the same id, the next
+    sequence numbers, then ``stop``) or sends the rest as a new recording whose ``start`` says
+    ``recovered: true``. → :class:`Recover`
+``{type: "pause"}`` / ``{type: "resume"}``
+    The recorder was paused / resumed (the same recording goes on). Ignored when none is open.
+    → :class:`Command`
+``{type: "clear"}``
+    Forget the transcript. → :class:`Command`
+``{type: "history"}``
+    Send every final result (a new or reloaded view). → :class:`Command`
+``{type: "export", format}``
+    Send the transcript as ``txt``, ``srt``, ``vtt`` or ``json``. → :class:`Command`
+``{type: "client_error", kind, message}``
+    A failure in the browser (permission denied, no microphone, ...), also shown there at once.
+    → :class:`ClientError`
+
+Review messages (correcting the transcript, naming speakers, bookmarks, listening back), at any time:
 
 ``{type: "edit", index, word, text}``
     Result ``index`` (its ``index`` in ``results``) says ``text`` instead of its word number
@@ -38,33 +63,111 @@ Review messages (correcting the transcript, naming speakers, bookmarks), at any 
     Ignored, with a problem, when nothing is recording. → :class:`AddBookmark`
 ``{type: "bookmark", label?, time}``
     A bookmark at ``time`` seconds on the transcript's timeline (e.g. where playback is).
-
-Listening back (review mode), at any time:
-
 ``{type: "audio", recording}``
     Send recording ``recording`` (its index in the transcriber's ``recordings``, the results'
-    ``recording`` field) to the page, to play it from a word. → :class:`SendAudio`. The kernel
-    answers ``{type: "audio", recording, mime_type, offset, done, part, parts}`` with one binary
-    buffer per part (at most :data:`AUDIO_PART_BYTES` each): the page joins the ``parts`` buffers
-    in ``part`` order; ``offset`` is where the recording's time 0 is on the transcript's timeline,
-    ``done`` whether the recording has ended (else more audio will come). Audio the kernel cannot
-    send is answered ``{type: "audio", recording, error}``.
+    ``recording`` field) to the page, to play it from a word. → :class:`SendAudio`
 
 Texts are at most :data:`MAX_EDIT_TEXT` characters, names and labels :data:`~live_transcriber.results.MAX_NAME`;
 longer ones are refused, not cut. Whether a result, word or utterance exists is for the
-transcriber to say. The kernel answers a correction with
-``{type: "results_changed", results: [...]}``: the corrected results as dicts with their
-``index``, since the ``results`` trait holds only the latest ones.
+transcriber to say.
+
+Kernel → page (custom messages, :data:`KERNEL_MESSAGES`; made by the builders of the same names)
+------------------------------------------------------------------------------------------------
+
+``{type: "stop_recording", reason, recording?}``
+    Stop recording, normally (the page keeps what it has): the engine failed, a file is being
+    transcribed instead, ... With ``recording``: stop that recording only (another tab took over).
+    → :func:`stop_recording`
+``{type: "history", results}``
+    Answers ``history``: every final result. → :func:`history`
+``{type: "export", format, filename, mime_type, content}``
+    Answers ``export``; the page makes it a download. → :func:`export`
+``{type: "ack", recording, chunks, done}``
+    The first ``chunks`` chunks of the recording are safe (on disk in the kernel's journal);
+    ``done``: all of it is transcribed. Without a journal only ``done`` comes. → :func:`ack`
+``{type: "recover", recordings: [{recording, state, received, done?, failed?}, ...]}``
+    Answers ``recover``, one entry a recording: ``state`` is ``"open"`` (still recording in the
+    kernel, which has chunks ``0..received-1``: the page may go on from chunk ``received``),
+    ``"ended"`` (the kernel has chunks ``0..received-1``; ``done`` once they are all
+    transcribed, ``failed`` if the recording ended in an error) or ``"unknown"`` (it never reached
+    this transcriber: a kernel restart, another kernel). → :func:`recover`, :func:`recording_state`
+``{type: "results_changed", results}``
+    After a correction: these results (dicts with their ``index``) replace the ones with the same
+    ``index``, since the ``results`` trait holds only the latest ones. → :func:`results_changed`
+``{type: "audio", recording, mime_type, offset, done, part, parts}`` + one binary buffer
+    Answers ``audio`` in ``parts`` pieces of at most :data:`AUDIO_PART_BYTES`: the page joins the
+    buffers in ``part`` order; ``offset`` is where the recording's time 0 is on the transcript's
+    timeline, ``done`` whether the recording has ended (else more audio will come, so the view
+    does not keep it). → :func:`audio_part`
+``{type: "audio", recording, error}``
+    Audio the kernel cannot send, and why. → :func:`no_audio`
+
+Synced traits (``widget.py``)
+-----------------------------
+
+Both ways: ``keyterms``, the words the engine listens for (the page sets it from its field, the
+kernel tidies it); ``speakers``, names by speaker number. Kernel → page: ``keyterms_supported``
+(whether the engine uses keyterms); ``status`` (a :class:`~live_transcriber.results.Status` value)
+and ``status_detail`` (e.g. "attempt 2 of 5", shown beside it, may be empty); ``error``,
+``transcript``, ``interim``, ``engine_label``; ``results``, the latest final results, each with its
+``index`` (views append only the ones they have not shown), its ``utterance`` number (the kernel
+decides where utterances end: results with the same number form one block on screen) and that
+utterance's ``speaker`` (a number, or null); ``_identity``: ``{widget, process, kernel}``, who
+records (a random id per widget, per kernel process, and the Jupyter kernel id, which a restart
+keeps); ``bookmarks``; ``keep_audio`` (false: nothing to play back); ``confidence_threshold``
+(null: no marks). Page → kernel: ``revision``, counted up on every change of transcript, status or
+error where the kernel set it to a number (in marimo, which re-runs the cells that read a widget
+only when the browser changes one of its traits); null elsewhere, and then never written.
+
+Order
+-----
+
+Messages leave the page in order: sending settles once the host has taken a message (at once in
+Jupyter, after its HTTP request in marimo, where one request can overtake another), and the
+messages of a recording wait for the one before. Widget messages from the page are handled only
+while the kernel is idle: while a cell runs, chunks wait in the queue.
+
+Unconfirmed audio
+-----------------
+
+The page keeps each chunk in IndexedDB (database "live-transcriber", filed under its recording and
+``_identity``) until the kernel acknowledges it (``ack``); chunk 0 (the container header) and the
+chunks from the last entry point before the first unconfirmed one (a WebM Cluster, an Ogg page, an
+MP4 fragment) stay until the recording is done, so that what was not confirmed can be decoded on
+its own. A recording still being recorded holds a Web Lock, so no other tab takes it for lost.
+When a view is shown, and after each Stop, the page asks its kernel (``recover``) about the
+recordings it keeps that belong here: this widget's own, those of a widget the kernel closed, and
+those of a kernel process that a restart replaced. A busy kernel answers late, never wrongly: its
+queue holds the chunks sent before the question. Then:
+
+- open, chunks missing: offer to send them under the same id and numbers, then ``stop``; open,
+  none missing: just send ``stop`` (a page reloaded mid-recording);
+- ended or unknown, chunks missing: offer to send them as a new recording (``recovered: true``):
+  chunk 0 up to its entry point, then the media from the last entry point before the first
+  missing chunk; the kept recording is deleted once the kernel confirms the new one;
+- ended and done (or failed with everything received): delete; ended, still transcribing: wait.
+
+The offer says how much audio it is, and can download it instead, or discard it. At most
+``STORE_LIMIT_MB`` (256) are kept (localStorage ``live-transcriber:store-limit-mb`` overrides it):
+past it, new audio is still sent but no longer kept, and the widget says so.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from typing import Any, Literal, Sequence, TypedDict, Union
 
 from .media import DecodeError, container_format
 from .results import MAX_NAME, MAX_SPEAKER
+
+#: Every ``type`` the page sends, in the order documented above.
+PAGE_MESSAGES: tuple[str, ...] = (
+    "start", "chunk", "stop", "recover", "pause", "resume", "clear", "history", "export", "client_error",
+    "edit", "speaker", "bookmark", "audio",
+)
+#: Every ``type`` the kernel sends, in the order documented above (each has a builder below).
+KERNEL_MESSAGES: tuple[str, ...] = ("stop_recording", "history", "export", "ack", "recover", "results_changed", "audio")
 
 #: The largest audio chunk accepted: a 250 ms MediaRecorder slice is a few kB.
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
@@ -457,3 +560,112 @@ def _shown(value: Any) -> str:
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# --- kernel → page: the builders of every message the kernel sends (documented above) ---------------
+
+
+class StopRecordingMessage(TypedDict, total=False):
+    type: Literal["stop_recording"]
+    reason: str
+    recording: str  # only when one recording of several is meant
+
+
+class HistoryMessage(TypedDict):
+    type: Literal["history"]
+    results: list[dict[str, Any]]
+
+
+class ExportMessage(TypedDict):
+    type: Literal["export"]
+    format: str
+    filename: str
+    mime_type: str
+    content: str
+
+
+class AckMessage(TypedDict):
+    type: Literal["ack"]
+    recording: str
+    chunks: int
+    done: bool
+
+
+class RecordingState(TypedDict, total=False):
+    """One entry of a ``recover`` answer (``done`` and ``failed`` only when ``state`` is ``"ended"``)."""
+
+    recording: str
+    state: Literal["open", "ended", "unknown"]
+    received: int
+    done: bool
+    failed: bool
+
+
+class RecoverMessage(TypedDict):
+    type: Literal["recover"]
+    recordings: list[RecordingState]
+
+
+class ResultsChangedMessage(TypedDict):
+    type: Literal["results_changed"]
+    results: list[dict[str, Any]]
+
+
+class AudioMessage(TypedDict, total=False):
+    """One part of a recording's audio (with its buffer), or ``error``, why there is none."""
+
+    type: Literal["audio"]
+    recording: int
+    mime_type: str
+    offset: float
+    done: bool
+    part: int
+    parts: int
+    error: str
+
+
+KernelMessage = Union[StopRecordingMessage, HistoryMessage, ExportMessage, AckMessage, RecoverMessage, ResultsChangedMessage, AudioMessage]
+
+
+def stop_recording(reason: str, recording: str | None = None) -> StopRecordingMessage:
+    message: StopRecordingMessage = {"type": "stop_recording", "reason": reason}
+    if recording is not None:
+        message["recording"] = recording
+    return message
+
+
+def history(results: list[dict[str, Any]]) -> HistoryMessage:
+    return {"type": "history", "results": results}
+
+
+def export(fmt: str, filename: str, mime_type: str, content: str) -> ExportMessage:
+    return {"type": "export", "format": fmt, "filename": filename, "mime_type": mime_type, "content": content}
+
+
+def ack(recording: str, chunks: int, done: bool) -> AckMessage:
+    return {"type": "ack", "recording": recording, "chunks": chunks, "done": done}
+
+
+def recording_state(
+    recording: str, state: Literal["open", "ended", "unknown"], received: int, *, done: bool | None = None, failed: bool | None = None
+) -> RecordingState:
+    entry: RecordingState = {"recording": recording, "state": state, "received": received}
+    if state == "ended":
+        entry.update(done=bool(done), failed=bool(failed))
+    return entry
+
+
+def recover(recordings: list[RecordingState]) -> RecoverMessage:
+    return {"type": "recover", "recordings": recordings}
+
+
+def results_changed(results: list[dict[str, Any]]) -> ResultsChangedMessage:
+    return {"type": "results_changed", "results": results}
+
+
+def audio_part(recording: int, mime_type: str, offset: float, done: bool, part: int, parts: int) -> AudioMessage:
+    return {"type": "audio", "recording": recording, "mime_type": mime_type, "offset": offset, "done": done, "part": part, "parts": parts}
+
+
+def no_audio(recording: int, error: str) -> AudioMessage:
+    return {"type": "audio", "recording": recording, "error": error}

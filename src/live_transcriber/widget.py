@@ -12,6 +12,7 @@ import anywidget
 import traitlets
 
 from .engines import Engine, normalize_keyterms
+from .journal import Journal
 from .results import Result, Status, speaker_names
 from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
 
@@ -107,7 +108,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         0.6, allow_none=True, min=0.0, max=1.0, help="Words the engine is less sure of are marked in the widget; None: no marks."
     ).tag(sync=True)
     #: Who records, for the audio the page keeps until the kernel confirms it: this widget, this
-    #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in static/widget.js).
+    #: kernel process, this Jupyter kernel (see "Unconfirmed audio" in :mod:`live_transcriber.protocol`).
     _identity = traitlets.Dict(read_only=True).tag(sync=True)
     # marimo re-runs the cells that read `mo.ui.anywidget(w)` only when the browser changes a trait,
     # never when Python does: there the browser counts each new transcript, status or error here.
@@ -175,7 +176,7 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     @property
     def engine(self) -> Engine | None:
-        """The engine in use; None if it could not be made (see :attr:`error`)."""
+        """The engine in use, or None: see :attr:`Transcriber.engine`."""
         return self.transcriber.engine
 
     @property
@@ -184,7 +185,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         return self.transcriber.recordings
 
     @property
-    def journal(self) -> Any:
+    def journal(self) -> Journal | None:
         """The journal being written (``.folder`` says where), or None: see :attr:`Transcriber.journal`."""
         return self.transcriber.journal
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engines import Engine, EngineStream, EventSink
 from ..media import BROWSER, Source
+from ..protocol import KERNEL_MESSAGES
 from ..results import Event, Result, StreamClosed, Word
 
 if TYPE_CHECKING:
@@ -123,7 +124,8 @@ def pack(message: Any) -> bytes:
 
 class FakeFrontEnd:
     """A front end for :meth:`Transcriber.attach <live_transcriber.Transcriber.attach>` that keeps what
-    a widget would be told, serialised as the kernel would (so text a browser could not get fails here)."""
+    a widget would be told, serialised as the kernel would (so text a browser could not get fails
+    here, and so does a message the page does not know)."""
 
     def __init__(self) -> None:
         self.state: dict[str, Any] = {}
@@ -135,6 +137,8 @@ class FakeFrontEnd:
         self.state.update(changes)
 
     def send(self, message: dict[str, Any], buffers: Any = None) -> None:
+        if message.get("type") not in KERNEL_MESSAGES:
+            raise ValueError(f"The page knows no message of type {message.get('type')!r}: see KERNEL_MESSAGES in live_transcriber.protocol.")
         pack(message)
         self.sent.append(message)
         self.buffers.append(buffers)
