@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
 import anywidget
 import traitlets
 
+from . import protocol as P
 from .engines import Engine, normalize_keyterms
 from .journal import Journal
+from .media import BROWSER, RECOVERED
 from .results import Result, Status, speaker_names
-from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
+from .transcriber import EventCallback, Recording, ResultCallback, Transcriber, TranscriptionError
 
 _STATIC = Path(__file__).parent / "static"
 #: How many of the latest results go to the browser on each change. Python keeps them all; resending
@@ -57,6 +61,41 @@ def _in_marimo() -> bool:
     return marimo is not None and marimo.running_in_notebook()
 
 
+def _between_cells_only() -> bool:
+    """Whether the browser's messages reach this thread only between cells: the thread that runs
+    the cells of a marimo notebook (its context is the thread's), or of a Jupyter kernel (the main one)."""
+    if _in_marimo():
+        return True
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    in_kernel = kernelapp is not None and kernelapp.IPKernelApp.initialized()
+    return in_kernel and threading.current_thread() is threading.main_thread()
+
+
+#: Why start() refuses a widget that no view shows.
+NOT_SHOWN = (
+    "This widget records through a view of it in the browser, and none has been shown. Show it first "
+    "(display(w), or w as the last line of a cell; in marimo, output it), then call start(). "
+    "Shown inside another widget (a VBox, a Tab) that was displayed in this same cell, it counts from the next cell on."
+)
+
+
+class _OnClassOrWidget:
+    """One name for two things: ``class_side`` (a classmethod) on the class, ``widget_side`` on a widget.
+
+    ``LiveTranscriber.resume(path)`` continues a journal, as ``Transcriber.resume`` does, while
+    ``w.resume()`` continues a paused recording, as the Resume button does."""
+
+    def __init__(self, class_side: Any, widget_side: Callable[..., Any]) -> None:
+        self.class_side = class_side
+        self.widget_side = widget_side
+        self.__doc__ = f"On the class: {class_side.__func__.__doc__}\n\nOn a widget: {widget_side.__doc__}"
+
+    def __get__(self, widget: Any, owner: type) -> Callable[..., Any]:
+        if widget is None:
+            return self.class_side.__get__(None, owner)
+        return self.widget_side.__get__(widget, owner)
+
+
 class LiveTranscriber(anywidget.AnyWidget):
     """Record the microphone in the browser and transcribe it live.
 
@@ -66,6 +105,8 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     Everything but the comm is a :class:`~live_transcriber.Transcriber` (``w.transcriber``), whose
     methods the widget offers too; its state is mirrored into the read-only traits below.
+    ``w.start()``, ``w.pause()``, ``w.resume()`` and ``w.stop()`` (or setting :attr:`recording`)
+    work the buttons from Python (on the class, ``LiveTranscriber.resume(path)`` continues a journal).
 
     Parameters
     ----------
@@ -119,6 +160,11 @@ class LiveTranscriber(anywidget.AnyWidget):
         traitlets.Unicode(), help="Words and phrases to listen for (names, jargon); change them any time, also while recording."
     ).tag(sync=True)
     keyterms_supported = traitlets.Bool(False, read_only=True, help="Whether the engine uses keyterms.").tag(sync=True)
+    recording = traitlets.Bool(
+        False,
+        help="Whether the browser records (paused included) or is asking for the microphone. Set it to start or stop, "
+        "as start() and stop() do; the page sets it back to False when it cannot start (the error says why).",
+    ).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -131,11 +177,25 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.set_trait("keep_audio", self.transcriber.keep_audio)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
-        self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
+        #: Whether a view of the widget was shown (so that start() can record): asked for by a
+        #: display here, or reported by a page.
+        self._shown = False
+        self.on_msg(self._from_page)
         self.transcriber.attach(self)
 
     def __repr__(self) -> str:
         return repr(self.transcriber).replace("Transcriber", type(self).__name__, 1)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # Called when the widget is displayed (IPython's display, a cell's last line, marimo's
+        # output): the page will show a view, which start() needs, before any page can say so.
+        self._shown = True
+        return super()._repr_mimebundle_(**kwargs)
+
+    def _from_page(self, _widget: Any, content: Any, buffers: Any) -> None:
+        if P.shows_view(content):
+            self._shown = True
+        self.transcriber.receive(content, buffers)
 
     @classmethod
     def resume(cls, path: str | Path, engine: Union[str, Engine] = "auto", **options: Any) -> LiveTranscriber:
@@ -172,6 +232,77 @@ class LiveTranscriber(anywidget.AnyWidget):
     def _keyterms_changed(self, change: Any) -> None:
         self.transcriber.keyterms = change["new"]
 
+    # -- the recorder, worked from Python ------------------------------------------------------
+
+    def start(self) -> None:
+        """Start recording in the browser, as the Start button does (the same as ``recording = True``).
+
+        It returns at once: the browser's answer reaches the kernel only when no cell runs, so
+        ``display(w); w.start()`` works in one cell and recording begins once it has finished.
+        :attr:`recording` is True from now on, while the browser asks for the microphone too; it
+        turns False again if recording cannot start, and :attr:`error` says why (the microphone
+        was refused or is missing, no view of the widget is left on the page, ...). While a
+        recording is open (paused included) it does nothing: see :meth:`resume`.
+
+        Raises ``RuntimeError`` if no view of the widget was ever shown or the widget was closed,
+        :class:`~live_transcriber.TranscriptionError` if there is no engine (see :attr:`error`).
+        """
+        self.recording = True
+
+    def stop(self) -> None:
+        """Stop recording, as the Stop button does (the same as ``recording = False``).
+
+        The browser sends the audio it still holds, and the words still being recognised become
+        final (``status`` is "finishing", then "idle"): nothing is lost. That happens once this
+        cell has finished (the browser's messages reach the kernel between cells), so read the
+        last words in a later cell: :meth:`wait` there blocks until they are all in. Does
+        nothing when nothing records.
+        """
+        self.recording = False
+
+    def pause(self) -> None:
+        """Pause the recording, as the Pause button does: the microphone stays open, nothing is
+        recorded until :meth:`resume`, and the recording's clock stands still. Raises
+        ``RuntimeError`` when nothing records."""
+        self._send_to_recorder(P.pause_recording(), "pause")
+
+    def _resume_recording(self, *args: Any, **kwargs: Any) -> None:
+        """``w.resume()`` goes on with a paused recording, as the Resume button does. Raises
+        ``RuntimeError`` when nothing records."""
+        if args or kwargs:
+            raise TypeError(
+                "w.resume() goes on with a paused recording and takes no arguments; "
+                "to continue a journal, call LiveTranscriber.resume(path) on the class."
+            )
+        self._send_to_recorder(P.resume_recording(), "resume")
+
+    def _send_to_recorder(self, message: P.KernelMessage, verb: str) -> None:
+        if not self.recording:
+            raise RuntimeError(f"Nothing is recording, so there is nothing to {verb}: start() first.")
+        self.send(message)
+
+    def _sent_by_page(self, name: str) -> bool:
+        """Whether trait ``name`` is being set from the browser (ipywidgets and marimo hold it in
+        ``_property_lock`` while they apply the page's state), not from Python."""
+        return name in self._property_lock
+
+    @traitlets.validate("recording")
+    def _may_record(self, proposal: Any) -> bool:
+        if proposal["value"] and not self._sent_by_page("recording"):
+            if self.comm is None:
+                raise RuntimeError("This widget was closed: make a new one to record.")
+            if self.transcriber.engine is None:
+                raise TranscriptionError(self.transcriber.error)
+            if not self._shown:
+                raise RuntimeError(NOT_SHOWN)
+        return bool(proposal["value"])
+
+    @traitlets.observe("recording")
+    def _recording_asked(self, change: Any) -> None:
+        # The page reports what its recorder does; only a change made in Python is a request.
+        if not self._sent_by_page("recording"):
+            self.send(P.start_recording() if change["new"] else P.stop_recording(""))
+
     # -- the transcriber's methods -------------------------------------------------------------
 
     @property
@@ -198,8 +329,21 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber.on_event(callback, remove)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """See :meth:`Transcriber.wait`."""
+        """See :meth:`Transcriber.wait`. In a notebook, raises ``RuntimeError`` instead of
+        blocking for good while the browser records or has not sent its Stop yet."""
+        if _between_cells_only() and self._page_recording_open():
+            raise RuntimeError(
+                "wait() would block for good: the browser is still recording, or has not sent the end of its recording "
+                "yet, and what it sends reaches the kernel only when no cell runs. Stop it (the Stop button or "
+                "w.stop()), then call w.wait() in a later cell."
+            )
         return self.transcriber.wait(timeout)
+
+    def _page_recording_open(self) -> bool:
+        """Whether the browser records, or a recording it sent is still open in the transcriber."""
+        latest = self.transcriber.recordings[-1:]
+        ended = (Status.IDLE, Status.FINISHING, Status.ERROR)  # the page has sent its stop (or the run failed)
+        return self.recording or bool(latest and latest[0].source in (BROWSER, RECOVERED) and self.transcriber.status not in ended)
 
     def clear(self) -> None:
         """See :meth:`Transcriber.clear`."""
@@ -269,3 +413,5 @@ class LiveTranscriber(anywidget.AnyWidget):
         if transcriber is not None:
             transcriber.close()
         super().close()
+
+    resume = _OnClassOrWidget(resume, _resume_recording)  # type: ignore[assignment]
