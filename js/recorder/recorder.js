@@ -75,6 +75,11 @@ export class Recorder {
     return this.meter?.level ?? 0;
   }
 
+  /** Whether the level waits for a click or key press on the page (see wakeOnGesture). */
+  get levelAsleep() {
+    return this.phase === "recording" && Boolean(this.meter?.asleep);
+  }
+
   toggle() {
     if (this.phase === "off") void this.start();
     else this.stop();

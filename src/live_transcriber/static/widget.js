@@ -1070,6 +1070,23 @@ function nextLevel(shown, measured) {
   const level = Math.max(measured, shown * 0.6);
   return level < 0.01 ? 0 : level;
 }
+function wakeOnGesture(context, target) {
+  const events = ["pointerdown", "keydown"];
+  const stop = () => {
+    for (const event of events) target.removeEventListener(event, wake, { capture: true });
+  };
+  const wake = () => {
+    context.resume().then(
+      () => {
+        if (context.state !== "suspended") stop();
+      },
+      () => {
+      }
+    );
+  };
+  for (const event of events) target.addEventListener(event, wake, { capture: true });
+  return stop;
+}
 var LevelMeter = class _LevelMeter {
   /**
    * @param {MediaStream} microphone
@@ -1084,9 +1101,11 @@ var LevelMeter = class _LevelMeter {
       const analyser = context.createAnalyser();
       analyser.fftSize = 1024;
       context.createMediaStreamSource(microphone).connect(analyser);
+      const meter = new _LevelMeter(context, analyser);
+      if (context.state === "suspended") meter.stopWaking = wakeOnGesture(context, document);
       void context.resume().catch(() => {
       });
-      return new _LevelMeter(context, analyser);
+      return meter;
     } catch (err) {
       console.warn("[live-transcriber] no level meter", err);
       return null;
@@ -1101,6 +1120,12 @@ var LevelMeter = class _LevelMeter {
     this.analyser = analyser;
     this.samples = new Float32Array(analyser.fftSize);
     this.level = 0;
+    this.stopWaking = () => {
+    };
+  }
+  /** Whether the browser holds the audio processing back until a click or key press on the page. */
+  get asleep() {
+    return this.context.state === "suspended";
   }
   /** @param {boolean} paused a paused recorder hears nothing: the level drops to 0 at once */
   update(paused) {
@@ -1113,6 +1138,7 @@ var LevelMeter = class _LevelMeter {
   }
   close() {
     this.level = 0;
+    this.stopWaking();
     void this.context.close().catch(() => {
     });
   }
@@ -1209,6 +1235,10 @@ var Recorder = class {
   /** Input level, 0 to 1, while recording. */
   get level() {
     return this.meter?.level ?? 0;
+  }
+  /** Whether the level waits for a click or key press on the page (see wakeOnGesture). */
+  get levelAsleep() {
+    return this.phase === "recording" && Boolean(this.meter?.asleep);
   }
   toggle() {
     if (this.phase === "off") void this.start();
@@ -2032,6 +2062,7 @@ var Controls = class {
     ui.meter.dataset.level = level.toFixed(2);
     ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
     ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
+    ui.meter.title = recorder.levelAsleep ? "Microphone level: the browser shows it after a click or key press on the page" : "Microphone level";
     setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1e3));
   }
   /** The microphone list. */
