@@ -162,3 +162,4 @@ def test_a_closed_widget_cannot_start(widget):
     widget.close()
     with pytest.raises(RuntimeError, match="This widget was closed"):
         widget.start()
+

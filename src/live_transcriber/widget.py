@@ -62,8 +62,10 @@ def _in_marimo() -> bool:
 
 
 def _between_cells_only() -> bool:
-    """Whether the browser's messages reach this thread only between cells: the thread that runs
-    the cells of a marimo notebook (its context is the thread's), or of a Jupyter kernel (the main one)."""
+    """Whether this thread runs the cells, so that the browser's messages can reach it only between
+    them: the kernel thread of a marimo notebook (its context is the thread's), or the main thread of
+    a Jupyter kernel. (With kernel subshells, ipykernel 7 hands a widget's messages to the subshell
+    that last sent the page one: after w.stop() in a cell, that is the cell's, the main one.)"""
     if _in_marimo():
         return True
     kernelapp = sys.modules.get("ipykernel.kernelapp")
@@ -74,8 +76,9 @@ def _between_cells_only() -> bool:
 #: Why start() refuses a widget that no view shows.
 NOT_SHOWN = (
     "This widget records through a view of it in the browser, and none has been shown. Show it first "
-    "(display(w), or w as the last line of a cell; in marimo, output it), then call start(). "
-    "Shown inside another widget (a VBox, a Tab) that was displayed in this same cell, it counts from the next cell on."
+    "(display(w), or w as the last line of a cell), then call start(); in marimo, from another cell than the "
+    "one whose output shows it. Shown inside another widget (a VBox, a Tab) displayed in this same cell, it "
+    "counts from the next cell on."
 )
 
 
@@ -237,8 +240,9 @@ class LiveTranscriber(anywidget.AnyWidget):
     def start(self) -> None:
         """Start recording in the browser, as the Start button does (the same as ``recording = True``).
 
-        It returns at once: the browser's answer reaches the kernel only when no cell runs, so
-        ``display(w); w.start()`` works in one cell and recording begins once it has finished.
+        It returns at once, so ``display(w); w.start()`` works in one cell: the browser starts
+        recording when the request reaches it, and what it answers reaches the kernel once the
+        cell has finished (the kernel reads widget messages between cells).
         :attr:`recording` is True from now on, while the browser asks for the microphone too; it
         turns False again if recording cannot start, and :attr:`error` says why (the microphone
         was refused or is missing, no view of the widget is left on the page, ...). While a
@@ -252,11 +256,11 @@ class LiveTranscriber(anywidget.AnyWidget):
     def stop(self) -> None:
         """Stop recording, as the Stop button does (the same as ``recording = False``).
 
-        The browser sends the audio it still holds, and the words still being recognised become
-        final (``status`` is "finishing", then "idle"): nothing is lost. That happens once this
-        cell has finished (the browser's messages reach the kernel between cells), so read the
-        last words in a later cell: :meth:`wait` there blocks until they are all in. Does
-        nothing when nothing records.
+        It returns at once. The browser sends the audio it still holds, and the words still being
+        recognised become final (``status`` is "finishing", then "idle"): nothing is lost. That
+        audio reaches the kernel once this cell has finished, so read the last words in a later
+        cell, where :meth:`wait` blocks until they are all in (in this one it raises: it could
+        never return). Does nothing when nothing records.
         """
         self.recording = False
 
@@ -329,13 +333,13 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber.on_event(callback, remove)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """See :meth:`Transcriber.wait`. In a notebook, raises ``RuntimeError`` instead of
-        blocking for good while the browser records or has not sent its Stop yet."""
+        """See :meth:`Transcriber.wait`. In a notebook's cell, raises ``RuntimeError`` instead of
+        blocking for good while the browser records or has not sent the end of its recording."""
         if _between_cells_only() and self._page_recording_open():
             raise RuntimeError(
                 "wait() would block for good: the browser is still recording, or has not sent the end of its recording "
-                "yet, and what it sends reaches the kernel only when no cell runs. Stop it (the Stop button or "
-                "w.stop()), then call w.wait() in a later cell."
+                "yet, and what it sends reaches the kernel only once this cell has finished. Stop it (the Stop button "
+                "or w.stop()), then call w.wait() in a later cell."
             )
         return self.transcriber.wait(timeout)
 

@@ -117,9 +117,13 @@ def _(hidden, mo, transcriber):
     def flip():
         transcriber.recording = not transcriber.recording
 
+    def stop_and_wait():
+        transcriber.stop()
+        transcriber.wait()  # the page's stop comes only after this callback: it raises
+
     actions = {
         "py-start": transcriber.start, "py-pause": transcriber.pause, "py-resume": transcriber.resume,
-        "py-stop": transcriber.stop, "py-flip": flip, "py-start-hidden": hidden.start,
+        "py-stop": transcriber.stop, "py-stop-and-wait": stop_and_wait, "py-flip": flip, "py-start-hidden": hidden.start,
     }
     buttons = mo.ui.array([mo.ui.button(value=0, label=label, on_click=act(do)) for label, do in actions.items()])
     buttons
@@ -264,8 +268,9 @@ def test_the_recorder_worked_from_python_and_the_trait_both_ways(app, page):
     expect(widget.get_by_role("button", name="Resume", exact=True)).to_be_visible()
     click(page, "py-resume")
     wait_for_status(page, "recording", timeout=10)
-    click(page, "py-stop")
+    click(page, "py-stop-and-wait")
     assert kernel_state(page)["recording"] is False
+    assert "wait() would block for good" in kernel_state(page)["errors"][1]
     state = wait_for_status(page, "idle", timeout=60)
     assert len(state["transcript"].split()) >= 3 and state["error"] == ""
     assert state["counters"]["lost"] == 0 and state["recordings"] == 1
@@ -279,7 +284,7 @@ def test_the_recorder_worked_from_python_and_the_trait_both_ways(app, page):
     wait_for_state(page, lambda s: s["recording"] and s["status"] == "recording", timeout=20)
     click(page, "py-stop")
     state = wait_for_state(page, lambda s: not s["recording"] and s["status"] == "idle", timeout=60)
-    assert state["recordings"] == 3 and len(state["errors"]) == 1  # only the hidden widget's
+    assert state["recordings"] == 3 and len(state["errors"]) == 2  # the hidden widget's, and wait()'s
 
 
 @pytest.mark.parametrize("app", [CONTROL_NOTEBOOK], indirect=True, ids=["control"])

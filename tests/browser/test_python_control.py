@@ -59,8 +59,9 @@ def test_start_pause_resume_and_stop_from_python_and_the_trait_both_ways(open_no
     nb.kernel.wait_for("w.status", lambda s: s == "recording", timeout=10)
     nb.kernel.wait_for("w.recordings[-1].counters.chunks", lambda n: n > paused_at + 4, timeout=10)
 
-    # Stop from Python: the trait says so at once; the last words come once the cell has ended,
-    # and wait() in the same cell says so instead of blocking for good.
+    # Stop from Python: the trait says so at once. The page's last audio and its stop reach the
+    # kernel once the cell has ended (ipykernel 7 hands them to the shell that sent the page the
+    # last message: this cell's), so wait() in the same cell says so instead of blocking for good.
     before = words(nb)
     out = nb.kernel.execute("w.stop()\ntry:\n    w.wait()\nexcept RuntimeError as e:\n    print(e)")
     assert "wait() would block for good" in out, out
