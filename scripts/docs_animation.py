@@ -8,7 +8,7 @@ person (``two-cities`` of ``benchmarks/corpus.py``, from the PyPI package moonsh
 the end of the last phrase that ends before ``--seconds``. A notebook cell shows ``LiveTranscriber()``
 (the offline engine); Start is clicked; Playwright screenshots the cell as fast as it can while the
 words come, then Stop, until the last words are final. Each frame keeps the time it was taken, so
-the image plays in real time: ffmpeg makes one palette for all frames and stores each frame's
+the image plays in real time: Pillow makes one palette for all frames and stores each frame's
 changed rectangle only. Nothing is written unless the run succeeds. ``bash scripts/docs-images.sh``
 runs this after the screenshots.
 """
@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -137,25 +136,22 @@ def test_words_appearing(open_notebook, fake_mic):
 
 def write_image(frames: list[tuple[float, Path]], width: int, height: int, out: Path) -> None:
     """An animated GIF of ``frames`` (time taken, PNG) cropped to ``width`` x ``height`` pixels, in real time."""
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "frames.txt"
-        lines = []
-        for (when, path), (after, _) in zip(frames, frames[1:] + [(frames[-1][0] + HOLD, None)]):
-            lines += [f"file '{path}'", f"duration {max(after - when, 0.02):.3f}"]
-        lines.append(f"file '{frames[-1][1]}'")  # the concat demuxer ignores the last duration without it
-        listing.write_text("\n".join(lines) + "\n")
-        crop = f"crop={width}:{height}:0:0"
-        palette = Path(tmp) / "palette.png"
-        ffmpeg = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-        subprocess.run([*ffmpeg, "-vf", f"{crop},palettegen=max_colors=64:stats_mode=full", str(palette)], check=True)
-        written = Path(tmp) / "live.gif"
-        subprocess.run(
-            [*ffmpeg, "-i", str(palette), "-lavfi", f"{crop}[v];[v][1:v]paletteuse=dither=none:diff_mode=rectangle",
-             "-vsync", "vfr", "-loop", "0", str(written)],
-            check=True,
-        )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(written, out)
+    from PIL import Image
+
+    images = [Image.open(path).convert("RGB").crop((0, 0, width, height)) for _, path in frames]
+    # One palette for every frame, from a strip of frames spread over the run: the text's colours and
+    # the theme's never flicker between frames.
+    sample = images[:: max(1, len(images) // 12)]
+    strip = Image.new("RGB", (width, height * len(sample)))
+    for i, image in enumerate(sample):
+        strip.paste(image, (0, i * height))
+    palette = strip.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    indexed = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in images]
+    ends = [when for when, _ in frames[1:]] + [frames[-1][0] + HOLD]
+    durations = [round(max(end - when, 0.02) * 1000) for (when, _), end in zip(frames, ends)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Pillow stores each frame's changed rectangle only, and adds an unchanged frame's time to the one before.
+    indexed[0].save(out, save_all=True, append_images=indexed[1:], duration=durations, loop=0)
     print(f"{out}: {out.stat().st_size / 1e6:.2f} MB")
 
 
