@@ -106,7 +106,8 @@ Synced traits (``widget.py``)
 -----------------------------
 
 Both ways: ``keyterms``, the words the engine listens for (the page sets it from its field, the
-kernel tidies it); ``speakers``, names by speaker number. Kernel → page: ``keyterms_supported``
+kernel tidies it). Python → page: ``speakers``, names by speaker number (the page renames a speaker
+with a ``speaker`` message, and the kernel sets the trait). Kernel → page: ``keyterms_supported``
 (whether the engine uses keyterms); ``status`` (a :class:`~live_transcriber.results.Status` value)
 and ``status_detail`` (e.g. "attempt 2 of 5", shown beside it, may be empty); ``error``,
 ``transcript``, ``interim``, ``engine_label``; ``results``, the latest final results, each with its

@@ -441,7 +441,7 @@ class Transcriber:
     def to_dataframe(self, level: str = "words") -> Any:
         """The transcript as a pandas DataFrame, one row per word (``level="words"``) or per
         utterance (``"utterances"``); see :func:`live_transcriber.analysis.to_dataframe` for the
-        columns. Needs pandas (``pip install live-transcriber[pandas]``)."""
+        columns. Needs pandas (``pip install "jupyter-live-transcriber[pandas]"``)."""
         from .analysis import to_dataframe
 
         with self._lock:

@@ -65,7 +65,8 @@ class LiveTranscriber(anywidget.AnyWidget):
     >>> w.transcript                   # doctest: +SKIP  all final text so far
 
     Everything but the comm is a :class:`~live_transcriber.Transcriber` (``w.transcriber``), whose
-    methods the widget offers too; its state is mirrored into the read-only traits below.
+    methods the widget offers too; its state is mirrored into the traits below (read-only, except
+    ``speakers``, ``keyterms`` and ``confidence_threshold``, which you may set).
 
     Parameters
     ----------
@@ -88,13 +89,15 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     status = traitlets.Enum([s.value for s in Status], "idle", read_only=True, help="What the transcriber is doing.").tag(sync=True)
     status_detail = traitlets.Unicode("", read_only=True, help='More about the status, e.g. "attempt 2 of 5".').tag(sync=True)
-    error = traitlets.Unicode("", read_only=True, help="The last problem, or empty.").tag(sync=True)
+    error = traitlets.Unicode("", read_only=True, help="The last problem, as a sentence saying what to do, or empty.").tag(sync=True)
     transcript = traitlets.Unicode("", read_only=True, help="All final text so far.").tag(sync=True)
     interim = traitlets.Unicode("", read_only=True, help="Words not final yet; replaced as recognition goes on.").tag(sync=True)
     results = traitlets.List(
         read_only=True, help="Final results as dicts (Result.to_dict() plus index); the browser gets the latest few."
     ).tag(sync=True, to_json=_results_tail)
-    engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+    engine_label = traitlets.Unicode(
+        "", read_only=True, help='Which engine runs, as the widget shows it: e.g. "offline · tiny.en", "Deepgram · nova-3".'
+    ).tag(sync=True)
     speakers = traitlets.Dict(
         help='Speaker names, e.g. {0: "Ana", 1: "Ben"}: assign to rename speakers everywhere (unnamed: "Speaker N").'
     ).tag(sync=True, to_json=_names_to_json, from_json=_names_from_json)
