@@ -57,6 +57,8 @@
  *   changes one of its traits); null elsewhere, and then never written
  * @property {string[]} keyterms
  * @property {boolean} keyterms_supported       whether the engine uses keyterms
+ * @property {string} journal_home              the folder the journal goes under; "" when there is none
+ * @property {string} keep_journals             how long finished journals are kept there, as a sentence
  */
 
 /**

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import sys
@@ -78,7 +79,7 @@ class LiveTranscriber(anywidget.AnyWidget):
     transcriber:
         Show an existing :class:`~live_transcriber.Transcriber` instead of making one.
     **options:
-        ``journal=`` and ``keyterms=[...]`` (see :class:`~live_transcriber.Transcriber`; the
+        ``journal=``, ``keep_journals=`` and ``keyterms=[...]`` (see :class:`~live_transcriber.Transcriber`; the
         ``keyterms`` trait changes them later, also from the widget), and the engine's, e.g.
         ``model="base.en"`` for the offline engine or ``api_key=...``, ``base_url=...``,
         ``model="nova-3"`` for Deepgram.
@@ -122,6 +123,10 @@ class LiveTranscriber(anywidget.AnyWidget):
         traitlets.Unicode(), help="Words and phrases to listen for (names, jargon); change them any time, also while recording."
     ).tag(sync=True)
     keyterms_supported = traitlets.Bool(False, read_only=True, help="Whether the engine uses keyterms.").tag(sync=True)
+    journal_home = traitlets.Unicode(
+        "", read_only=True, help="The folder the journal (every recording's audio and words) goes under; empty: no journal."
+    ).tag(sync=True)
+    keep_journals = traitlets.Unicode("", read_only=True, help="How long finished journals are kept there.").tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -134,6 +139,9 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.set_trait("keep_audio", self.transcriber.keep_audio)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
+        home = self.transcriber.journal_home
+        self.set_trait("journal_home", str(home) if home is not None else "")
+        self.set_trait("keep_journals", str(self.transcriber.keep_journals) if home is not None else "")
         self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
         self.transcriber.attach(self)
 
@@ -141,8 +149,11 @@ class LiveTranscriber(anywidget.AnyWidget):
         return repr(self.transcriber).replace("Transcriber", type(self).__name__, 1)
 
     @classmethod
-    def resume(cls, path: str | Path, engine: Union[str, Engine] = "auto", **options: Any) -> LiveTranscriber:
-        """A widget that continues the journal at ``path``: see :meth:`Transcriber.resume`."""
+    def resume(
+        cls, path: Union[str, os.PathLike[str], None] = None, engine: Union[str, Engine] = "auto", **options: Any
+    ) -> LiveTranscriber:
+        """A widget that continues the journal at ``path``, or without it the latest unfinished
+        one: see :meth:`Transcriber.resume`."""
         return cls(transcriber=Transcriber.resume(path, engine, **options))
 
     # -- the transcriber's state, mirrored (FrontEnd) ------------------------------------------
