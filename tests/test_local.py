@@ -103,8 +103,8 @@ def test_engine_selection_and_repr_without_a_key(monkeypatch, tmp_path):
     w = LiveTranscriber()
     assert w.engine_label.startswith("offline")
     assert "offline" in repr(w)
-    with pytest.raises(ValueError, match="Unknown engine 'whisper'"):
-        LiveTranscriber(engine="whisper")
+    with pytest.raises(ValueError, match="Unknown engine 'whisperx'"):
+        LiveTranscriber(engine="whisperx")
 
 
 @pytest.mark.timeout(120)

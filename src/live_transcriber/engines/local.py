@@ -228,10 +228,10 @@ class LocalEngine(Engine):
         for segment in segments:
             if segment.compression_ratio > _MAX_COMPRESSION_RATIO:
                 continue  # repetitive text: Whisper looping, not speech
-            for w in segment.words or ():
+            for i, w in enumerate(segment.words or ()):
                 text = w.word.strip()
                 if normalize(text):
-                    words.append(Word(normalize(text), float(w.start), float(w.end), float(w.probability), text))
+                    words.append(Word(normalize(text), float(w.start), float(w.end), float(w.probability), text, attached=attached_to_previous(w.word, i)))
         return Recognised(words, info.language)
 
 
@@ -247,6 +247,13 @@ def one_pass(model: Any, audio: np.ndarray, **options: Any) -> tuple[Any, Any]:
     from faster_whisper import BatchedInferencePipeline
 
     return BatchedInferencePipeline(model).transcribe(audio, batch_size=1, without_timestamps=True, **options)
+
+
+def attached_to_previous(raw: str, index: int) -> bool:
+    """Whether faster-whisper's word ``raw``, the ``index``-th of its segment, goes on from the word
+    before it: its text keeps the space Whisper's tokens put before a word, and has none where
+    no space was spoken ("ill" "-disposed", "John" "'s")."""
+    return index > 0 and not raw[:1].isspace()
 
 
 def hotwords(keyterms: Keyterms) -> str | None:
