@@ -210,9 +210,19 @@ def test_a_platform_without_moonshine_falls_back_to_whisper_and_says_why(monkeyp
     monkeypatch.setattr(two_speed, "_moonshine_library", missing)
     engine, notice = select.make_engine("offline")
     assert type(engine) is BatchLocalEngine
-    assert notice == "Moonshine cannot load here (No module named 'moonshine_voice'): the offline engine runs on Whisper only."
+    assert notice == (
+        "Moonshine is not installed (pip install 'live-transcriber[moonshine]'): the offline engine runs on Whisper only, "
+        "and words show later."
+    )
     engine, notice = select.make_engine("auto")
-    assert notice.startswith(select.NO_KEY_NOTICE + " Moonshine cannot load here")
+    assert notice.startswith(select.NO_KEY_NOTICE + " Moonshine is not installed")
+
+    def old_glibc():
+        raise OSError("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found")
+
+    monkeypatch.setattr(two_speed, "_moonshine_library", old_glibc)
+    engine, notice = select.make_engine("moonshine+whisper")
+    assert type(engine) is BatchLocalEngine and notice.startswith("Moonshine cannot load here (/lib/x86_64-linux-gnu/libc.so.6: version")
 
 
 def test_preloading_starts_with_the_engine_and_a_failure_waits_for_the_stream(monkeypatch):
@@ -222,3 +232,14 @@ def test_preloading_starts_with_the_engine_and_a_failure_waits_for_the_stream(mo
     monkeypatch.setattr(TwoSpeedEngine, "load", lambda self: (_ for _ in ()).throw(RuntimeError("no model")))
     TwoSpeedEngine()
     assert loaded.wait(5)
+
+
+@pytest.mark.timeout(60)
+def test_a_whisper_model_that_cannot_load_ends_the_stream_with_that_error(sentence, tmp_path):
+    events: list = []
+    stream = TwoSpeedEngine(model=str(tmp_path)).open(WEBM, events.append)
+    stream.write(sentence)
+    stream.end()
+    assert stream.wait(30) and isinstance(events[-1], StreamClosed)
+    errors = [e for e in events if getattr(e, "fatal", False)]
+    assert errors and "No faster-whisper model in" in errors[0].message

@@ -5,7 +5,7 @@ it hears is long, about a tenth of a second of CPU per second of speech; a Whisp
 30 s encoder pass whatever it hears. So the words on screen come from Moonshine, heard again every
 0.3 s of new audio (:class:`~live_transcriber.streaming.Interims`), and the final words, with
 their times and confidences, from Whisper (the user's model, tiny.en by default) run far less
-often: at pauses, paced to half a core (:data:`FINAL_POLICY`), under the same
+often: once per phrase, paced to 0.6 of a core (:data:`FINAL_POLICY`), under the same
 :class:`~live_transcriber.streaming.StreamingPolicy` as the Whisper-only engine. One voice
 detector (Silero) decides for both where speech is.
 
@@ -38,15 +38,17 @@ from ..media import BROWSER, Source
 from ..results import EngineError, EngineStatus, Event, Result, SpeechStarted, UtteranceEnd, Word
 from ..streaming import InterimJob, InterimOptions, Interims, PolicyOptions
 from .base import EventSink
-from .local import LagReport, LocalStream
+from .local import LagReport, LocalStream, is_loaded
 from .local_batch import BatchLocalEngine
 
 log = logging.getLogger(__name__)
 
-#: How the finals' Whisper runs are scheduled here: the run at a pause is paced to half a core like
-#: the others, words followed by a 0.3 s pause are final after that one run, and speech that goes
-#: on without a pause is made final by two runs agreeing, at most every 3 s of it.
-FINAL_POLICY = PolicyOptions(min_step=3.0, cpu_budget=0.5, budget_at_pauses=True, pause_final=0.3)
+#: How the finals' Whisper runs are scheduled here: one run per phrase, when the voice detector
+#: hears it end, and its words are final at once (Whisper hears the whole phrase: what a note-taker
+#: reads is as good as it gets, and a word waits one run after its phrase ends); speech that goes
+#: on without a pause is made final by two runs agreeing, a run every 4 s of it. All runs, those at
+#: pauses too, are paced to 0.6 of a core (Moonshine takes about 0.4; see benchmarks/README.md).
+FINAL_POLICY = PolicyOptions(min_step=4.0, pause_final=0.0, cpu_budget=0.6, budget_at_pauses=True)
 
 _moonshine_lock = threading.Lock()
 
@@ -61,9 +63,15 @@ def moonshine_cannot_serve(language: str | None = "en") -> str:
         return f"Moonshine, which shows the words as you speak, knows only English: {wanted} runs on the Whisper-only offline engine."
     try:
         _moonshine_library()
-    except Exception as exc:  # ImportError (no wheel for this platform), OSError (glibc older than 2.34)
-        return f"Moonshine cannot load here ({_short(exc)}): the offline engine runs on Whisper only."
+    except ImportError:
+        return f"Moonshine is not installed ({INSTALL}): the offline engine runs on Whisper only, and words show later."
+    except Exception as exc:  # OSError, MoonshineError: a glibc older than 2.34, a broken install
+        return f"Moonshine cannot load here ({_short(exc)}): the offline engine runs on Whisper only, and words show later."
     return ""
+
+
+#: How to get Moonshine, where its wheel exists.
+INSTALL = "pip install 'live-transcriber[moonshine]'"
 
 
 def _short(exc: BaseException) -> str:
@@ -139,16 +147,19 @@ class TwoSpeedEngine(BatchLocalEngine):
         return TwoSpeedStream(self, mime_type, emit, source)
 
     def load_moonshine_for(self, emit: EventSink) -> Any:
-        """Moonshine for a stream (``EngineStatus("loading model")`` while it loads), None after a
-        fatal ``EngineError``."""
-        if not moonshine_loaded():
-            emit(EngineStatus("loading model", "moonshine tiny"))
+        """Moonshine for a stream: ``EngineStatus("loading model")`` while either model is not in
+        memory yet, then ``EngineStatus("ready")`` once Moonshine is (the words show from then on;
+        Whisper may still be loading); None after a fatal ``EngineError``."""
+        if not (moonshine_loaded() and is_loaded(self.model, self.device, self.compute_type, self.cpu_threads)):
+            emit(EngineStatus("loading model", f"moonshine tiny + {self.model}"))
         try:
-            return load_moonshine()
+            moonshine = load_moonshine()
         except Exception as exc:
             emit(EngineError(f"Could not load Moonshine, which shows the words as you speak: {_short(exc)}. "
                              "engine='whisper' runs without it.", fatal=True))
             return None
+        emit(EngineStatus("ready"))
+        return moonshine
 
 
 class TwoSpeedStream(LocalStream):
@@ -164,24 +175,30 @@ class TwoSpeedStream(LocalStream):
         super().__init__(engine, mime_type, emit, source)
 
     def _load(self) -> Any:
-        engine: TwoSpeedEngine = self._engine  # type: ignore[assignment]
-        # Moonshine first: the first words on screen need it; Whisper's first run comes later.
-        self._moonshine = engine.load_moonshine_for(self._emit)
-        model = self._engine.load_for(self._emit) if self._moonshine is not None else None
-        if model is None:
+        """Moonshine (for the listening thread); Whisper is loaded by the finals thread meanwhile."""
+        moonshine = self._engine.load_moonshine_for(self._emit)  # type: ignore[attr-defined]
+        if moonshine is None:
             self._decoder.abort()
-        return model
+        return moonshine
 
-    def _recognise(self, model: Any) -> None:
+    def _recognise(self, moonshine: Any) -> None:
+        self._moonshine = moonshine
         listener = threading.Thread(target=self._listen_loop, name="live-transcriber-listen", daemon=True)
         listener.start()
         try:
+            try:
+                model = self._engine.load()
+            except RuntimeError as exc:
+                self._emit(EngineError(str(exc), fatal=True))
+                return
             self._finals_loop(model)
         finally:
             with self._wake:
-                self._aborted = self._aborted or not self._listened  # a failed finals thread stops the listener
+                self._aborted = self._aborted or not self._listened  # stops a listener left alone
                 self._wake.notify_all()
             listener.join()
+            if not self._listened:
+                self._decoder.abort()
 
     # The listening thread.
     def _listen_loop(self) -> None:
