@@ -89,6 +89,11 @@ class PolicyOptions:
     #: Seconds of a pause (no speech after the last word) that make the words before it final
     #: without waiting for agreement or the utterance's end; None: only those two.
     pause_final: float | None = None
+    #: At ``pause_final``, the words that end within this many seconds of the end of the audio the
+    #: run heard stay pending, for the next run to agree on (or the utterance's end): Whisper is
+    #: least sure of a phrase's last words before it has heard what follows them ("field margarine"
+    #: for "fields are green"), and it ends what it heard with a full stop.
+    pause_final_margin: float = 0.0
     #: Longest window passed to the recogniser before finalised audio is cut off.
     max_window: float = 10.0
     #: Quiet after the last word that ends an utterance.
@@ -178,6 +183,7 @@ class StreamingPolicy:
         self._samples_seen = 0  # samples in the window at the last run
         self._in_utterance = False  # words were finalised since the last utterance end
         self._paced_step = 0.0  # seconds of new speech the CPU budget asks for before the next run
+        self._pause_finalised = -1.0  # _run_end of the run whose words a pause made final
 
     @property
     def _pending(self) -> list[Word]:
@@ -225,6 +231,8 @@ class StreamingPolicy:
             self._drop_until(self.window_end - _PRE_ROLL)
             return False
         new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
+        if self._new_speech() and self.window_end - self.window_start >= _LONGEST_RUN:
+            return True  # the window holds what one run can hear: it must run before it grows
         if self._new_speech() and not self._in_speech:
             return new >= (max(self.options.pause_step, self._paced_step) if self.options.budget_at_pauses else self.options.pause_step)
         if self._pause_final_due():
@@ -418,6 +426,7 @@ class StreamingPolicy:
         return (
             pause is not None
             and bool(self._pending)
+            and self._pause_finalised != self._run_end
             and not self._in_speech
             and not self._new_speech()
             and self.window_end - self._quiet_from() >= pause
@@ -426,8 +435,12 @@ class StreamingPolicy:
     def _endpoint(self, pending: list[Word]) -> list[Event]:
         """Finalise the utterance if it is followed by enough silence, else report the interim."""
         if self._pause_final_due() and not self._endpoint_due():
-            self._history = []
-            return [self._finalise(pending, speech_final=False)]
+            self._pause_finalised = self._run_end
+            settled = [w for w in pending if w.end <= self._run_end - self.options.pause_final_margin]
+            if not settled:
+                return []
+            self._history = [h[len(settled) :] for h in self._history[-1:]]  # the rest waits for agreement
+            return [self._finalise(settled, speech_final=False)]
         if self._endpoint_due():
             quiet_from = self._quiet_from()
             result = self._finalise(self._likely(pending), speech_final=True)

@@ -302,6 +302,7 @@ class LocalStream(EngineStream):
         self._keyterms = engine.keyterms
         self._language = engine.language  # None until detected, if the engine detects it
         self._policy = StreamingPolicy(engine.policy, voice=SileroDetector())
+        # Notified with notify_all: the two-speed stream has two threads waiting on it.
         self._wake = threading.Condition()
         self._audio: deque[np.ndarray] = deque()
         self._queued = 0  # samples in self._audio
@@ -320,12 +321,12 @@ class LocalStream(EngineStream):
     def end(self) -> None:
         with self._wake:
             self._ended = True
-            self._wake.notify()
+            self._wake.notify_all()
 
     def abort(self) -> None:
         with self._wake:
             self._aborted = True
-            self._wake.notify()
+            self._wake.notify_all()
         self._decoder.abort()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -339,7 +340,7 @@ class LocalStream(EngineStream):
         with self._wake:
             self._audio.append(samples)
             self._queued += len(samples)
-            self._wake.notify()
+            self._wake.notify_all()
 
     def _on_decode_error(self, error: DecodeError) -> None:
         self._emit(EngineError(str(error), fatal=True))
