@@ -582,12 +582,13 @@ class InterimOptions:
     #: the next one waits for w / busy_share seconds of new audio if that is more than ``step``.
     #: (Wall time, not CPU: Moonshine's CPU is spread over threads the engine cannot tell from
     #: Whisper's, and a busy machine should space the runs out too.) None: runs back to back.
-    busy_share: float | None = 0.4
+    busy_share: float | None = 0.5
     #: Seconds of quiet after speech that close a piece: its words stay as they were last heard.
     piece_gap: float = 0.3
-    #: A piece is closed at this length even without a pause, so each run stays cheap (the fast
-    #: recogniser's cost follows the audio's length).
-    longest_piece: float = 6.0
+    #: A piece is closed at this length even without a pause (at its last breath after half of
+    #: it), so each run stays cheap: the fast recogniser's cost follows the audio's length, and on
+    #: a busy machine longer pieces made slower runs, heard less often, that grew longer still.
+    longest_piece: float = 3.0
     #: Audio heard before a piece's first speech frame, so the recogniser hears the onset.
     pre_roll: float = 0.25
 

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 #: reads is as good as it gets, and a word waits one run after its phrase ends); speech that goes
 #: on without a pause is made final by two runs agreeing, a run every 4 s of it. All runs, those at
 #: pauses too, are paced to 0.6 of a core (Moonshine takes about 0.4; see benchmarks/README.md).
-FINAL_POLICY = PolicyOptions(min_step=4.0, pause_final=0.0, pause_final_margin=1.0, cpu_budget=0.6, budget_at_pauses=True)
+FINAL_POLICY = PolicyOptions(min_step=4.0, pause_final=0.0, cpu_budget=0.6, budget_at_pauses=True)
 
 _moonshine_lock = threading.Lock()
 
