@@ -113,7 +113,7 @@ def test_clearing_empties_the_interim_text_once():
 
 
 def test_runs_are_paced_to_the_share_of_time_the_fast_recogniser_may_be_busy():
-    policy, interims = make(step=0.25, busy_share=0.5)
+    policy, interims = make(step=0.25, busy_share=0.5, longest_piece=6.0)
     hearing = ScriptedHearing([])
     for _ in range(16):  # 4 s of speech, 250 ms at a time; each run "took" 0.5 s
         policy.add_audio(tone(0.25))
