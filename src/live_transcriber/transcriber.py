@@ -188,8 +188,10 @@ class Transcriber:
     Parameters
     ----------
     engine:
-        ``"auto"`` (Deepgram when an API key is available, else offline), ``"local"``,
-        ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
+        ``"auto"`` (Deepgram when an API key is available, else offline), ``"offline"`` (or
+        ``"local"``: Moonshine + Whisper where Moonshine can serve, else Whisper alone),
+        ``"moonshine+whisper"``, ``"whisper"``, ``"deepgram"``, or an
+        :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep each recording's bytes, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
     keyterms:
