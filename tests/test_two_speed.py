@@ -4,6 +4,7 @@ screen does not wait for Whisper; abort; choosing the engine by name, and fallin
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from types import SimpleNamespace
@@ -139,7 +140,8 @@ def test_abort_during_a_whisper_run_closes_the_stream_with_nothing_after(sentenc
 @pytest.mark.timeout(60)
 def test_keyterms_reach_whisper_as_hotwords_and_change_while_recording(sentence):
     whisper = FakeWhisper()
-    engine = engine_with(whisper)
+    # Runs every 0.5 s of speech, so that half a sentence surely has one.
+    engine = engine_with(whisper, policy=dataclasses.replace(two_speed.FINAL_POLICY, min_step=0.5, cpu_budget=None))
     engine.set_keyterms(["Siobhan Nguyen"])
     stream = engine.open(WEBM, lambda e: None)
     stream.write(sentence[: len(sentence) // 2])

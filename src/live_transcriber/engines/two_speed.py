@@ -172,6 +172,8 @@ class TwoSpeedStream(LocalStream):
         self._listened = False  # the listening thread took in the last audio
         self._speaking = False  # a SpeechStarted was sent and its utterance has not ended
         self._running = False  # Whisper is running (the policy is waiting in transcribe)
+        self._fresh = False  # audio came in (or a step was taken) since the finals thread asked the policy
+        self._due = False  # what the policy answered then
         super().__init__(engine, mime_type, emit, source)
 
     def _load(self) -> Any:
@@ -214,10 +216,17 @@ class TwoSpeedStream(LocalStream):
     def _listen_until_ended(self) -> None:
         lag = LagReport(self._emit)
         sample_rate = self._engine.policy.sample_rate
+        batch = int(0.1 * sample_rate)
         drained = False
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: self._aborted or (self._ended and not self._audio) or self._can_take())
+                # Woken for each 20 ms the decoder gives, but taking audio in 0.1 s at a time (or
+                # what there is, 50 ms after it came): each wake-up costs the GIL that Whisper's
+                # Python needs, and in the browser's kernel that slowed its runs several times.
+                self._wake.wait_for(
+                    lambda: self._aborted or (self._ended and not self._audio) or ((self._ended or self._queued >= batch) and self._can_take()),
+                    timeout=0.05,
+                )
                 if self._aborted:
                     return
                 if self._ended and not self._audio:
@@ -239,7 +248,10 @@ class TwoSpeedStream(LocalStream):
                     self._policy.add_audio(chunk)
                     taken += len(chunk)
                 self._queued -= taken
+                if not taken:
+                    continue  # (the window is full while Whisper runs, or nothing came)
                 self._policy.listen()
+                self._fresh = True
                 self._wake.notify_all()  # the finals thread may have a run due
                 # Behind (or ended): catch up first; words shown late are no use.
                 job = self._interims.job(self._policy) if not (self._audio or self._ended) else None
@@ -291,14 +303,23 @@ class TwoSpeedStream(LocalStream):
 
         with self._wake:
             while True:
-                self._wake.wait_for(lambda: self._aborted or self._listened or self._policy.ready())
+                self._wake.wait_for(lambda: self._aborted or self._listened or self._run_due())
                 if self._aborted:
                     return
-                if self._policy.ready():
+                if self._due:
                     self._send_finals(self._policy.step(transcribe))
+                    self._due, self._fresh = False, True  # another step may be due at once
                 elif self._listened:
                     break
             self._send_finals(self._policy.finish(transcribe))
+
+    def _run_due(self) -> bool:
+        """Whether a Whisper run (or the policy's step) is due; asks the policy only when audio came
+        in since it last asked, or a step was taken (with ``self._wake`` held)."""
+        if self._fresh:
+            self._fresh = False
+            self._due = self._policy.ready()
+        return self._due
 
     def _send_finals(self, events: list[Event]) -> None:
         """The Whisper policy's events, less its interim results (the interims are Moonshine's)."""
