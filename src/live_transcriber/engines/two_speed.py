@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 #: pauses too, are paced to 0.6 of a core (Moonshine takes about 0.4; see benchmarks/README.md).
 FINAL_POLICY = PolicyOptions(min_step=4.0, pause_final=0.0, cpu_budget=0.6, budget_at_pauses=True)
 
+#: A Whisper run that took longer than this (wall seconds; 0.6-1.5 on two idle cores) means the CPU
+#: is short: Moonshine then waits while the next one runs.
+_SLOW_RUN = 2.0
+
 _moonshine_lock = threading.Lock()
 
 
@@ -172,6 +176,7 @@ class TwoSpeedStream(LocalStream):
         self._listened = False  # the listening thread took in the last audio
         self._speaking = False  # a SpeechStarted was sent and its utterance has not ended
         self._running = False  # Whisper is running (the policy is waiting in transcribe)
+        self._whisper_wall = 0.0  # how long the last Whisper run took (wall seconds)
         self._fresh = False  # audio came in (or a step was taken) since the finals thread asked the policy
         self._due = False  # what the policy answered then
         super().__init__(engine, mime_type, emit, source)
@@ -253,8 +258,12 @@ class TwoSpeedStream(LocalStream):
                 self._policy.listen()
                 self._fresh = True
                 self._wake.notify_all()  # the finals thread may have a run due
-                # Behind (or ended): catch up first; words shown late are no use.
-                job = self._interims.job(self._policy) if not (self._audio or self._ended) else None
+                # Behind (or ended): catch up first; words shown late are no use. And while a slow
+                # Whisper run is in flight, wait: on a starved CPU, Moonshine running beside it made
+                # its runs three or four times as long (10 s instead of 3 in a kernel at load 8),
+                # and the window then filled until nothing could be shown at all.
+                yielding = self._running and self._whisper_wall > _SLOW_RUN
+                job = self._interims.job(self._policy) if not (self._audio or self._ended or yielding) else None
             if job is not None:
                 self._hear(job)
             with self._wake:
@@ -291,12 +300,13 @@ class TwoSpeedStream(LocalStream):
             self._running = True
             self._wake.release()
             try:
-                cpu0 = time.process_time()
+                started, cpu0 = time.monotonic(), time.process_time()
                 words, _ = self._engine.transcribe(model, audio, prompt, keyterms=self._keyterms, language=self._language)
                 cost = time.process_time() - cpu0
             finally:
                 self._wake.acquire()
                 self._running = False
+                self._whisper_wall = time.monotonic() - started
                 self._wake.notify_all()  # the window may take more audio again
             self._policy.spent(cost)
             return words
