@@ -174,17 +174,21 @@ def test_a_moonshine_that_cannot_load_ends_the_stream_with_a_clear_error(sentenc
 # -- choosing the engine --------------------------------------------------------------------------
 
 
-def test_the_offline_engines_are_chosen_by_name(monkeypatch):
+@pytest.mark.parametrize("default", ["whisper", "moonshine+whisper"])
+def test_the_offline_engines_are_chosen_by_name(monkeypatch, default):
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.setattr(two_speed, "moonshine_cannot_serve", lambda language="en": "")
-    for name in ("offline", "local", "moonshine+whisper"):
+    monkeypatch.setattr(select, "OFFLINE_DEFAULT", default)
+    kind = {"whisper": BatchLocalEngine, "moonshine+whisper": TwoSpeedEngine}
+    for name in ("offline", "local"):
         engine, notice = select.make_engine(name)
-        assert type(engine) is TwoSpeedEngine and notice == "", name
-    engine, notice = select.make_engine("whisper")
-    assert type(engine) is BatchLocalEngine and notice == ""
-    engine, notice = select.make_engine("auto")
-    assert type(engine) is TwoSpeedEngine and notice == select.NO_KEY_NOTICE
+        assert type(engine) is kind[default] and notice == "", name
+    for name in ("whisper", "moonshine+whisper"):
+        engine, notice = select.make_engine(name)
+        assert type(engine) is kind[name] and notice == "", name
     assert engine.label == "offline · moonshine + tiny.en"
+    engine, notice = select.make_engine("auto")
+    assert type(engine) is kind[default] and notice == select.NO_KEY_NOTICE
 
 
 @pytest.mark.parametrize(
@@ -196,6 +200,7 @@ def test_the_offline_engines_are_chosen_by_name(monkeypatch):
 )
 def test_a_language_moonshine_cannot_serve_falls_back_to_whisper_with_a_one_line_notice(monkeypatch, options, why):
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
+    monkeypatch.setattr(select, "OFFLINE_DEFAULT", "moonshine+whisper")
     for name in ("offline", "moonshine+whisper", "auto"):
         engine, notice = select.make_engine(name, **options)
         assert type(engine) is BatchLocalEngine and engine.language == options["language"]
@@ -210,6 +215,7 @@ def test_a_platform_without_moonshine_falls_back_to_whisper_and_says_why(monkeyp
 
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.setattr(two_speed, "_moonshine_library", missing)
+    monkeypatch.setattr(select, "OFFLINE_DEFAULT", "moonshine+whisper")
     engine, notice = select.make_engine("offline")
     assert type(engine) is BatchLocalEngine
     assert notice == (

@@ -70,8 +70,8 @@ class LiveTranscriber(anywidget.AnyWidget):
     ----------
     engine:
         ``"auto"`` (Deepgram when an API key is available, else offline), ``"offline"`` (or
-        ``"local"``: Moonshine + Whisper where Moonshine can serve, else Whisper alone),
-        ``"moonshine+whisper"``, ``"whisper"``, ``"deepgram"``, or an
+        ``"local"``: the offline default, Whisper alone for now), ``"whisper"``,
+        ``"moonshine+whisper"`` (Moonshine's words as you speak, Whisper's final), ``"deepgram"``, or an
         :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep what the browser recorded, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
