@@ -23,16 +23,24 @@ WEBM = "audio/webm;codecs=opus"
 
 
 class FakeMoonshine:
-    """moonshine_voice's ``Transcriber``: one line, ``text``, for any audio of 0.3 s or more."""
+    """moonshine_voice's ``Transcriber`` as ``two_speed.hear`` calls it (its C function and the
+    parsing of its result): one line, ``text``, for any audio of 0.3 s or more."""
 
     def __init__(self, text: str = "hullo") -> None:
         self.text = text
         self.calls: list[tuple[float, float]] = []  # (when it started, seconds of audio)
+        self._handle = 7
+        self._lib = SimpleNamespace(moonshine_transcribe_without_streaming=self._transcribe)
+        self._seconds = 0.0
 
-    def transcribe_without_streaming(self, audio, sample_rate):
-        self.calls.append((time.monotonic(), len(audio) / sample_rate))
-        lines = [SimpleNamespace(text=self.text)] if len(audio) >= 0.3 * sample_rate else []
-        return SimpleNamespace(lines=lines)
+    def _transcribe(self, handle, samples, count, sample_rate, flags, out):
+        assert handle == 7 and sample_rate == 16000
+        self._seconds = count / sample_rate
+        self.calls.append((time.monotonic(), self._seconds))
+        return 0
+
+    def _parse_transcript(self, transcript):
+        return SimpleNamespace(lines=[SimpleNamespace(text=self.text)] if self._seconds >= 0.3 else [])
 
 
 class SlowWhisper(FakeWhisper):
