@@ -419,7 +419,13 @@ class StreamingPolicy:
         return max(last_word_end, self._speech_end())
 
     def _endpoint_due(self) -> bool:
-        return bool(self._pending or self._in_utterance) and self.window_end - self._quiet_from() >= self.options.endpoint_silence
+        # Not while speech came after the audio the last run heard: the two-speed engine adds
+        # audio while a run is in flight, and an utterance ended then would drop that speech unheard.
+        return (
+            bool(self._pending or self._in_utterance)
+            and not self._new_speech()
+            and self.window_end - self._quiet_from() >= self.options.endpoint_silence
+        )
 
     def _pause_final_due(self) -> bool:
         pause = self.options.pause_final
