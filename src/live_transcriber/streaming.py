@@ -25,6 +25,9 @@ The policy turns that into Deepgram-shaped events:
   ``max_window`` seconds (or at each utterance end), so each run costs about the same however
   long the session lasts. Finalised text is passed as the prompt instead.
 
+The two-speed engine shows the words not yet final from a second, fast recogniser
+(:class:`Interims`: pieces of the speech after the final words, cut by the same voice detector).
+
 The recogniser is injected as ``transcribe(audio, prompt) -> list[Word]`` with word times
 relative to the start of ``audio``, and the voice detector as a :class:`VoiceDetector`, so the
 policy can be tested with scripted hypotheses and voice.
