@@ -17,10 +17,9 @@ from .base import Engine
 
 ENGINES = ("auto", "offline", "local", "moonshine+whisper", "whisper", "deepgram")
 #: The engine that "offline", "local" and "auto" without a key mean. Whisper alone, for now: the
-#: two-speed engine wins on the model clock, but in the real browser on the shared 2-core test
-#: machine its Whisper runs took several times as long as the Whisper-only engine's, and the
-#: words on screen fell far behind (benchmarks/README.md, "Step 10"). Set to "moonshine+whisper"
-#: when browser_latency.py shows it ahead in a quiet window.
+#: two-speed engine wins on the model clock, and in the real browser at load 3.6 it showed words
+#: 2.4 s sooner but made them final 2 s later; at load 7-13 it fell far behind (benchmarks/README.md,
+#: "Step 10"). Set to "moonshine+whisper" when browser_latency.py shows it ahead in a quiet window.
 OFFLINE_DEFAULT = "whisper"
 NO_KEY_NOTICE = "No DEEPGRAM_API_KEY set: using the offline engine."
 
