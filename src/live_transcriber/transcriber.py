@@ -69,8 +69,10 @@ class Transcriber:
     Parameters
     ----------
     engine:
-        ``"auto"`` (Deepgram when an API key is available, else offline), ``"local"``,
-        ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
+        ``"auto"`` (Deepgram when an API key is available, else offline), ``"offline"`` (or
+        ``"local"``: the offline default, Whisper alone for now), ``"whisper"``,
+        ``"moonshine+whisper"`` (Moonshine's words as you speak, Whisper's final), ``"deepgram"``, or an
+        :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep each recording's bytes, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
     keyterms:
