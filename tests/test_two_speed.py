@@ -227,7 +227,7 @@ def test_a_platform_without_moonshine_falls_back_to_whisper_and_says_why(monkeyp
     engine, notice = select.make_engine("offline")
     assert type(engine) is BatchLocalEngine
     assert notice == (
-        "Moonshine is not installed (pip install 'live-transcriber[moonshine]'): the offline engine runs on Whisper only, "
+        "Moonshine is not installed (pip install 'jupyter-live-transcriber[moonshine]'): the offline engine runs on Whisper only, "
         "and words show later."
     )
     engine, notice = select.make_engine("auto")

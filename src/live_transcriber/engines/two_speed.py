@@ -75,7 +75,7 @@ def moonshine_cannot_serve(language: str | None = "en") -> str:
 
 
 #: How to get Moonshine, where its wheel exists.
-INSTALL = "pip install 'live-transcriber[moonshine]'"
+INSTALL = "pip install 'jupyter-live-transcriber[moonshine]'"
 
 
 def _short(exc: BaseException) -> str:
