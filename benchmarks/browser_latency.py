@@ -1,19 +1,27 @@
 """Visible latency in the real browser on real read speech: JupyterLab, Chromium, a fake microphone.
 
-    python benchmarks/browser_latency.py [--runs 3] [--file two-cities]
+    python benchmarks/browser_latency.py [--runs 3] [--file two-cities] [--engines whisper moonshine+whisper wlk]
 
 The browser tests' fixtures (``tests/browser/conftest.py``: JupyterLab, Debian Chromium with a
 fake microphone, notebooks) are reused, with the fake microphone playing a file of
 ``benchmarks/corpus.py`` (the real recording by default) followed by 4 s of silence. Each run
-opens a notebook with ``LiveTranscriber()``, presses Start, watches the transcript element in the
-page, and presses Stop once the file has played. A word's visible latency is the time from its
-end in the audio (the benchmark's reference alignment) to the first time the page showed it, with
-time zero at the click on Start; the browser records and sends 250 ms slices, so this includes
-what a user sees: recording, the comm, the kernel, rendering. Prints p50/p90 per run and their
-medians, the WER, and the load average; then where each word's time went (recorder, comm,
-decoder, recognition, rendering: see ``_stages``), each run's wall time, CPU and window, final
-latency, and the cores each program used. ``--options`` / ``--policy`` set the widget's options
-(JSON), and each run's raw trace is written beside ``--out`` (``browser-trace-N.json``).
+opens a notebook (a fresh kernel) with ``LiveTranscriber(engine=...)``, presses Start, watches the
+transcript element in the page, and presses Stop once the file has played. Rows, ``--runs`` runs
+each, one after another: the Whisper-only offline engine (``whisper``), the two-speed engine
+(``moonshine+whisper``) and, where ``benchmarks/setup_team_server.sh`` installed it, WhisperLiveKit's
+Deepgram-compatible server through the Deepgram engine (``wlk``, tiny.en, LocalAgreement).
+
+A word's visible latency is the time from its end in the audio (the benchmark's reference
+alignment) to the first time the page showed it, with time zero at the click on Start; the browser
+records and sends 250 ms slices, so this includes what a user sees: recording, the comm, the kernel,
+rendering. Final latency: to the kernel sending it as final text. First word: the first word shown
+on the fresh kernel, from its end in the audio (the models load meanwhile). Prints, per run and as
+medians per engine: visible and final p50/p90, the first word, the WER and its difference from
+tiny.en's batch pass on the same file, the cores the kernel's process used and the load average;
+then where each word's time went (recorder, comm, decoder, recognition, rendering: see
+``_stages``), Whisper's runs, and the cores each program used. ``--options`` / ``--policy`` set the
+widget's options (JSON), and each run's raw trace is written beside ``--out``
+(``browser-trace-ENGINE-N.json``).
 """
 
 from __future__ import annotations
@@ -94,6 +102,9 @@ def _traced_changed(changes):
 w.changed = _traced_changed
 """
 SILENCE_AFTER = 4.0
+#: The API key the ``wlk`` rows' WhisperLiveKit server is started with (on this machine only).
+PEER_KEY = "browser-latency-benchmark"
+ENGINES = ("whisper", "moonshine+whisper", "wlk")
 
 
 class FakeMic(NamedTuple):
@@ -122,14 +133,30 @@ def fake_mic(tmp_path_factory):
     return FakeMic(padded, text)
 
 
-def test_visible_latency(open_notebook, fake_mic, run):
+@pytest.fixture(scope="session")
+def peer():
+    """WhisperLiveKit's Deepgram-compatible server, for the ``wlk`` rows (started once)."""
+    import wlk_server
+
+    server = wlk_server.start(PEER_KEY, Path(_options()["results"]).with_name("wlk-server.log"))
+    yield server
+    server.stop()
+
+
+def test_visible_latency(open_notebook, fake_mic, run, engine, request):
     import streaming  # benchmarks/streaming.py: the reference alignment
 
     word_ends, _ = streaming.reference_word_ends(fake_mic.text, str(fake_mic.wav))
     with __import__("wave").open(str(fake_mic.wav)) as f:
         duration = f.getnframes() / f.getframerate()
-    options = [f"{k}={v!r}" for k, v in _options()["widget"].items()]
-    if _options()["policy"]:
+    widget_options = dict(_options()["widget"])
+    if engine == "wlk":
+        server = request.getfixturevalue("peer")
+        widget_options.update(engine="deepgram", api_key=PEER_KEY, base_url=server.base_url)
+    else:
+        widget_options["engine"] = engine
+    options = [f"{k}={v!r}" for k, v in widget_options.items()]
+    if _options()["policy"] and engine != "wlk":
         options.append(f"policy=PolicyOptions(**{_options()['policy']!r})")
     nb = open_notebook(
         "from live_transcriber import LiveTranscriber\nfrom live_transcriber.streaming import PolicyOptions\n"
@@ -140,6 +167,7 @@ def test_visible_latency(open_notebook, fake_mic, run):
     widget.wait_for()
     nb.page.evaluate(OBSERVE)
     nb.kernel.execute(TRACE)
+    kernel_pid = int(nb.kernel.eval("__import__('os').getpid()"))
     load = os.getloadavg()[0]
     cpu_before = _cpu_by_program()
     widget.get_by_role("button", name="Start", exact=True).click()
@@ -154,11 +182,17 @@ def test_visible_latency(open_notebook, fake_mic, run):
     changes = [((when - log["clicked"]) / 1000, text) for when, text, _ in log["changes"]]
     seen = speech.first_seen(changes, [w for w, _ in word_ends])
     latencies = [seen[i] - end for i, (_, end) in enumerate(word_ends) if i in seen]
+    # The first word on a fresh kernel (each run opens a notebook with a new kernel): from its end
+    # in the audio to when the page first showed any word, the models loaded meanwhile.
+    first = min(seen, default=None)
+    first_word = seen[first] - word_ends[first][1] if first is not None else None
     trace = nb.kernel.eval("_trace")
-    raw = Path(_options()["results"]).with_name(f"browser-trace-{run}.json")
+    raw = Path(_options()["results"]).with_name(f"browser-trace-{engine.replace('+', '-')}-{run}.json")
     raw.write_text(json.dumps({"word_ends": word_ends, "page": log, "kernel": trace}))
     stages = _stages(word_ends, log, trace)
     result = {
+        "engine": engine,
+        "first_word": first_word,
         "run": run,
         "p50": streaming.pct(latencies, 50),
         "p90": streaming.pct(latencies, 90),
@@ -168,24 +202,33 @@ def test_visible_latency(open_notebook, fake_mic, run):
         "load": load,
         "stages": stages,
         # Cores each program used while the file played (the kernel is a python process).
-        "cores": {name: round((cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0)) / elapsed, 2) for name in cpu_after},
+        "cores": _cores(cpu_before, cpu_after, elapsed),
+        "kernel_cores": round(sum(cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after if k[1] == kernel_pid) / elapsed, 2),
         "transcript": transcript,
     }
     with open(_options()["results"], "a") as f:
         f.write(json.dumps(result) + "\n")
 
 
-def _cpu_by_program() -> dict[str, float]:
-    """CPU seconds used so far by the processes of each program (chromium, python, ...)."""
+def _cpu_by_program() -> dict[tuple[str, int], float]:
+    """CPU seconds used so far by each process, by (program, pid): chromium, python, ..."""
     import psutil
 
-    used: dict[str, float] = {}
+    used: dict[tuple[str, int], float] = {}
     for process in psutil.process_iter(["name", "cpu_times"]):
         times = process.info["cpu_times"]
         if times is not None:
-            name = (process.info["name"] or "?").split("-")[0]
-            used[name] = used.get(name, 0.0) + times.user + times.system
+            used[((process.info["name"] or "?").split("-")[0], process.pid)] = times.user + times.system
     return used
+
+
+def _cores(before: dict[tuple[str, int], float], after: dict[tuple[str, int], float], seconds: float) -> dict[str, float]:
+    """Cores each program used between two samples (a process that ended meanwhile is left out;
+    one that started counts from zero)."""
+    cores: dict[str, float] = {}
+    for (name, pid), cpu in after.items():
+        cores[name] = cores.get(name, 0.0) + (cpu - before.get((name, pid), 0.0)) / seconds
+    return {name: round(value, 2) for name, value in cores.items()}
 
 
 def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dict:
@@ -241,14 +284,38 @@ def _stages(word_ends: list[tuple[str, float]], page: dict, kernel: dict) -> dic
     return result
 
 
+def batch_wer(wav: Path, text: str) -> float:
+    """tiny.en's WER on the whole file in one batch pass (the floor the live finals are held to),
+    Opus-coded as the browser sends it (as ``streaming.py``'s batch row: on the raw WAV, Whisper's
+    long-form pass on two-cities skips two phrases, WER 0.109 instead of 0.000)."""
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    engine = LocalEngine()
+    webm = speech.encode(wav, wav.with_suffix(".batch.webm"), "webm")
+    words = engine.transcribe(engine.load(), decode_audio(str(webm)), "").words
+    return speech.wer(text, " ".join(w.text for w in words))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--file", default="two-cities", choices=corpus.NAMES)
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=None,
+                        help="rows, each with --runs runs on fresh kernels (default: both offline engines, "
+                             "and WhisperLiveKit through the Deepgram engine where benchmarks/setup_team_server.sh installed it)")
     parser.add_argument("--options", default="{}", help='the widget\'s options as JSON, e.g. \'{"cpu_threads": 1}\'')
     parser.add_argument("--policy", default="{}", help='PolicyOptions as JSON, e.g. \'{"cpu_budget": null}\'')
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "browser.json"))
     args = parser.parse_args()
+    import wlk_server
+
+    engines = args.engines or [e for e in ENGINES if e != "wlk" or wlk_server.installed()]
+    if "wlk" in engines and not wlk_server.installed():
+        sys.exit(wlk_server.NOT_INSTALLED)
+    if "wlk" not in engines:
+        print(f"(no WhisperLiveKit row: {wlk_server.NOT_INSTALLED})")
     results_path = Path(args.out).with_suffix(".jsonl")
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.unlink(missing_ok=True)
@@ -260,38 +327,62 @@ def main() -> None:
     spec.loader.exec_module(fixtures)
     code = pytest.main(
         [__file__, "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--timeout", "900",
-         "--override-ini", "python_files=browser_latency.py", f"--runs={args.runs}"],
+         "--override-ini", "python_files=browser_latency.py", f"--runs={args.runs}", f"--engines={','.join(engines)}"],
         plugins=[fixtures, _RunsPlugin()],
     )
     results = [json.loads(line) for line in results_path.read_text().splitlines()] if results_path.exists() else []
-    print(f"\n{'run':>3} {'vis p50':>7} {'vis p90':>7} {'seen':>9} {'WER':>6} {'load':>5}")
-    for r in results:
-        print(f"{r['run']:>3} {r['p50']:>7.2f} {r['p90']:>7.2f} {r['words_seen']:>4}/{r['words']:<4} {r['wer']:>6.3f} {r['load']:>5.1f}")
-    names = ["recorded", "comm", "decoded", "recognised", "rendered", "total", "recorder_after_mic", "run_p50", "gap_p50", "run_cpu_p50", "window_p50", "final_p50", "final_p90"]
-    print("\nwhere the time goes (medians over words, s):")
-    print("run " + " ".join(f"{n:>10.10}" for n in names))
+    wav, text, _ = corpus.build(args.file, results_path.parent / "audio")
+    batch = batch_wer(wav, text)
+    print(f"\n{'engine':<18} {'run':>3} {'vis p50':>7} {'vis p90':>7} {'fin p50':>7} {'fin p90':>7} {'first':>6} {'seen':>9} {'WER':>6} {'-batch':>7} {'kernel':>6} {'load':>5}")
     for r in results:
         st = r.get("stages") or {}
-        print(f"{r['run']:>3} " + " ".join(f"{st[n]:>10.2f}" if st.get(n) is not None else f"{'-':>10}" for n in names))
+        print(f"{r['engine']:<18} {r['run']:>3} {_f(r['p50'])} {_f(r['p90'])} {_f(st.get('final_p50'))} {_f(st.get('final_p90'))} "
+              f"{_f(r.get('first_word'), 6)} {r['words_seen']:>4}/{r['words']:<4} {r['wer']:>6.3f} {r['wer'] - batch:>+7.3f} "
+              f"{_f(_kernel_cores(r), 6)} {r['load']:>5.1f}")
+    names = ["recorded", "comm", "decoded", "recognised", "rendered", "total", "recorder_after_mic", "run_p50", "gap_p50", "run_cpu_p50", "window_p50", "final_p50", "final_p90"]
+    print("\nwhere the time goes (medians over words, s; run_*: Whisper's runs):")
+    print(f"{'engine':<18} run " + " ".join(f"{n:>10.10}" for n in names))
+    for r in results:
+        st = r.get("stages") or {}
+        print(f"{r['engine']:<18} {r['run']:>3} " + " ".join(f"{st[n]:>10.2f}" if st.get(n) is not None else f"{'-':>10}" for n in names))
         busy = sorted(((cores, name) for name, cores in r.get("cores", {}).items() if cores >= 0.02), reverse=True)
         print("    cores while it played: " + ", ".join(f"{name} {cores:.2f}" for cores, name in busy))
-    if results:
-        p50 = statistics.median(r["p50"] for r in results)
-        p90 = statistics.median(r["p90"] for r in results)
-        print(f"median of {len(results)} runs on {args.file}: visible latency p50 {p50:.2f} s, p90 {p90:.2f} s")
-    Path(args.out).write_text(json.dumps({"file": args.file, "runs": results}, indent=1))
+    print(f"\nmedians over runs on {args.file} (batch tiny.en WER {batch:.3f}); first: the first word on a fresh kernel, "
+          "kernel: cores the kernel's process used while the file played:")
+    for engine in engines:
+        rows = [r for r in results if r["engine"] == engine]
+        if not rows:
+            continue
+        med = lambda values: statistics.median(v for v in values if v is not None) if any(v is not None for v in values) else None  # noqa: E731
+        print(f"{engine:<18} visible p50 {_f(med([r['p50'] for r in rows]))} p90 {_f(med([r['p90'] for r in rows]))}, "
+              f"final p50 {_f(med([(r.get('stages') or {}).get('final_p50') for r in rows]))} "
+              f"p90 {_f(med([(r.get('stages') or {}).get('final_p90') for r in rows]))}, first word {_f(med([r.get('first_word') for r in rows]))}, "
+              f"WER {med([r['wer'] for r in rows]):.3f} ({med([r['wer'] for r in rows]) - batch:+.3f}), "
+              f"kernel {_f(med([_kernel_cores(r) for r in rows]))} cores, load {min(r['load'] for r in rows):.1f}-{max(r['load'] for r in rows):.1f}")
+    Path(args.out).write_text(json.dumps({"file": args.file, "batch_wer": batch, "runs": results}, indent=1))
     sys.exit(code)
 
 
+def _f(x: float | None, width: int = 7) -> str:
+    return f"{x:>{width}.2f}" if x is not None else f"{'-':>{width}}"
+
+
+def _kernel_cores(result: dict) -> float | None:
+    return result.get("kernel_cores")
+
+
 class _RunsPlugin:
-    """``--runs N`` repeats the test N times (fixture ``run`` = 1..N)."""
+    """``--runs N`` repeats the test N times (fixture ``run`` = 1..N) for each of ``--engines``."""
 
     def pytest_addoption(self, parser):
         parser.addoption("--runs", type=int, default=1)
+        parser.addoption("--engines", default="whisper")
 
     def pytest_generate_tests(self, metafunc):
         if "run" in metafunc.fixturenames:
             metafunc.parametrize("run", range(1, metafunc.config.getoption("runs") + 1))
+        if "engine" in metafunc.fixturenames:
+            metafunc.parametrize("engine", metafunc.config.getoption("engines").split(","))
 
 
 if __name__ == "__main__":

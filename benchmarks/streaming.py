@@ -79,6 +79,13 @@ CAL_SECONDS = 6.0
 #: Model clock (see the docstring): the wall seconds of one run of a window of w seconds.
 RUN_WALL_S = 0.38
 RUN_WALL_PER_S = 0.034
+#: Model clock: one Moonshine tiny run over w seconds takes MOON_WALL_S + MOON_WALL_PER_S * w
+#: wall seconds and MOON_CPU_S + MOON_CPU_PER_S * w CPU seconds (fitted to issue 17's quiet
+#: measurements on these cores: 2 s 0.12 / 0.22, 4 s 0.24 / 0.45, 8 s 0.40 / 0.72).
+MOON_WALL_S = 0.03
+MOON_WALL_PER_S = 0.047
+MOON_CPU_S = 0.05
+MOON_CPU_PER_S = 0.085
 
 
 def model_wall(seconds: float) -> float:
@@ -86,7 +93,9 @@ def model_wall(seconds: float) -> float:
     return math.ceil(max(seconds, 1e-9) / 30.0) * RUN_WALL_S + RUN_WALL_PER_S * seconds
 NAIVE_S = 2.0
 MIME = "audio/webm;codecs=opus"
-POLICIES = ("live", "batch", "naive-2s", "wlk-la")
+POLICIES = ("live", "two-speed", "batch", "naive-2s", "wlk-la")
+#: The engine each live row runs: today's Whisper-only engine, and the two-speed engine.
+ENGINE_OF = {"live": "whisper", "two-speed": "moonshine+whisper"}
 #: WhisperLiveKit's environment, made by benchmarks/setup_peer.sh.
 PEER_PYTHON = ROOT / "benchmarks" / ".venv-wlk" / "bin" / "python"
 
@@ -159,10 +168,22 @@ def run_live(item: dict) -> dict:
     from live_transcriber.streaming import PolicyOptions
 
     options = dict(item.get("engine_options", {}))
-    if item.get("policy_options"):
+    if item["policy"] == "two-speed":
+        import dataclasses
+
+        from live_transcriber.engines.two_speed import FINAL_POLICY
+        from live_transcriber.streaming import InterimOptions
+
+        options["policy"] = dataclasses.replace(FINAL_POLICY, **item.get("final_options", {}))
+        options["interims"] = InterimOptions(**item.get("interim_options", {}))
+    elif item.get("policy_options"):
         options["policy"] = PolicyOptions(**item["policy_options"])
-    w = LiveTranscriber(engine="local", **options)
-    w.engine.load()  # the model is loaded before the clock starts, as after a first recording
+    w = LiveTranscriber(engine=ENGINE_OF[item["policy"]], **options)
+    w.engine.load()  # the models are loaded before the clock starts, as after a first recording
+    if item["policy"] == "two-speed":
+        from live_transcriber.engines.two_speed import load_moonshine
+
+        load_moonshine()
     lock = threading.Lock()
     finals: list[str] = []
     state = {"interim": "", "t0": None}
@@ -363,6 +384,152 @@ def run_live_virtual(item: dict) -> dict:
     }
 
 
+def moon_wall(seconds: float) -> float:
+    """Modelled wall seconds of one Moonshine tiny run over ``seconds`` of audio (see the docstring)."""
+    return MOON_WALL_S + MOON_WALL_PER_S * seconds
+
+
+def moon_cpu(seconds: float) -> float:
+    return MOON_CPU_S + MOON_CPU_PER_S * seconds
+
+
+def run_two_speed_model(item: dict) -> dict:
+    """The two-speed engine's two threads replayed on the model clock (``--clock model``).
+
+    Ticks of 10 ms. The listening lane takes the arrived audio into the window (as much as
+    ``TwoSpeedStream._room`` allows), runs the voice detector and, when the interims say so,
+    Moonshine (really, for its words), busy for ``moon_wall`` of the piece; its interim result
+    counts when that run ends. The finals lane runs the Whisper policy's step when it is ready,
+    busy for ``model_wall`` of each run; its events count when the step ends (the policy's state
+    is updated when it starts: a model). Both lanes run at once, as the two threads do.
+    """
+    from collections import deque
+
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine, SileroDetector
+    from live_transcriber.engines.two_speed import FINAL_POLICY, hear, load_moonshine
+    from live_transcriber.results import Result, SpeechStarted, UtteranceEnd
+    from live_transcriber.streaming import InterimOptions, Interims, StreamingPolicy
+
+    import dataclasses
+
+    policy_options = dataclasses.replace(FINAL_POLICY, **item.get("final_options", {}))
+    engine = LocalEngine(**item.get("engine_options", {}), policy=policy_options)
+    model = engine.load()
+    moonshine = load_moonshine()
+    policy = StreamingPolicy(policy_options, voice=SileroDetector())
+    interims = Interims(InterimOptions(**item.get("interim_options", {})))
+    audio = decode_audio(item["webm"])
+    sr, frame = 16000, 320
+    slice_n = int(CHUNK_S * sr)
+    slices = [audio[i : i + slice_n] for i in range(0, len(audio), slice_n)]
+    queue: deque = deque()
+    finals: list[str] = []
+    interim = ""
+    visible: list[tuple[float, str]] = []
+    final_changes: list[tuple[float, str]] = []
+    events_out = []
+    spent = {"real": 0.0, "model": 0.0}  # the recognisers' measured and modelled CPU seconds
+    runs: list[float] = []
+
+    def transcribe(window, prompt):
+        cpu0 = time.process_time()
+        words = engine.transcribe(model, window, prompt).words
+        spent["real"] += time.process_time() - cpu0
+        seconds = len(window) / sr
+        runs.append(seconds)
+        spent["model"] += model_wall(seconds) * CAL_CPU / CAL_WALL
+        policy.spent(model_wall(seconds) * CAL_CPU / CAL_WALL)
+        return words
+
+    def record(events, t):
+        nonlocal interim
+        for r in events:
+            if not isinstance(r, Result):
+                continue
+            if r.is_final:
+                if r.text:
+                    finals.append(r.text)
+                interim = ""
+                final_changes.append((t, " ".join(finals)))
+            else:
+                interim = r.text
+            visible.append((t, " ".join([*finals, interim])))
+            events_out.append({"t": round(t, 3), "final": r.is_final, "speech_final": r.speech_final, "text": r.text})
+
+    def finals_out(events, t):
+        """As TwoSpeedStream._send_finals: the policy's final results, each followed by the interim
+        text left after it."""
+        out = []
+        for event in events:
+            if isinstance(event, SpeechStarted) or (isinstance(event, Result) and not event.is_final):
+                continue
+            out.append(event)
+            if isinstance(event, Result):
+                out += interims.after_final(list(event.words), policy.final_end)
+            if isinstance(event, UtteranceEnd):
+                out += interims.clear()
+        record(out, t)
+
+    cpu_start = time.process_time()
+    t, arrived, dt = 0.0, 0, 0.01
+    whisper = None  # (ends at, events) of the step in flight
+    listening = None  # (ends at, job, words, wall) of the Moonshine run in flight
+    while True:
+        while arrived < len(slices) and (arrived + 1) * CHUNK_S <= t + 1e-9:
+            piece = slices[arrived]
+            queue.extend(piece[i : i + frame] for i in range(0, len(piece), frame))
+            arrived += 1
+        if whisper is not None and t >= whisper[0] - 1e-9:
+            finals_out(whisper[1], t)
+            whisper = None
+        if listening is not None and t >= listening[0] - 1e-9:
+            record(interims.heard_as(listening[1], listening[2]), t)
+            interims.took(listening[3])
+            listening = None
+        if listening is None:
+            busy = whisper is not None or policy.ready()
+            room = int(policy.room(minimum=0.0 if busy else None) * sr)
+            taken = 0
+            while queue and taken < room:
+                chunk = queue.popleft()
+                policy.add_audio(chunk)
+                taken += len(chunk)
+            policy.listen()
+            job = interims.job(policy) if not queue and arrived < len(slices) else None
+            if job is not None:
+                cpu0 = time.process_time()
+                words = hear(moonshine, job.audio)
+                spent["real"] += time.process_time() - cpu0
+                seconds = len(job.audio) / sr
+                spent["model"] += moon_cpu(seconds)
+                listening = (t + moon_wall(seconds), job, words, moon_wall(seconds))
+        if whisper is None and policy.ready():
+            before = len(runs)
+            events = policy.step(transcribe)
+            whisper = (t + sum(model_wall(x) for x in runs[before:]), events)
+        if arrived == len(slices) and not queue and whisper is None and listening is None and not policy.ready():
+            before = len(runs)
+            events = policy.finish(transcribe)
+            t += sum(model_wall(x) for x in runs[before:])
+            finals_out(events, t)
+            break
+        t += dt
+    cpu = time.process_time() - cpu_start - spent["real"] + spent["model"]
+    return {
+        "hypothesis": " ".join(finals),
+        "visible": visible,
+        "final": final_changes,
+        "cpu_s": cpu,
+        "wall_s": t,
+        "chunks": len(slices),
+        "chunk_bytes": 0,
+        "events": events_out,
+        "whisper_runs": len(runs),
+    }
+
+
 def run_naive_virtual(item: dict) -> dict:
     from faster_whisper.audio import decode_audio
 
@@ -440,10 +607,12 @@ def peak_rss_mb() -> float:
 def worker(policy: str, item_json: str) -> None:
     item = json.loads(item_json)
     if item.get("clock") in ("virtual", "model"):
-        run = {"live": run_live_virtual, "batch": run_batch, "naive-2s": run_naive_virtual}[policy]
+        if policy == "two-speed" and item["clock"] == "virtual":
+            raise SystemExit("the two-speed row has a model clock replay, not a virtual one: use --clock model or real")
+        run = {"live": run_live_virtual, "two-speed": run_two_speed_model, "batch": run_batch, "naive-2s": run_naive_virtual}[policy]
     else:
-        run = {"live": run_live, "batch": run_batch, "naive-2s": run_naive}[policy]
-    out = run(item)
+        run = {"live": run_live, "two-speed": run_live, "batch": run_batch, "naive-2s": run_naive}[policy]
+    out = run({**item, "policy": policy})
     out["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.write("\n@@RESULT@@" + json.dumps(out) + "\n")
 
@@ -475,6 +644,8 @@ def main() -> None:
     parser.add_argument("--files", nargs="+", choices=corpus.NAMES, help="only these files (default: all)")
     parser.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES))
     parser.add_argument("--policy-options", type=json.loads, default={}, help='JSON for PolicyOptions, e.g. \'{"max_window": 8}\'')
+    parser.add_argument("--final-options", type=json.loads, default={}, help='JSON changing the two-speed row\'s Whisper policy (two_speed.FINAL_POLICY), e.g. \'{"min_step": 10}\'')
+    parser.add_argument("--interim-options", type=json.loads, default={}, help='JSON for InterimOptions (two-speed row), e.g. \'{"step": 0.5}\'')
     parser.add_argument("--engine-options", type=json.loads, default={}, help='JSON for LocalEngine, e.g. \'{"beam_size": 5}\'')
     parser.add_argument("--clock", choices=("real", "virtual", "model"), default="real",
                         help="real: feed at real time; virtual: count time, runs by their scaled CPU time; "
@@ -506,7 +677,7 @@ def main() -> None:
             wav, text, voice = corpus.build(name, workdir)
         webm = speech.encode(wav, workdir / f"{name}.webm", "webm")
         item = {"name": name, "voice": voice, "text": text, "wav": str(wav), "webm": str(webm),
-                "policy_options": args.policy_options, "engine_options": args.engine_options, "clock": args.clock,
+                "policy_options": args.policy_options, "interim_options": args.interim_options, "final_options": args.final_options, "engine_options": args.engine_options, "clock": args.clock,
                 "calibration_wav": str(corpus.build("two-cities", workdir)[0]), "cal_cpu": CAL_CPU, "cal_wall": CAL_WALL,
                 "cal_seconds": CAL_SECONDS,
                 "run_wall_s": RUN_WALL_S, "run_wall_per_s": RUN_WALL_PER_S}
@@ -545,7 +716,7 @@ def main() -> None:
                 "hypothesis": r["hypothesis"],
                 "reference": text,
             }
-            if policy == "live":
+            if "events" in r:
                 row["events"] = r["events"]
                 row["chunks"] = r["chunks"]
                 row["chunk_bytes"] = r["chunk_bytes"]

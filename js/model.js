@@ -59,6 +59,8 @@
  * @property {string[]} keyterms
  * @property {boolean} keyterms_supported       whether the engine uses keyterms
  * @property {boolean} recording                whether the page records (paused included) or asks for the microphone
+ * @property {string} journal_home              the folder the journal goes under; "" when there is none
+ * @property {string} keep_journals             how long finished journals are kept there, as a sentence
  */
 
 /**

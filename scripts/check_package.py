@@ -112,8 +112,12 @@ def install_and_use(wheel: Path, scratch: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JUPYTER"))}
     # The venv's own kernel spec, not one a user or another Python installed: see in_venv().
     env |= {"HF_HUB_OFFLINE": "1", "JUPYTER_DATA_DIR": str(scratch / "jupyter-data"), "JUPYTER_PREFER_ENV_PATH": "1"}
+    # The journal of the file transcribed goes here, not into the data folder of whoever runs this.
+    env["LIVE_TRANSCRIBER_JOURNAL"] = str(scratch / "journal")
     esm = Path("src/live_transcriber/static/widget.js").resolve()
     run(python, "-I", Path(__file__).resolve(), "--in-venv", folder / SAMPLE.name, esm, cwd=folder, env=env)
+    if sorted(p.name for p in folder.iterdir()) != [SAMPLE.name] or len(list((scratch / "journal").iterdir())) != 1:
+        fail(f"the recording's journal should be in {scratch / 'journal'} alone, nothing next to the notebook: {list(folder.iterdir())}")
 
 
 def in_venv(sample: Path, esm: Path) -> None:

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Rewrites the README's images (docs/widget-light.png, docs/widget-dark.png, docs/screenshot-recording.png,
-# docs/review-light.png, docs/review-dark.png)
-# from the browser tests that take them, if they pass. The test suite itself never writes to docs/:
-# its screenshots go to tests/.artifacts/. Needs what scripts/test.sh installs; extra arguments go to pytest.
+# Rewrites the docs' images in docs/images/ from real browser runs of today's widget, in one command:
+# - the screenshots (widget-light.png, widget-dark.png, screenshot-recording.png, review-light.png,
+#   review-dark.png), from the browser tests that take them, if they pass (the test suite itself never
+#   writes to docs/: its screenshots go to tests/.artifacts/);
+# - live.gif, the README's animation of words appearing as someone speaks (scripts/docs_animation.py:
+#   JupyterLab, Chromium, a real recording played as the microphone).
+# Needs what scripts/test.sh installs, and the package registry once (the recording comes from a PyPI
+# package). Extra arguments go to pytest (the screenshots' run). Takes about 5 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +15,5 @@ python -m pytest -m browser "$@" \
   "tests/browser/test_controls.py::test_screenshots_in_light_and_dark_themes" \
   "tests/browser/test_widget.py::test_words_appear_live_and_the_transcript_holds_the_sentence" \
   "tests/browser/test_review_mode.py::test_review_mode_play_follow_correct_rename_search_bookmark"
-ls -l docs/widget-light.png docs/widget-dark.png docs/screenshot-recording.png docs/review-light.png docs/review-dark.png
+python scripts/docs_animation.py --out docs/images/live.gif
+ls -l docs/images/

@@ -1,22 +1,15 @@
 """Shared fixtures: a transcriber on a scripted engine (``engine``, ``core``, ``front``; what a page
 sends it is in ``scripted_page.py``), and a local Deepgram-protocol server
 (:mod:`live_transcriber.testing.deepgram_server`), speech to send it and Deepgram engines pointed at
-it (helpers in ``deepgram_support.py``).
-
-Journals (:mod:`live_transcriber.journal`) go to a temporary folder, never into the checkout: set
-here, before anything makes a transcriber, so kernels started by the tests inherit it too.
+it (helpers in ``deepgram_support.py``). Journals go to a temporary folder (``../conftest.py``).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-os.environ.setdefault("LIVE_TRANSCRIBER_JOURNAL", tempfile.mkdtemp(prefix="live-transcriber-journal-"))
 
 from live_transcriber import Transcriber
 from live_transcriber.engines.deepgram import DeepgramEngine

@@ -11,6 +11,7 @@ from live_transcriber import Transcriber
 from live_transcriber.journal import load
 from live_transcriber.results import EngineError, Result, StreamClosed, Word
 from live_transcriber.testing import ScriptedEngine, final
+from crash import kill
 from scripted_page import Page
 
 WAV = "audio/wav"
@@ -47,12 +48,14 @@ def test_resume_after_clear_does_not_bring_back_cleared_words(tmp_path):
     first.feed(b"audio", WAV)
     engine.stream.emit(final("Secret words.", 0.0, 1.0))
     first.clear()
-    folder = first.journal.folder  # the kernel dies here
+    folder = kill(first)  # the kernel dies here
     engine2 = ScriptedEngine()
     again = Transcriber.resume(folder, engine2)
     engine2.stream.emit(final("Secret words.", 0.0, 1.0, speech_final=False), final("After clear.", 2.0, 3.0), final("The end.", 4.0, 5.0), StreamClosed())
     assert again.wait(1)
     assert again.transcript == "After clear. The end."
+    first.close()
+    again.close()
 
 
 # 3. resume() of a recording that was never placed (it waited behind the one before it).
@@ -63,7 +66,7 @@ def test_resume_places_a_recording_that_was_waiting_after_the_one_before(tmp_pat
     engine.stream.emit(final("First recording.", 0.0, 10.0))
     first.end_feed()  # A's stream still finishing
     first.feed(b"audio B", WAV)  # B waits for A: not placed yet
-    folder = first.journal.folder  # the kernel dies here
+    folder = kill(first)  # the kernel dies here
     engine2 = ScriptedEngine()
     again = Transcriber.resume(folder, engine2)
     a, b = engine2.streams
@@ -72,6 +75,8 @@ def test_resume_places_a_recording_that_was_waiting_after_the_one_before(tmp_pat
     assert again.wait(1)
     assert again.recordings[1].offset >= 10.0, again.recordings[1].offset
     assert again.finals[-1].start >= 10.0
+    first.close()
+    again.close()
 
 
 # 4. an emptied result is dropped on resume: indexes shift; the next edit is journaled under the new index.
@@ -87,6 +92,7 @@ def test_an_emptied_result_keeps_the_indexes_after_resume(tmp_path):
     first.close()
     again = Transcriber.resume(folder, ScriptedEngine())
     assert again.results == first.results, (again.results, first.results)
+    again.close()
 
 
 # 2b. a recording stopped and still finishing when the transcript was cleared: its words do not count
@@ -100,12 +106,14 @@ def test_resume_after_clear_does_not_add_a_finishing_recordings_words(tmp_path):
     first.clear()
     engine.stream.emit(final("Late old words.", 2.0, 3.0))  # detached: not added
     assert first.transcript == ""
-    folder = first.journal.folder  # the kernel dies here
+    folder = kill(first)  # the kernel dies here
     engine2 = ScriptedEngine()
     again = Transcriber.resume(folder, engine2)
     assert not engine2.streams  # the cleared recording is not transcribed again
     assert again.wait(1)
     assert again.transcript == ""
+    first.close()
+    again.close()
 
 
 # 4b. a speaker correction changes where utterances are after resume().
@@ -124,6 +132,7 @@ def test_a_speaker_correction_keeps_the_utterances_after_resume(tmp_path):
     first.close()
     again = Transcriber.resume(folder, ScriptedEngine())
     assert [r["utterance"] for r in again.results] == [0, 1]
+    again.close()
 
 
 # 5. a recording interrupted while it waited for its place keeps offset 0 and is never placed:

@@ -19,6 +19,7 @@ from live_transcriber import Transcriber
 from live_transcriber.journal import Journal, load
 from live_transcriber.results import StreamClosed
 from live_transcriber.testing import ScriptedEngine, final
+from crash import kill
 from scripted_page import WEBM, Page
 
 def browser(core: Transcriber, *messages: tuple[dict, bytes | None]) -> None:
@@ -86,7 +87,7 @@ def test_a_line_cut_short_by_a_crash_is_ignored_a_damaged_one_is_not(tmp_path):
     lines.write_text(lines.read_text() + '{"type": "final", "result": {"te')
     assert load(tmp_path / "j").transcript == "One."
     lines.write_text(lines.read_text() + "\n")
-    with pytest.raises(ValueError, match="line 3: not JSON"):
+    with pytest.raises(ValueError, match="line 4: not JSON"):  # begin, final, closed, then the damaged one
         load(tmp_path / "j")
     with pytest.raises(FileNotFoundError, match="not a live-transcriber journal"):
         load(tmp_path)
@@ -99,8 +100,7 @@ def test_resume_brings_back_the_transcript_and_timeline_and_goes_on_in_the_same_
     engine.stream.emit(final("First recording.", 0.0, 2.0))
     first.end_feed()
     engine.stream.emit(StreamClosed())
-    folder = first.journal.folder
-    # The kernel dies here: no close().
+    folder = kill(first)  # the kernel dies here: no close()
 
     engine = ScriptedEngine()
     again = Transcriber.resume(folder, engine)
@@ -129,8 +129,7 @@ def test_corrections_speaker_names_and_bookmarks_are_journaled_and_resumed(tmp_p
     first.add_bookmark(0.5, "greeting")
     first.end_feed()
     engine.stream.emit(StreamClosed())
-    folder = first.journal.folder
-    # The kernel dies here: no close().
+    folder = kill(first)  # the kernel dies here: no close()
 
     saved = load(folder)
     assert saved.speakers == {0: "Ana"} and [b.label for b in saved.bookmarks] == ["greeting"]
@@ -150,16 +149,17 @@ def test_keyterms_are_journaled_and_an_interrupted_recording_is_heard_again_with
     first = Transcriber(engine, journal=tmp_path, keyterms=["Kubernetes"])
     first.feed(b"audio", WEBM)  # the journal starts here, with the keyterms set before it
     first.keyterms = ["Kubernetes", "Deepgram"]  # changed while recording
-    folder = first.journal.folder
-    # The kernel dies here: no close().
+    folder = kill(first)  # the kernel dies here: no close()
 
     assert load(folder).keyterms == ("Kubernetes", "Deepgram")
     again = Transcriber.resume(folder, ScriptedEngine())
     assert again.keyterms == ["Kubernetes", "Deepgram"]
     assert again._engine.keyterms == ("Kubernetes", "Deepgram")  # the engine that hears it again
-    assert Transcriber.resume(folder, ScriptedEngine(), finish=False, keyterms=["Other"]).keyterms == ["Other"]
-    first.close()
     again.close()
+    other = Transcriber.resume(folder, ScriptedEngine(), finish=False, keyterms=["Other"])
+    assert other.keyterms == ["Other"]
+    first.close()
+    other.close()
 
 
 def test_a_journal_without_keyterms_leaves_the_engines_own(tmp_path):
@@ -174,7 +174,7 @@ def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_mis
     first = Transcriber(engine, journal=tmp_path)
     first.feed(b"all the audio that reached the kernel", WEBM)
     engine.stream.emit(final("Words before the crash.", 0.0, 1.5))
-    folder = first.journal.folder
+    folder = kill(first)
 
     engine = ScriptedEngine()
     again = Transcriber.resume(folder, engine)

@@ -9,6 +9,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import speech
 
@@ -180,3 +181,43 @@ def test_the_live_stream_tells_the_policy_what_each_run_cost(sentence):
     assert stream.wait(30) and fake.calls
     # The CPU budget (one core by default) paces the next run by at least the CPU the last one spent.
     assert stream._policy._paced_step >= 0.3
+
+
+class WordsWhisper(FakeWhisper):
+    """FakeWhisper that hears ``words`` (faster-whisper's word texts, leading space and all)."""
+
+    def __init__(self, *words: str) -> None:
+        super().__init__()
+        self.words = words
+
+    def transcribe(self, audio, **options):
+        self.calls.append(options)
+        words = [SimpleNamespace(word=w, start=0.3 * i, end=0.3 * i + 0.25, probability=0.9) for i, w in enumerate(self.words)]
+        segment = SimpleNamespace(words=words, compression_ratio=1.0, start=0.0, end=0.3 * len(words), text="".join(self.words))
+        return iter([segment]), SimpleNamespace(language="en")
+
+
+def test_words_whisper_heard_without_a_space_before_them_are_joined_in_the_text():
+    from live_transcriber.results import Result, Word, join_words
+
+    engine = LocalEngine()
+    words = engine.transcribe(WordsWhisper(" a", " cold", "-hearted,", " ill", "-disposed", " man's", " dog"), np.zeros(48000, np.float32), "").words
+    assert join_words(words) == "a cold-hearted, ill-disposed man's dog"
+    assert [w.word for w in words] == ["a", "cold", "hearted", "ill", "disposed", "man's", "dog"]
+    # Kept in results as dicts (journals, exports): "attached" only where it is true, and a result
+    # saved before the field existed (or from Deepgram) reads back with spaces as before.
+    result = Result(join_words(words), 0.0, 2.0, tuple(words), is_final=True)
+    saved = result.to_dict()
+    assert [w.get("attached", False) for w in saved["words"]] == [False, False, True, False, True, False, False]
+    assert Result.from_dict(saved) == result
+    old = {"text": "cold hearted", "start": 0.0, "end": 1.0, "words": [{"word": "cold", "start": 0.0, "end": 0.5, "confidence": 0.9}, {"word": "hearted", "start": 0.5, "end": 1.0, "confidence": 0.9}]}
+    assert join_words(Result.from_dict(old).words) == "cold hearted"
+    with pytest.raises(ValueError, match="attached must be true or false"):
+        Word.from_dict({"word": "x", "start": 0, "end": 1, "confidence": 1, "attached": "yes"})
+
+
+def test_the_batch_path_joins_them_too():
+    from live_transcriber.engines.local_batch import _result
+
+    segment = SimpleNamespace(words=[SimpleNamespace(word=w, start=0.3 * i, end=0.3 * i + 0.25, probability=0.9) for i, w in enumerate([" self", "-substantial", " fuel"])])
+    assert _result(segment, np.ones(100, bool)).text == "self-substantial fuel"

@@ -471,3 +471,30 @@ def test_the_end_of_a_stream_hears_a_long_misheard_window_in_parts():
     said = [normalize(w.word) for r in finals(events) for w in r.words]
     assert said == [w for w, _, _ in script]
     assert isinstance(events[-1], UtteranceEnd)
+
+
+def test_speech_added_while_a_run_was_in_flight_is_heard_before_the_utterance_ends():
+    """The two-speed engine adds audio while Whisper runs: when the run returns, the speech that
+    came meanwhile (and the pause after it) must not end the utterance unheard."""
+    policy = StreamingPolicy(PolicyOptions(endpoint_silence=0.7, pause_final=0.0))
+    script = [("one", 0.1, 0.5), ("two", 0.6, 0.9), ("three", 1.6, 1.9)]
+    rec = ScriptedRecogniser(policy, script)
+    events = run(policy, rec, [tone(1.0)])
+
+    def late(audio, prompt):  # the run hears up to 1.0 s; meanwhile "three" and a pause arrive
+        words = rec(audio, prompt)
+        policy.add_audio(np.concatenate([silence(0.5), tone(0.5), silence(1.5)]))
+        policy.listen()
+        return words
+
+    if policy.ready():
+        events += policy.step(late)
+    else:
+        policy.add_audio(silence(0.1))
+        assert policy.ready()
+        events += policy.step(late)
+    while policy.ready():
+        events += policy.step(rec)
+    events += policy.finish(rec)
+    final_words = [w.word for r in finals(events) for w in r.words]
+    assert final_words == ["one", "two", "three"], final_words

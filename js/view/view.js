@@ -1,8 +1,9 @@
-// renderView: one view of the widget, made of its parts (controls, the offer of kept audio, transcript, review, search, bookmarks, keyterms), painted whenever the model or the session changes; returns its cleanup.
+// renderView: one view of the widget, made of its parts (controls, the journal line, the offer of kept audio, transcript, review, search, bookmarks, keyterms), painted whenever the model or the session changes; returns its cleanup.
 
 import { KERNEL } from "../vocabulary.js";
 import { Bookmarks } from "./bookmarks.js";
 import { Controls } from "./controls.js";
+import { journalLine } from "./journal-line.js";
 import { keytermsField } from "./keyterms.js";
 import { buildView } from "./layout.js";
 import { Review } from "./review.js";
@@ -31,6 +32,8 @@ export function renderView(session, model, el) {
   const ui = buildView(doc);
   const keyterms = keytermsField(doc, model);
   ui.times.parentElement?.after(keyterms.node);
+  const journal = journalLine(doc, model);
+  ui.error.before(journal.node);
   el.append(ui.root);
 
   // One signal removes every DOM listener of this view at cleanup.
@@ -90,6 +93,7 @@ export function renderView(session, model, el) {
   return () => {
     controls.dispose();
     keyterms.cleanup();
+    journal.cleanup();
     listening.abort();
     review.dispose();
     for (const event of TRAIT_EVENTS) model.off(event, paint);

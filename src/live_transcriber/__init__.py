@@ -1,5 +1,6 @@
 """Live speech-to-text in Jupyter: ``display(LiveTranscriber())``, press Start, speak."""
 
+from .journal_home import Retention, journals
 from .results import EngineError, Metadata, Result, SpeechStarted, Status, Transcript, UtteranceEnd, Word
 from .transcriber import Recording, Transcriber, TranscriptionError
 from .widget import LiveTranscriber
@@ -12,6 +13,7 @@ __all__ = [
     "Metadata",
     "Recording",
     "Result",
+    "Retention",
     "SpeechStarted",
     "Status",
     "Transcriber",
@@ -19,5 +21,6 @@ __all__ = [
     "TranscriptionError",
     "UtteranceEnd",
     "Word",
+    "journals",
     "__version__",
 ]

@@ -121,13 +121,14 @@ Synced traits (``widget.py``)
 -----------------------------
 
 Both ways: ``keyterms``, the words the engine listens for (the page sets it from its field, the
-kernel tidies it); ``speakers``, names by speaker number; ``recording``, whether the page records
-(paused included) or is asking for the microphone: the page that records sets it when it asks for
-the microphone and when its recording ends or cannot start (never when it stops because another
-tab took over), a reloaded page sets it to false once it has ended the recording the kernel still
-had open of it (``recover``), and Python sets it to ask for a start or a stop, which the kernel sends as
-``start_recording`` or ``stop_recording`` (pages never act on the trait itself, so that one
-page's report does not start or stop another). Kernel → page: ``keyterms_supported``
+kernel tidies it); ``recording``, whether the page records (paused included) or is asking for the
+microphone: the page that records sets it when it asks for the microphone and when its recording
+ends or cannot start (never when it stops because another tab took over), a reloaded page sets it
+to false once it has ended the recording the kernel still had open of it (``recover``), and Python
+sets it to ask for a start or a stop, which the kernel sends as ``start_recording`` or
+``stop_recording`` (pages never act on the trait itself, so that one page's report does not start
+or stop another). Python → page: ``speakers``, names by speaker number (the page renames a speaker
+with a ``speaker`` message, and the kernel sets the trait). Kernel → page: ``keyterms_supported``
 (whether the engine uses keyterms); ``status`` (a :class:`~live_transcriber.results.Status` value)
 and ``status_detail`` (e.g. "attempt 2 of 5", shown beside it, may be empty); ``error``,
 ``transcript``, ``interim``, ``engine_label``; ``results``, the latest final results, each with its

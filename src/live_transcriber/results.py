@@ -32,6 +32,9 @@ class Word:
     confidence: float
     punctuated_word: str | None = None
     speaker: int | None = None
+    #: The word goes on from the one before it, with no space between them: Whisper's "-disposed"
+    #: after "ill" (its tokens say where a space was spoken; Deepgram's words never set this).
+    attached: bool = False
 
     @property
     def text(self) -> str:
@@ -44,6 +47,8 @@ class Word:
             entry["punctuated_word"] = self.punctuated_word
         if self.speaker is not None:
             entry["speaker"] = self.speaker
+        if self.attached:
+            entry["attached"] = True
         return entry
 
     @classmethod
@@ -60,6 +65,7 @@ class Word:
             confidence=_number(item, "confidence", where),
             punctuated_word=_field(item, "punctuated_word", str, where, default=None),
             speaker=speaker,
+            attached=_field(item, "attached", bool, where, default=False),
         )
 
 
@@ -338,7 +344,8 @@ def derive_status(*, failed: bool, open: bool, engine: EnginePhase | None, pause
 
 
 def join_words(words: list[Word] | tuple[Word, ...]) -> str:
-    return " ".join(w.text for w in words)
+    """The words as text: a space between two words, except before an ``attached`` one."""
+    return "".join(w.text if i == 0 or w.attached else " " + w.text for i, w in enumerate(words))
 
 
 class Utterances:

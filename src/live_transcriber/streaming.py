@@ -25,6 +25,9 @@ The policy turns that into Deepgram-shaped events:
   ``max_window`` seconds (or at each utterance end), so each run costs about the same however
   long the session lasts. Finalised text is passed as the prompt instead.
 
+The two-speed engine shows the words not yet final from a second, fast recogniser
+(:class:`Interims`: pieces of the speech after the final words, cut by the same voice detector).
+
 The recogniser is injected as ``transcribe(audio, prompt) -> list[Word]`` with word times
 relative to the start of ``audio``, and the voice detector as a :class:`VoiceDetector`, so the
 policy can be tested with scripted hypotheses and voice.
@@ -32,13 +35,14 @@ policy can be tested with scripted hypotheses and voice.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, replace
 from typing import Callable, Protocol
 
 import numpy as np
 
-from .results import Event, Result, SpeechStarted, UtteranceEnd, Word, join_words
+from .results import Event, Result, SpeechStarted, UtteranceEnd, Word, join_words, spread
 
 Transcribe = Callable[[np.ndarray, str], list[Word]]
 
@@ -81,9 +85,18 @@ class PolicyOptions:
     #: ``min_step`` (runs at a pause and at the utterance's end do not wait). Runs back to back
     #: would use as many cores as Whisper has threads; None: no budget.
     cpu_budget: float | None = 1.0
+    #: Whether the CPU budget also spaces the runs at pauses (not the utterance-end run). The
+    #: two-speed engine shows words as they are spoken with another recogniser, so a run at every
+    #: short pause buys nothing the reader sees and would cost a core on fast, choppy speech.
+    budget_at_pauses: bool = False
     #: Seconds of a pause (no speech after the last word) that make the words before it final
     #: without waiting for agreement or the utterance's end; None: only those two.
     pause_final: float | None = None
+    #: At ``pause_final``, the words that end within this many seconds of the end of the audio the
+    #: run heard stay pending, for the next run to agree on (or the utterance's end): Whisper is
+    #: least sure of a phrase's last words before it has heard what follows them ("field margarine"
+    #: for "fields are green"), and it ends what it heard with a full stop.
+    pause_final_margin: float = 0.0
     #: Longest window passed to the recogniser before finalised audio is cut off.
     max_window: float = 10.0
     #: Quiet after the last word that ends an utterance.
@@ -173,6 +186,7 @@ class StreamingPolicy:
         self._samples_seen = 0  # samples in the window at the last run
         self._in_utterance = False  # words were finalised since the last utterance end
         self._paced_step = 0.0  # seconds of new speech the CPU budget asks for before the next run
+        self._pause_finalised = -1.0  # _run_end of the run whose words a pause made final
 
     @property
     def _pending(self) -> list[Word]:
@@ -195,14 +209,14 @@ class StreamingPolicy:
         self._audio.append(samples)
         self._unheard.append(samples)
 
-    def room(self) -> float:
-        """Seconds of audio to add before the next run.
+    def room(self, minimum: float | None = None) -> float:
+        """Seconds of audio to add before the next run (at least ``minimum``, ``min_step`` if None).
 
         A backlog (a busy kernel, a slow CPU, a file fed at once) goes through in steps as large
         as a run can hear at once (``_LONGEST_RUN``), so no run costs more than one encoder pass
         and a stream that fell behind catches up by taking larger steps.
         """
-        return max(_LONGEST_RUN - (self.window_end - self.window_start), self.options.min_step)
+        return max(_LONGEST_RUN - (self.window_end - self.window_start), self.options.min_step if minimum is None else minimum)
 
     @property
     def unrecognised(self) -> float:
@@ -220,11 +234,54 @@ class StreamingPolicy:
             self._drop_until(self.window_end - _PRE_ROLL)
             return False
         new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
-        if (self._new_speech() and not self._in_speech) or self._pause_final_due():
+        if self._new_speech() and self.window_end - self.window_start >= _LONGEST_RUN:
+            return True  # the window holds what one run can hear: it must run before it grows
+        if self._new_speech() and not self._in_speech:
+            return new >= (max(self.options.pause_step, self._paced_step) if self.options.budget_at_pauses else self.options.pause_step)
+        if self._pause_final_due():
             return new >= self.options.pause_step
         if self._new_speech():
             return new >= max(self.options.min_step, self._paced_step)
         return new >= self.options.min_step and self._endpoint_due()
+
+    def listen(self) -> None:
+        """Run the voice detector over the audio added since the last call. Also the one call, with
+        :meth:`add_audio`, that another thread may make while a run is in flight (inside
+        ``transcribe``): the two-speed engine's listening thread does, under the engine's lock."""
+        self._listen()
+
+    @property
+    def in_speech(self) -> bool:
+        """Whether the detector's latest frame was speech."""
+        return self._in_speech
+
+    def first_speech(self, after: float) -> float | None:
+        """Where the first speech in the window that goes on after ``after`` starts (not before
+        ``after``); None if there is none."""
+        starts, frame_s = self._speech_frame_starts()
+        later = starts[starts + frame_s > after]
+        return max(float(later[0]), after) if len(later) else None
+
+    def speech_end(self) -> float:
+        """Where the window's last speech ends (the window's start if it has none)."""
+        return self._speech_end()
+
+    def last_quiet(self, start: float, end: float) -> float | None:
+        """The middle of the last frame between ``start`` and ``end`` that the detector did not
+        call speech (a breath between two phrases), or None if it heard speech all along."""
+        frame_s = self._voice.frame / self.options.sample_rate
+        first, last = int(np.ceil(start / frame_s)), int(end / frame_s)  # whole frames only
+        flags = self._speech.view()
+        for index in range(min(last, self._speech_first + len(flags)) - 1, max(first, self._speech_first) - 1, -1):
+            if not flags[index - self._speech_first]:
+                return (index + 0.5) * frame_s
+        return None
+
+    def audio(self, start: float, end: float) -> np.ndarray:
+        """The window's audio from ``start`` to ``end`` (seconds from the recording's start; a view)."""
+        rate = self.options.sample_rate
+        first = max(0, int(round((start - self.window_start) * rate)))
+        return self.window[first : max(first, int(round((end - self.window_start) * rate)))]
 
     def spent(self, cpu_seconds: float) -> None:
         """Tell the policy what the last recognition run cost (CPU seconds), to pace the next one
@@ -365,13 +422,20 @@ class StreamingPolicy:
         return max(last_word_end, self._speech_end())
 
     def _endpoint_due(self) -> bool:
-        return bool(self._pending or self._in_utterance) and self.window_end - self._quiet_from() >= self.options.endpoint_silence
+        # Not while speech came after the audio the last run heard: the two-speed engine adds
+        # audio while a run is in flight, and an utterance ended then would drop that speech unheard.
+        return (
+            bool(self._pending or self._in_utterance)
+            and not self._new_speech()
+            and self.window_end - self._quiet_from() >= self.options.endpoint_silence
+        )
 
     def _pause_final_due(self) -> bool:
         pause = self.options.pause_final
         return (
             pause is not None
             and bool(self._pending)
+            and self._pause_finalised != self._run_end
             and not self._in_speech
             and not self._new_speech()
             and self.window_end - self._quiet_from() >= pause
@@ -380,8 +444,12 @@ class StreamingPolicy:
     def _endpoint(self, pending: list[Word]) -> list[Event]:
         """Finalise the utterance if it is followed by enough silence, else report the interim."""
         if self._pause_final_due() and not self._endpoint_due():
-            self._history = []
-            return [self._finalise(pending, speech_final=False)]
+            self._pause_finalised = self._run_end
+            settled = [w for w in pending if w.end <= self._run_end - self.options.pause_final_margin]
+            if not settled:
+                return []
+            self._history = [h[len(settled) :] for h in self._history[-1:]]  # the rest waits for agreement
+            return [self._finalise(settled, speech_final=False)]
         if self._endpoint_due():
             quiet_from = self._quiet_from()
             result = self._finalise(self._likely(pending), speech_final=True)
@@ -507,6 +575,193 @@ class StreamingPolicy:
         if not len(frames):
             return self.window_start
         return origin + float(frames[-1] + 1) * self._voice.frame / self.options.sample_rate
+
+
+#: A fast recogniser's words for a piece of audio: ``hear(audio) -> words`` (text only, no times).
+Hear = Callable[[np.ndarray], list[str]]
+
+
+@dataclass
+class InterimOptions:
+    """When the two-speed engine's fast recogniser (Moonshine) hears the words not yet final."""
+
+    #: Seconds of new audio after which the open piece is heard again while speech goes on.
+    step: float = 0.3
+    #: The share of the time the fast recogniser may be running: after a run that took w seconds,
+    #: the next one waits for w / busy_share seconds of new audio if that is more than ``step``.
+    #: (Wall time, not CPU: Moonshine's CPU is spread over threads the engine cannot tell from
+    #: Whisper's, and a busy machine should space the runs out too.) None: runs back to back.
+    busy_share: float | None = 0.5
+    #: Seconds of quiet after speech that close a piece: its words stay as they were last heard.
+    piece_gap: float = 0.3
+    #: A piece is closed at this length even without a pause (at its last breath after half of
+    #: it), so each run stays cheap: the fast recogniser's cost follows the audio's length, and on
+    #: a busy machine longer pieces made slower runs, heard less often, that grew longer still.
+    longest_piece: float = 3.0
+    #: Audio heard before a piece's first speech frame, so the recogniser hears the onset.
+    pre_roll: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not 0 < self.step <= self.longest_piece:
+            raise ValueError(f"step must be positive and at most longest_piece, not {self.step}")
+        if self.busy_share is not None and not 0 < self.busy_share <= 1:
+            raise ValueError(f"busy_share must be between 0 and 1, or None, not {self.busy_share}")
+
+
+@dataclass
+class _Piece:
+    start: float  # where the audio the recogniser hears starts
+    heard: float  # where the audio its latest run heard ends
+    words: list[str]
+    closed: bool = False
+
+
+@dataclass(frozen=True)
+class InterimJob:
+    """The audio of the open piece for the fast recogniser, from ``start`` to ``end``."""
+
+    start: float
+    end: float
+    audio: np.ndarray
+    #: The piece is closed once heard (it reached ``longest_piece``).
+    closes: bool = False
+
+
+class Interims:
+    """The words not yet final, as a fast recogniser hears them: the interim text of the two-speed
+    engine. No I/O.
+
+    The final words come from a :class:`StreamingPolicy` (Whisper); this hears what follows them.
+    The policy's voice detector cuts the speech after the final words into *pieces* (a pause of
+    ``piece_gap`` s, or ``longest_piece`` s of speech): the open piece is heard again every
+    ``step`` s of new audio (paced to ``busy_share``), a closed one keeps the words it was
+    last heard with. When words become final, the pieces they cover go, and a piece they cover
+    in part keeps the words after the last final one it holds (matched by text: the fast
+    recogniser gives no word times). The interim text may change completely from one result to
+    the next; it never holds a final word twice.
+    """
+
+    def __init__(self, options: InterimOptions | None = None) -> None:
+        self.options = options or InterimOptions()
+        self._pieces: list[_Piece] = []
+        self._paced_step = 0.0
+        self._shown = ""
+
+    @property
+    def heard(self) -> float:
+        """Where the audio the latest run heard ends (0 before any run)."""
+        return max((p.heard for p in self._pieces), default=0.0)
+
+    def unheard(self, policy: StreamingPolicy) -> float:
+        """Seconds of audio with speech after the final words that no run has heard yet."""
+        start = max(policy.final_end, policy.window_start, self._pieces[-1].heard if self._pieces else 0.0)
+        return policy.window_end - start if policy.first_speech(start) is not None else 0.0
+
+    def job(self, policy: StreamingPolicy) -> InterimJob | None:
+        """The audio to hear next, if a run is due (call after adding audio to ``policy``)."""
+        self._forget_before(policy)
+        piece = self._open_piece(policy)
+        if piece is None:
+            return None
+        new = policy.window_end - piece.heard
+        speech_end = policy.speech_end()
+        if speech_end <= piece.heard:  # nothing said since the last run heard this piece
+            if not policy.in_speech and policy.window_end - speech_end >= self.options.piece_gap:
+                piece.closed = True
+            return None
+        step = max(self.options.step, self._paced_step)
+        if new < step and (policy.in_speech or new < self.options.step / 3):
+            return None  # (a pause: hear the end of the piece at once, a third of a step after it)
+        end, closes = policy.window_end, False
+        if end - piece.start > self.options.longest_piece:
+            # Too long to hear again and again: closed at its last breath (or its longest).
+            longest = piece.start + self.options.longest_piece
+            end, closes = policy.last_quiet(piece.start + self.options.longest_piece / 2, longest) or longest, True
+        if end - piece.start < self.options.step:
+            return None  # too little to hear words in (what final words left of the piece)
+        return InterimJob(piece.start, end, policy.audio(piece.start, end), closes)
+
+    def took(self, seconds: float) -> None:
+        """How long the last run took (wall seconds), to pace the next one to ``busy_share``."""
+        if self.options.busy_share is not None:
+            self._paced_step = min(seconds / self.options.busy_share, self.options.longest_piece)
+
+    def heard_as(self, job: InterimJob, words: list[str]) -> list[Event]:
+        """The fast recogniser heard ``words`` in ``job``: the interim result, if the text changed."""
+        piece = next((p for p in self._pieces if p.start == job.start and not p.closed), None)
+        if piece is None:  # final words covered the piece meanwhile: a newer job hears the rest
+            return []
+        piece.words, piece.heard, piece.closed = [w for w in words if normalize(w)], job.end, job.closes
+        return self._result()
+
+    def after_final(self, final: list[Word], final_end: float) -> list[Event]:
+        """Words became final (``final``, ending at ``final_end``): drop them from the pieces, and
+        give the interim result for what is left (the final result cleared the interim text)."""
+        kept = []
+        for piece in self._pieces:
+            if piece.heard <= final_end + 0.05:
+                continue
+            if piece.start < final_end:
+                piece.words = _unsaid(piece.words, [w for w in final if w.end > piece.start], (final_end - piece.start) / (piece.heard - piece.start))
+                piece.start = final_end
+            kept.append(piece)
+        self._pieces = kept
+        self._shown = ""
+        return self._result()
+
+    def clear(self) -> list[Event]:
+        """Forget every piece (the utterance ended: its words are final, or were not speech);
+        an empty interim result if any text was shown."""
+        self._pieces = []
+        shown, self._shown = self._shown, ""
+        return [Result(text="", start=0.0, end=0.0, is_final=False)] if shown else []
+
+    @property
+    def text(self) -> str:
+        return " ".join(w for p in self._pieces for w in p.words)
+
+    def _open_piece(self, policy: StreamingPolicy) -> _Piece | None:
+        if self._pieces and not self._pieces[-1].closed:
+            return self._pieces[-1]
+        after = max(policy.final_end, policy.window_start, self._pieces[-1].heard if self._pieces else 0.0)
+        speech = policy.first_speech(after)
+        if speech is None:
+            return None
+        start = max(after, speech - self.options.pre_roll)
+        self._pieces.append(_Piece(start, start, []))
+        return self._pieces[-1]
+
+    def _forget_before(self, policy: StreamingPolicy) -> None:
+        """Pieces whose audio left the window (an utterance ended without them) are gone."""
+        self._pieces = [p for p in self._pieces if p.heard > policy.window_start]
+
+    def _result(self) -> list[Event]:
+        text = self.text
+        if text == self._shown:
+            return []
+        self._shown = text
+        shown = [p for p in self._pieces if p.words]
+        if not shown:
+            return [Result(text="", start=0.0, end=0.0, is_final=False)]
+        start, end = shown[0].start, shown[-1].heard
+        return [Result(text=text, start=start, end=end, words=tuple(spread(text.split(), start, end)), is_final=False)]
+
+
+def _unsaid(heard: list[str], final: list[Word], covered: float) -> list[str]:
+    """The words of ``heard`` after those that ``final`` holds (matched by text), or, if none
+    match, after the first ``covered`` share of its characters."""
+    if not heard:
+        return []
+    matcher = difflib.SequenceMatcher(a=[normalize(w) for w in heard], b=[normalize(w.word) for w in final], autojunk=False)
+    matched = [block.a + block.size for block in matcher.get_matching_blocks() if block.size]
+    if matched:
+        return heard[max(matched) :]
+    total, done = sum(len(w) for w in heard), 0
+    for i, word in enumerate(heard):
+        if done + len(word) / 2 >= covered * total:
+            return heard[i:]
+        done += len(word)
+    return []
 
 
 class _Samples:

@@ -29,6 +29,7 @@ are called with it held and never take it. Callbacks run after it is released.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from collections.abc import Iterable
@@ -36,10 +37,12 @@ from pathlib import Path
 from typing import Any, Union
 
 from . import journal as J
+from . import journal_home
 from . import protocol as P
 from .engines import Engine, Keyterms, normalize_keyterms
 from .engines.select import make_engine
 from .exports import FORMATS
+from .journal_home import Retention
 from .media import FEED, DecodeError, Source, container_format, duration, file_mime_type, file_source, known_duration
 from .parts.book import TranscriptBook, placed
 from .parts.journaling import JournalWriter
@@ -66,8 +69,10 @@ class Transcriber:
     Parameters
     ----------
     engine:
-        ``"auto"`` (Deepgram when an API key is available, else offline), ``"local"``,
-        ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
+        ``"auto"`` (Deepgram when an API key is available, else offline), ``"offline"`` (or
+        ``"local"``: the offline default, Whisper alone for now), ``"whisper"``,
+        ``"moonshine+whisper"`` (Moonshine's words as you speak, Whisper's final), ``"deepgram"``, or an
+        :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep each recording's bytes, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
     keyterms:
@@ -75,9 +80,16 @@ class Transcriber:
     journal:
         Where to write the journal (every recording's audio and final result, flushed as they
         come, so a crash loses nothing; see :mod:`live_transcriber.journal`): a folder under which
-        each transcriber gets its own, ``True`` for the default (``./live-transcriber-journal``,
-        or ``$LIVE_TRANSCRIBER_JOURNAL``), ``None`` or ``False`` for none. The folder is made at
-        the first recording; :attr:`journal` says where.
+        each transcriber gets its own, ``True`` for the default home (the per-user data folder's
+        ``live-transcriber/journal``, or ``$LIVE_TRANSCRIBER_JOURNAL``; see
+        :mod:`live_transcriber.journal_home`), ``None`` or ``False`` for none. The folder is made
+        at the first recording; :attr:`journal` says where.
+    keep_journals:
+        How long the finished journals under the same folder are kept, as a
+        :class:`~live_transcriber.journal_home.Retention` or text: ``"30 days"``, ``"2 GB"``,
+        ``"14 days, 500 MB"``, ``"all"``. None: ``$LIVE_TRANSCRIBER_JOURNAL_KEEP``, else 30 days
+        and 2 GB. They are removed at this transcriber's first recording; a journal in use or
+        left unfinished by a crash never is.
     **options:
         Passed to the engine, e.g. ``model="base.en"`` for the offline engine or
         ``api_key=...``, ``base_url=...``, ``model="nova-3"`` for Deepgram.
@@ -90,6 +102,7 @@ class Transcriber:
         keep_audio: bool = True,
         keyterms: Iterable[str] | None = None,
         journal: Union[str, Path, bool, None] = True,
+        keep_journals: Union[Retention, str, None] = None,
         **options: Any,
     ) -> None:
         if "keyterm" in options:
@@ -109,8 +122,8 @@ class Transcriber:
             self._publisher.report(str(exc))
         if notice:
             log.info(notice)
-        root = J.default_root() if journal is True else Path(journal) if journal else None
-        self._journal = JournalWriter(root, self.engine_label, self._publisher.report)
+        root = journal_home.default_home() if journal is True else Path(journal).absolute() if journal else None
+        self._journal = JournalWriter(root, self.engine_label, self._publisher.report, self._retention(keep_journals))
         self._book = TranscriptBook(self._journal, self._publisher)
         self._recordings = Recordings(
             self._engine, keep_audio=keep_audio, book=self._book, journal=self._journal, publisher=self._publisher,
@@ -125,26 +138,54 @@ class Transcriber:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(engine={self.engine_label!r}, status={self.status.value!r}, words={len(self._book.transcript.words)})"
 
+    def _retention(self, keep: Union[Retention, str, None]) -> Retention:
+        if keep is not None:
+            return Retention.parse(keep)
+        try:
+            return Retention.from_environment()
+        except ValueError as exc:
+            # Set for every kernel, perhaps by someone else: said in the widget, and nothing is removed.
+            self._publisher.report(f"{exc} (from ${journal_home.KEEP_VARIABLE}; every journal is kept meanwhile)")
+            return Retention(None, None)
+
     @classmethod
     def resume(
-        cls, path: str | Path, engine: Union[str, Engine] = "auto", *, finish: bool = True, keep_audio: bool = True, **options: Any
+        cls,
+        path: Union[str, os.PathLike[str], None] = None,
+        engine: Union[str, Engine] = "auto",
+        *,
+        finish: bool = True,
+        keep_audio: bool = True,
+        **options: Any,
     ) -> Transcriber:
-        """Continue the transcriber whose journal is at ``path`` (after a crash, a restart, ...).
+        """Continue the transcriber whose journal is at ``path`` (after a crash, a restart, ...):
+        a journal folder, or an item of :func:`~live_transcriber.journal_home.journals`. Without
+        ``path``, the latest unfinished journal in the default home (one a crash or a kill left
+        open, or with a recording cut short).
 
         The transcript, recordings and timeline come back as they were; the journal goes on in the
-        same folder. With ``finish=True``, each recording that was interrupted is transcribed again
-        from its saved audio, and the words missing after its last final word are added (in the
-        background: :meth:`wait` for them).
+        same folder (unfinished again until this transcriber is closed). With ``finish=True``, each
+        recording that was interrupted is transcribed again from its saved audio, and the words
+        missing after its last final word are added (in the background: :meth:`wait` for them).
+        Raises ``FileNotFoundError`` when there is nothing to resume,
+        :class:`~live_transcriber.journal.JournalInUse` when another transcriber writes it.
         """
-        saved = J.load(path)
-        if saved.keyterms is not None:  # the interrupted words are heard again with the same keyterms
-            options.setdefault("keyterms", saved.keyterms)
-        transcriber = cls(engine, keep_audio=keep_audio, journal=None, **options)
+        folder = Path(path) if path is not None else _latest_unfinished()
+        journal = J.Journal(folder, append=True)  # held from here on: no one else resumes it meanwhile
+        try:
+            saved = J.load(folder)
+            if saved.keyterms is not None:  # the interrupted words are heard again with the same keyterms
+                options.setdefault("keyterms", saved.keyterms)
+            transcriber = cls(engine, keep_audio=keep_audio, journal=None, **options)
+        except BaseException:
+            journal.close()
+            raise
         with transcriber._lock:
             transcriber._book.restore(saved)
             transcriber._recordings.restore(saved)
             transcriber._publish()
-        transcriber._journal.resume(J.Journal(saved.folder, append=True))
+        journal.resumed()
+        transcriber._journal.resume(journal)
         if finish:
             with transcriber._lock:
                 for item in saved.interrupted:
@@ -163,6 +204,16 @@ class Transcriber:
     def journal(self) -> J.Journal | None:
         """The journal being written (made at the first recording; ``.folder`` says where), or None."""
         return self._journal.journal
+
+    @property
+    def journal_home(self) -> Path | None:
+        """The folder this transcriber's journal goes under, or None: no journal."""
+        return self._journal.root
+
+    @property
+    def keep_journals(self) -> Retention:
+        """How long the finished journals in :attr:`journal_home` are kept (see ``keep_journals=``)."""
+        return self._journal.retention
 
     @property
     def keep_audio(self) -> bool:
@@ -441,7 +492,7 @@ class Transcriber:
     def to_dataframe(self, level: str = "words") -> Any:
         """The transcript as a pandas DataFrame, one row per word (``level="words"``) or per
         utterance (``"utterances"``); see :func:`live_transcriber.analysis.to_dataframe` for the
-        columns. Needs pandas (``pip install live-transcriber[pandas]``)."""
+        columns. Needs pandas (``pip install "jupyter-live-transcriber[pandas]"``)."""
         from .analysis import to_dataframe
 
         with self._lock:
@@ -582,6 +633,21 @@ class Transcriber:
         with self._lock:
             events = self._publisher.take()
         self._publisher.call_back(events)
+
+
+def _latest_unfinished() -> Path:
+    home = journal_home.default_home()
+    if home is None:
+        raise FileNotFoundError(
+            f"Journals are off (${journal_home.HOME_VARIABLE}=off): pass the folder of the journal to resume."
+        )
+    latest = journal_home.latest_unfinished(home)
+    if latest is None:
+        raise FileNotFoundError(
+            f"No unfinished journal in {home}: no transcriber there was stopped by a crash or a kill. "
+            "journals() lists them all; pass one to resume() to go on with it."
+        )
+    return latest.folder
 
 
 def _bytes(data: Any) -> bytes:

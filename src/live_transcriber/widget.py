@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import sys
@@ -107,21 +108,24 @@ class LiveTranscriber(anywidget.AnyWidget):
     >>> w.transcript                   # doctest: +SKIP  all final text so far
 
     Everything but the comm is a :class:`~live_transcriber.Transcriber` (``w.transcriber``), whose
-    methods the widget offers too; its state is mirrored into the read-only traits below.
+    methods the widget offers too; its state is mirrored into the traits below (read-only, except
+    ``speakers``, ``keyterms``, ``confidence_threshold`` and ``recording``, which you may set).
     ``w.start()``, ``w.pause()``, ``w.resume()`` and ``w.stop()`` (or setting :attr:`recording`)
     work the buttons from Python (on the class, ``LiveTranscriber.resume(path)`` continues a journal).
 
     Parameters
     ----------
     engine:
-        ``"auto"`` (Deepgram when an API key is available, else offline), ``"local"``,
-        ``"deepgram"``, or an :class:`~live_transcriber.engines.Engine` instance.
+        ``"auto"`` (Deepgram when an API key is available, else offline), ``"offline"`` (or
+        ``"local"``: the offline default, Whisper alone for now), ``"whisper"``,
+        ``"moonshine+whisper"`` (Moonshine's words as you speak, Whisper's final), ``"deepgram"``, or an
+        :class:`~live_transcriber.engines.Engine` instance.
     keep_audio:
         Keep what the browser recorded, for :meth:`save_audio` (about 15 MB an hour of WebM/Opus).
     transcriber:
         Show an existing :class:`~live_transcriber.Transcriber` instead of making one.
     **options:
-        ``journal=`` and ``keyterms=[...]`` (see :class:`~live_transcriber.Transcriber`; the
+        ``journal=``, ``keep_journals=`` and ``keyterms=[...]`` (see :class:`~live_transcriber.Transcriber`; the
         ``keyterms`` trait changes them later, also from the widget), and the engine's, e.g.
         ``model="base.en"`` for the offline engine or ``api_key=...``, ``base_url=...``,
         ``model="nova-3"`` for Deepgram.
@@ -132,13 +136,15 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     status = traitlets.Enum([s.value for s in Status], "idle", read_only=True, help="What the transcriber is doing.").tag(sync=True)
     status_detail = traitlets.Unicode("", read_only=True, help='More about the status, e.g. "attempt 2 of 5".').tag(sync=True)
-    error = traitlets.Unicode("", read_only=True, help="The last problem, or empty.").tag(sync=True)
+    error = traitlets.Unicode("", read_only=True, help="The last problem, as a sentence saying what to do, or empty.").tag(sync=True)
     transcript = traitlets.Unicode("", read_only=True, help="All final text so far.").tag(sync=True)
     interim = traitlets.Unicode("", read_only=True, help="Words not final yet; replaced as recognition goes on.").tag(sync=True)
     results = traitlets.List(
         read_only=True, help="Final results as dicts (Result.to_dict() plus index); the browser gets the latest few."
     ).tag(sync=True, to_json=_results_tail)
-    engine_label = traitlets.Unicode("", read_only=True).tag(sync=True)
+    engine_label = traitlets.Unicode(
+        "", read_only=True, help='Which engine runs, as the widget shows it: e.g. "offline · tiny.en", "Deepgram · nova-3".'
+    ).tag(sync=True)
     speakers = traitlets.Dict(
         help='Speaker names, e.g. {0: "Ana", 1: "Ben"}: assign to rename speakers everywhere (unnamed: "Speaker N").'
     ).tag(sync=True, to_json=_names_to_json, from_json=_names_from_json)
@@ -163,6 +169,10 @@ class LiveTranscriber(anywidget.AnyWidget):
         traitlets.Unicode(), help="Words and phrases to listen for (names, jargon); change them any time, also while recording."
     ).tag(sync=True)
     keyterms_supported = traitlets.Bool(False, read_only=True, help="Whether the engine uses keyterms.").tag(sync=True)
+    journal_home = traitlets.Unicode(
+        "", read_only=True, help="The folder the journal (every recording's audio and words) goes under; empty: no journal."
+    ).tag(sync=True)
+    keep_journals = traitlets.Unicode("", read_only=True, help="How long finished journals are kept there.").tag(sync=True)
     recording = traitlets.Bool(
         False,
         help="Whether the browser records (paused included) or is asking for the microphone. Set it to start or stop, "
@@ -180,6 +190,9 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.set_trait("keep_audio", self.transcriber.keep_audio)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
+        home = self.transcriber.journal_home
+        self.set_trait("journal_home", str(home) if home is not None else "")
+        self.set_trait("keep_journals", str(self.transcriber.keep_journals) if home is not None else "")
         #: Whether a view of the widget was shown (so that start() can record): asked for by a
         #: display here, or reported by a page.
         self._shown = False
@@ -201,8 +214,11 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber.receive(content, buffers)
 
     @classmethod
-    def resume(cls, path: str | Path, engine: Union[str, Engine] = "auto", **options: Any) -> LiveTranscriber:
-        """A widget that continues the journal at ``path``: see :meth:`Transcriber.resume`."""
+    def resume(
+        cls, path: Union[str, os.PathLike[str], None] = None, engine: Union[str, Engine] = "auto", **options: Any
+    ) -> LiveTranscriber:
+        """A widget that continues the journal at ``path``, or without it the latest unfinished
+        one: see :meth:`Transcriber.resume`."""
         return cls(transcriber=Transcriber.resume(path, engine, **options))
 
     # -- the transcriber's state, mirrored (FrontEnd) ------------------------------------------

@@ -12,7 +12,7 @@ import speech
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 WER_BOUND = 0.2
-QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "01-quickstart.ipynb"
 
 
 def test_the_quickstart_in_jupyter_notebook_7(open_notebook, fake_mic, word_ends, screenshot):

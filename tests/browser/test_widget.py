@@ -18,7 +18,7 @@ import speech
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 WER_BOUND = 0.2
-QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "01-quickstart.ipynb"
 
 # Records, in the page, when transcript text changes, and when Start was clicked.
 OBSERVE = """

@@ -228,10 +228,10 @@ class LocalEngine(Engine):
         for segment in segments:
             if segment.compression_ratio > _MAX_COMPRESSION_RATIO:
                 continue  # repetitive text: Whisper looping, not speech
-            for w in segment.words or ():
+            for i, w in enumerate(segment.words or ()):
                 text = w.word.strip()
                 if normalize(text):
-                    words.append(Word(normalize(text), float(w.start), float(w.end), float(w.probability), text))
+                    words.append(Word(normalize(text), float(w.start), float(w.end), float(w.probability), text, attached=attached_to_previous(w.word, i)))
         return Recognised(words, info.language)
 
 
@@ -247,6 +247,13 @@ def one_pass(model: Any, audio: np.ndarray, **options: Any) -> tuple[Any, Any]:
     from faster_whisper import BatchedInferencePipeline
 
     return BatchedInferencePipeline(model).transcribe(audio, batch_size=1, without_timestamps=True, **options)
+
+
+def attached_to_previous(raw: str, index: int) -> bool:
+    """Whether faster-whisper's word ``raw``, the ``index``-th of its segment, goes on from the word
+    before it: its text keeps the space Whisper's tokens put before a word, and has none where
+    no space was spoken ("ill" "-disposed", "John" "'s")."""
+    return index > 0 and not raw[:1].isspace()
 
 
 def hotwords(keyterms: Keyterms) -> str | None:
@@ -295,6 +302,7 @@ class LocalStream(EngineStream):
         self._keyterms = engine.keyterms
         self._language = engine.language  # None until detected, if the engine detects it
         self._policy = StreamingPolicy(engine.policy, voice=SileroDetector())
+        # Notified with notify_all: the two-speed stream has two threads waiting on it.
         self._wake = threading.Condition()
         self._audio: deque[np.ndarray] = deque()
         self._queued = 0  # samples in self._audio
@@ -313,12 +321,12 @@ class LocalStream(EngineStream):
     def end(self) -> None:
         with self._wake:
             self._ended = True
-            self._wake.notify()
+            self._wake.notify_all()
 
     def abort(self) -> None:
         with self._wake:
             self._aborted = True
-            self._wake.notify()
+            self._wake.notify_all()
         self._decoder.abort()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -332,7 +340,7 @@ class LocalStream(EngineStream):
         with self._wake:
             self._audio.append(samples)
             self._queued += len(samples)
-            self._wake.notify()
+            self._wake.notify_all()
 
     def _on_decode_error(self, error: DecodeError) -> None:
         self._emit(EngineError(str(error), fatal=True))

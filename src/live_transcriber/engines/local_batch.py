@@ -26,7 +26,7 @@ import numpy as np
 from ..media import BROWSER, DecodeError, Source, StreamDecoder
 from ..results import EngineError, Metadata, Result, StreamClosed, Word, join_words, plain
 from .base import EngineStream, EventSink, Keyterms
-from .local import LocalEngine, hotwords
+from .local import LocalEngine, attached_to_previous, hotwords
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +153,11 @@ def _result(segment: Any, loud: np.ndarray) -> Result | None:
     its compression ratio is that of a whole 30 s window, so dropping a segment by it would also
     drop speech that merely repeats itself."""
     words = []
-    for w in segment.words or ():
+    for i, w in enumerate(segment.words or ()):
         text = w.word.strip()
         if any(c.isalnum() for c in text):
             start, end = float(w.start), float(w.end)
-            words.append(Word(plain(text), _onset(start, end, loud), end, float(w.probability), text))
+            words.append(Word(plain(text), _onset(start, end, loud), end, float(w.probability), text, attached=attached_to_previous(w.word, i)))
     if not words:
         return None
     return Result(join_words(words), words[0].start, words[-1].end, tuple(words), is_final=True)

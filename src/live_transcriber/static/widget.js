@@ -2093,6 +2093,39 @@ function statusLabel(phase, paused, status) {
   return status || STATUS.IDLE;
 }
 
+// js/view/journal-line.js
+var TURN_OFF = "LiveTranscriber(journal=False)";
+function journalNote(home, keep) {
+  const folder = typeof home === "string" ? home : "";
+  if (!folder) return null;
+  const rule = typeof keep === "string" && keep ? `${keep[0].toUpperCase()}${keep.slice(1)}. ` : "";
+  return {
+    folder,
+    title: `Every recording's audio and final words are written to ${folder} as they come, so that a crash or a restart loses nothing (LiveTranscriber.resume() goes on with it). ${rule}To keep no audio on disk: ${TURN_OFF}, or set LIVE_TRANSCRIBER_JOURNAL=off.`
+  };
+}
+function journalLine(doc, model) {
+  const node = element(doc, "p", "lt-journal");
+  const path = element(doc, "code", "lt-journal-folder");
+  node.append(doc.createTextNode("Audio kept in "), path, doc.createTextNode(` · off: ${TURN_OFF}`));
+  const paint = () => {
+    const note = journalNote(model.get("journal_home"), model.get("keep_journals"));
+    node.hidden = note === null;
+    setText(path, note?.folder ?? "");
+    node.title = note?.title ?? "";
+  };
+  model.on("change:journal_home", paint);
+  model.on("change:keep_journals", paint);
+  paint();
+  return {
+    node,
+    cleanup() {
+      model.off("change:journal_home", paint);
+      model.off("change:keep_journals", paint);
+    }
+  };
+}
+
 // js/view/keyterms.js
 var MAX_KEYTERMS = 100;
 var MAX_KEYTERM_LENGTH = 100;
@@ -2787,6 +2820,8 @@ function renderView(session, model, el) {
   const ui = buildView(doc);
   const keyterms = keytermsField(doc, model);
   ui.times.parentElement?.after(keyterms.node);
+  const journal = journalLine(doc, model);
+  ui.error.before(journal.node);
   el.append(ui.root);
   const listening = new AbortController();
   const { signal } = listening;
@@ -2835,6 +2870,7 @@ function renderView(session, model, el) {
   return () => {
     controls.dispose();
     keyterms.cleanup();
+    journal.cleanup();
     listening.abort();
     review.dispose();
     for (const event of TRAIT_EVENTS) model.off(event, paint);

@@ -1,7 +1,7 @@
 """What browser tests leave in ``tests/.artifacts/`` (git-ignored): screenshots, and for a failed
 test its page, browser console and server log.
 
-The README's images in ``docs/`` are screenshots from passing tests. Tests never write there
+The docs' images in ``docs/images/`` are screenshots from passing tests. Tests never write there
 unless asked: ``bash scripts/docs-images.sh`` runs those tests with ``UPDATE_DOCS_IMAGES=1``.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Locator, Page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts"
-DOCS = Path(__file__).resolve().parents[3] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "images"
 UPDATE_DOCS = "UPDATE_DOCS_IMAGES"
 
 _reports = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -69,7 +69,7 @@ class Screenshots:
 
     ``target`` is a Playwright ``Page`` or ``Locator``; ``options`` go to its ``screenshot``.
     With ``docs="file.png"`` and ``UPDATE_DOCS_IMAGES=1`` in the environment, the image also
-    replaces ``docs/file.png`` once the test has passed.
+    replaces ``docs/images/file.png`` once the test has passed.
     """
 
     def __init__(self, node: pytest.Item) -> None:
