@@ -38,7 +38,8 @@
 
 /**
  * The synced traits the page reads (see widget.py). The kernel sets them all but `keyterms`
- * (both ways: the page sets it from its field, the kernel tidies it) and `revision`.
+ * (both ways: the page sets it from its field, the kernel tidies it), `recording` (both ways: the
+ * page that records reports it, Python's changes come as messages too) and `revision`.
  * @typedef {object} ModelState
  * @property {Status} status
  * @property {string} status_detail             shown beside the status (e.g. "attempt 2 of 5"), may be empty
@@ -57,6 +58,7 @@
  *   changes one of its traits); null elsewhere, and then never written
  * @property {string[]} keyterms
  * @property {boolean} keyterms_supported       whether the engine uses keyterms
+ * @property {boolean} recording                whether the page records (paused included) or asks for the microphone
  * @property {string} journal_home              the folder the journal goes under; "" when there is none
  * @property {string} keep_journals             how long finished journals are kept there, as a sentence
  */

@@ -12,6 +12,7 @@ export const PAGE = Object.freeze({
   RESUME: "resume",
   CLEAR: "clear",
   HISTORY: "history",
+  VIEW: "view",
   EXPORT: "export",
   CLIENT_ERROR: "client_error",
   EDIT: "edit",
@@ -24,6 +25,9 @@ export const PAGE_MESSAGES = Object.freeze(Object.values(PAGE));
 /** The `type` of each message the kernel sends the page. */
 export const KERNEL = Object.freeze({
   STOP_RECORDING: "stop_recording",
+  START_RECORDING: "start_recording",
+  PAUSE_RECORDING: "pause_recording",
+  RESUME_RECORDING: "resume_recording",
   HISTORY: "history",
   EXPORT: "export",
   ACK: "ack",

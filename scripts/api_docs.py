@@ -10,7 +10,8 @@ Between ``<!-- BEGIN GENERATED: name -->`` and ``<!-- END GENERATED: name -->`` 
   trait goes kernel → page; one Python may set goes Python → page; one the page's code also sets,
   ``model.set("<name>", …)`` in ``js/``, goes both ways) and its ``help=`` text;
 - ``methods``: every public method and property of the widget, with its full signature and the
-  docstring of the ``Transcriber`` member it passes through to;
+  docstring of the ``Transcriber`` member it passes through to (its own for those only the widget
+  has: ``WIDGET_ONLY``);
 - ``transcriber``: what only ``Transcriber`` has.
 
 Everything else in docs/api.md is written by hand.
@@ -33,12 +34,18 @@ JS = ROOT / "js"
 
 #: Public members of the widget that are not part of the user's API, and why.
 INTERNAL = {"changed": "the transcriber tells the widget what changed through it (the FrontEnd protocol)"}
+#: Methods only the widget has, documented by their own docstrings: the browser's recorder, worked from Python.
+WIDGET_ONLY = {"start", "stop", "pause"}
 #: The class each prefix of the reference stands for.
 CLASS_NAMES = {"w": "LiveTranscriber", "t": "Transcriber"}
 #: What the widget's own version of a member adds to the transcriber's docstring.
 WIDGET_NOTES = {
-    "resume": "On the widget, ``finish=`` and ``keep_audio=`` go through ``**options``.",
+    "resume": "On the widget, ``finish=`` and ``keep_audio=`` go through ``**options``. Called on a widget "
+    "instead of the class, ``w.resume()`` (no arguments) goes on with a paused recording: see ``pause``.",
     "close": "On the widget it also closes the widget's comm, so its views go blank.",
+    "wait": "On the widget, in a notebook's cell, it raises ``RuntimeError`` instead of blocking for good while the "
+    "browser records or has not sent the end of its recording (which reaches the kernel once the cell has finished): "
+    "call it in a later cell than ``stop()``.",
 }
 
 
@@ -163,6 +170,7 @@ def widget_members() -> dict[str, Any]:
     for name, member in vars(LiveTranscriber).items():
         if name.startswith("_") or name in INTERNAL or isinstance(member, traitlets.TraitType):
             continue
+        member = getattr(member, "class_side", member)  # resume: a class method on the class, another on a widget
         if isinstance(member, (property, classmethod)) or inspect.isfunction(member):
             members[name] = member
     return members
@@ -173,9 +181,12 @@ def methods_section() -> str:
 
     entries = []
     for name, member in widget_members().items():
-        theirs = inspect.getattr_static(Transcriber, name, None)
+        theirs = member if name in WIDGET_ONLY else inspect.getattr_static(Transcriber, name, None)
         if theirs is None:
-            raise SystemExit(f"LiveTranscriber.{name} has no Transcriber member to take its documentation from: add it to INTERNAL or document it by hand")
+            raise SystemExit(
+                f"LiveTranscriber.{name} has no Transcriber member to take its documentation from: add it to INTERNAL "
+                "or WIDGET_ONLY, or document it by hand"
+            )
         entries.append(_member_entry("w", name, member, theirs, WIDGET_NOTES.get(name, "")))
     return "\n\n".join(entries)
 

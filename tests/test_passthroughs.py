@@ -23,7 +23,7 @@ NOT_PASSED_THROUGH = {
 }
 #: Pass-throughs whose signature differs from the transcriber's on purpose.
 OWN_SIGNATURE = {
-    "resume": "finish= and keep_audio= go through **options",
+    "resume": "on the class it continues a journal (finish= and keep_audio= go through **options); on a widget, a paused recording",
     "close": "also closes the widget's comm",
 }
 

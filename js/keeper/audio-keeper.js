@@ -72,11 +72,13 @@ export class AudioKeeper {
    * @param {(content: PageMessage, buffers?: ArrayBuffer[]) => Promise<void>} send settles once the host took the message
    * @param {() => void} changed
    * @param {() => boolean} [recorderBusy]
+   * @param {() => void} [endedOpen] called after ending a recording the kernel still had open (a page reloaded mid-recording)
    */
-  constructor(model, send, changed, recorderBusy = () => false) {
+  constructor(model, send, changed, recorderBusy = () => false, endedOpen = () => {}) {
     this.model = model;
     this.send = send;
     this.changed = changed;
+    this.endedOpen = endedOpen;
     /** Whether this widget is recording now (kept audio is then not sent: it would replace it). */
     this.recorderBusy = recorderBusy;
     /** @type {AudioStore | null} */
@@ -263,6 +265,7 @@ export class AudioKeeper {
         // A page reloaded mid-recording: the kernel has every chunk kept; end the recording there.
         this.track(kept.id, { live: false, storing: false });
         this.send({ type: PAGE.STOP, recording: kept.id, chunks: kept.chunks });
+        this.endedOpen();
       } else if (step.action === "continue" || step.action === "send") {
         const seconds = kept.chunks > 0 ? (kept.seconds * (kept.chunks - step.from)) / kept.chunks : 0;
         offered.push({ kept, step, seconds });
@@ -315,6 +318,7 @@ export class AudioKeeper {
     }
     await this.send({ type: PAGE.STOP, recording: id, chunks: continuing ? kept.chunks : pieces.length });
     if (continuing) {
+      this.endedOpen();
       this.track(kept.id, { live: false, storing: false }).release = release;
     } else {
       const tracked = this.track(id, { live: false, storing: false });
@@ -341,7 +345,10 @@ export class AudioKeeper {
   /** Deletes what is offered (a recording the kernel still has open is ended there). */
   discardUnsent() {
     for (const { kept, step } of this.unsent) {
-      if (step.action === "continue") this.send({ type: PAGE.STOP, recording: kept.id, chunks: step.from });
+      if (step.action === "continue") {
+        this.send({ type: PAGE.STOP, recording: kept.id, chunks: step.from });
+        this.endedOpen();
+      }
       this.forget(kept.id);
     }
     this.unsent = [];

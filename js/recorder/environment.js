@@ -4,7 +4,7 @@ import { errorName, errorText } from "../browser.js";
 
 const PREFERRED_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
 
-/** @typedef {"permission" | "no-device" | "insecure" | "unsupported" | "recorder" | "other"} ErrorKind */
+/** @typedef {"permission" | "no-device" | "insecure" | "unsupported" | "recorder" | "no-view" | "other"} ErrorKind */
 /** A browser-side failure, shown at once and sent to the kernel as a `client_error`. @typedef {{kind: ErrorKind, message: string}} ClientError */
 
 /**

@@ -22,6 +22,31 @@ export function nextLevel(shown, measured) {
   return level < 0.01 ? 0 : level;
 }
 
+/**
+ * An AudioContext made without a user gesture may stay suspended (Safari; Chrome on a page nobody
+ * has clicked yet): a recording started from Python would show no level until the next click or
+ * key press on the page, which resumes it.
+ * @param {{state: string, resume: () => Promise<void>}} context
+ * @param {EventTarget} target the page's document
+ * @returns {() => void} stops waiting for a gesture
+ */
+export function wakeOnGesture(context, target) {
+  const events = ["pointerdown", "keydown"];
+  const stop = () => {
+    for (const event of events) target.removeEventListener(event, wake, { capture: true });
+  };
+  const wake = () => {
+    context.resume().then(
+      () => {
+        if (context.state !== "suspended") stop();
+      },
+      () => {},
+    );
+  };
+  for (const event of events) target.addEventListener(event, wake, { capture: true });
+  return stop;
+}
+
 /** The microphone's level while recording, read from a Web Audio analyser on its stream. */
 export class LevelMeter {
   /**
@@ -36,8 +61,10 @@ export class LevelMeter {
       const analyser = context.createAnalyser();
       analyser.fftSize = 1024;
       context.createMediaStreamSource(microphone).connect(analyser);
+      const meter = new LevelMeter(context, analyser);
+      if (context.state === "suspended") meter.stopWaking = wakeOnGesture(context, document);
       void context.resume().catch(() => {});
-      return new LevelMeter(context, analyser);
+      return meter;
     } catch (err) {
       console.warn("[live-transcriber] no level meter", err);
       return null;
@@ -54,6 +81,12 @@ export class LevelMeter {
     this.samples = new Float32Array(analyser.fftSize);
     /** 0 to 1. */
     this.level = 0;
+    this.stopWaking = () => {};
+  }
+
+  /** Whether the browser holds the audio processing back until a click or key press on the page. */
+  get asleep() {
+    return this.context.state === "suspended";
   }
 
   /** @param {boolean} paused a paused recorder hears nothing: the level drops to 0 at once */
@@ -68,6 +101,7 @@ export class LevelMeter {
 
   close() {
     this.level = 0;
+    this.stopWaking();
     void this.context.close().catch(() => {});
   }
 }

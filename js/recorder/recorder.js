@@ -1,4 +1,4 @@
-// Recorder: the microphone and MediaRecorder of one widget model (one per model, driven by all its views): Start to Stop, pause, bookmarks, failures, the level and the clock.
+// Recorder: the microphone and MediaRecorder of one widget model (one per model, driven by all its views and from Python): Start to Stop, pause, bookmarks, failures, the level and the clock.
 
 import { errorText, randomId, stopTracks } from "../browser.js";
 import { takeLock } from "../keeper/locks.js";
@@ -25,6 +25,8 @@ import { Microphones } from "./microphones.js";
  * @property {ClientError | null} failure  reported to the kernel after the "stop" message
  * @property {boolean} stopping
  * @property {boolean} finished
+ * @property {boolean} ended        its end was reported (`onRecording(false)`)
+ * @property {boolean} handedOver   stopped because another tab records now, which reports for itself
  * @property {ReturnType<typeof setTimeout> | undefined} stopTimer
  */
 
@@ -39,11 +41,14 @@ export class Recorder {
    * @param {AudioKeeper} keeper keeps each chunk until the kernel confirms it
    * @param {Send} send
    * @param {(change?: Change) => void} changed tells the views
+   * @param {(recording: boolean) => void} onRecording reports that this tab records, or asks for the
+   *   microphone (true), or that its recording ended or could not start (false): the `recording` trait
    */
-  constructor(keeper, send, changed) {
+  constructor(keeper, send, changed, onRecording) {
     this.keeper = keeper;
     this.send = send;
     this.changed = changed;
+    this.onRecording = onRecording;
     /** @type {Phase} */
     this.phase = "off";
     this.paused = false;
@@ -70,6 +75,11 @@ export class Recorder {
     return this.meter?.level ?? 0;
   }
 
+  /** Whether the level waits for a click or key press on the page (see wakeOnGesture). */
+  get levelAsleep() {
+    return this.phase === "recording" && Boolean(this.meter?.asleep);
+  }
+
   toggle() {
     if (this.phase === "off") void this.start();
     else this.stop();
@@ -86,6 +96,7 @@ export class Recorder {
     const unavailable = checkEnvironment(globalThis);
     if (unavailable) {
       this.report(unavailable);
+      this.onRecording(false);
       return;
     }
     const attempt = ++this.attempt;
@@ -113,6 +124,8 @@ export class Recorder {
       return;
     }
     this.releaseWidget = release;
+    // Only the tab that may record says so: one that found another recording leaves the trait alone.
+    this.onRecording(true);
     /** @type {MediaStream} */
     let microphone;
     try {
@@ -125,6 +138,7 @@ export class Recorder {
       if (attempt !== this.attempt) return;
       this.phase = "off";
       this.report(describeMediaError(err, thisHost()));
+      this.onRecording(false);
       return;
     }
     if (attempt !== this.attempt) {
@@ -157,6 +171,7 @@ export class Recorder {
         kind: "unsupported",
         message: `This browser cannot record audio from the microphone (${errorText(err)}).`,
       });
+      this.onRecording(false);
       return;
     }
     /** @type {Recording} */
@@ -168,6 +183,8 @@ export class Recorder {
       failure: null,
       stopping: false,
       finished: false,
+      ended: false,
+      handedOver: false,
       stopTimer: undefined,
     };
     this.recording = recording;
@@ -284,22 +301,36 @@ export class Recorder {
   /**
    * Stops recording the normal way: the recorder delivers its last chunk, then "stop" fires.
    * @param {string} [reason] shown to the user (the kernel's reason for asking)
+   * @param {boolean} [handedOver] another tab records with this widget now
    */
-  stop(reason = "") {
+  stop(reason = "", handedOver = false) {
     if (reason) this.localError = reason;
     if (this.phase === "requesting") {
       this.attempt += 1;
       this.phase = "off";
+      this.onRecording(false);
     } else if (this.recording) {
+      if (handedOver) this.recording.handedOver = true;
       this.stopRecording(this.recording);
     }
     this.changed();
+  }
+
+  /**
+   * Reports once that a recording ended (the tab that took over from it reports for itself).
+   * @param {Recording} recording
+   */
+  reportEnd(recording) {
+    if (recording.ended || recording.handedOver) return;
+    recording.ended = true;
+    this.onRecording(false);
   }
 
   /** @param {Recording} recording */
   stopRecording(recording) {
     if (recording.stopping || recording.finished) return;
     recording.stopping = true;
+    this.reportEnd(recording);
     if (this.recording === recording) {
       this.phase = "stopping";
       this.paused = false;
@@ -339,6 +370,7 @@ export class Recorder {
     if (recording.finished) return;
     recording.finished = true;
     clearTimeout(recording.stopTimer);
+    this.reportEnd(recording);
     stopTracks(recording.microphone);
     if (this.recording === recording) {
       this.clock.stop();

@@ -117,6 +117,7 @@ export class Controls {
     ui.meter.dataset.level = level.toFixed(2);
     ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
     ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
+    ui.meter.title = recorder.levelAsleep ? "Microphone level: the browser shows it after a click or key press on the page" : "Microphone level";
     setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1000));
   }
 

@@ -38,11 +38,17 @@ A recording is one Start..Stop; ``recording`` is its random id.
     Forget the transcript. → :class:`Command`
 ``{type: "history"}``
     Send every final result (a new or reloaded view). → :class:`Command`
+``{type: "view"}``
+    A view of the widget is shown on this page (sent once, with the page's first view): the
+    widget may be started from Python (:meth:`LiveTranscriber.start <live_transcriber.LiveTranscriber.start>`).
+    Nothing for the transcriber: see :func:`shows_view`.
 ``{type: "export", format}``
     Send the transcript as ``txt``, ``srt``, ``vtt`` or ``json``. → :class:`Command`
 ``{type: "client_error", kind, message}``
-    A failure in the browser (permission denied, no microphone, ...), also shown there at once.
-    → :class:`ClientError`
+    A failure in the browser (permission denied, no microphone, ...), also shown there at once;
+    ``kind`` is ``"permission"``, ``"no-device"``, ``"insecure"``, ``"unsupported"``,
+    ``"recorder"``, ``"no-view"`` (a start asked from Python found no view of the widget on this
+    page) or ``"other"``. → :class:`ClientError`
 
 Review messages (correcting the transcript, naming speakers, bookmarks, listening back), at any time:
 
@@ -76,8 +82,17 @@ Kernel → page (custom messages, :data:`KERNEL_MESSAGES`; made by the builders 
 
 ``{type: "stop_recording", reason, recording?}``
     Stop recording, normally (the page keeps what it has): the engine failed, a file is being
-    transcribed instead, ... With ``recording``: stop that recording only (another tab took over).
-    → :func:`stop_recording`
+    transcribed instead, Python set ``recording`` to false (``reason`` is then empty), ... With
+    ``recording``: stop that recording only (another tab took over). → :func:`stop_recording`
+``{type: "start_recording"}``
+    Python set ``recording`` to true (``start()``): start, as the Start button does, unless the
+    page records already. A page without a view of the widget waits a few seconds for one, then
+    (if no other tab of this browser records it) sets ``recording`` back to false and answers
+    ``client_error`` of kind ``"no-view"``. → :func:`start_recording`
+``{type: "pause_recording"}`` / ``{type: "resume_recording"}``
+    Pause / resume the recording in progress, as the Pause and Resume buttons do (asked while the
+    page waits for the microphone, the recording starts paused). → :func:`pause_recording`,
+    :func:`resume_recording`
 ``{type: "history", results}``
     Answers ``history``: every final result. → :func:`history`
 ``{type: "export", format, filename, mime_type, content}``
@@ -106,7 +121,13 @@ Synced traits (``widget.py``)
 -----------------------------
 
 Both ways: ``keyterms``, the words the engine listens for (the page sets it from its field, the
-kernel tidies it). Python → page: ``speakers``, names by speaker number (the page renames a speaker
+kernel tidies it); ``recording``, whether the page records (paused included) or is asking for the
+microphone: the page that records sets it when it asks for the microphone and when its recording
+ends or cannot start (never when it stops because another tab took over), a reloaded page sets it
+to false once it has ended the recording the kernel still had open of it (``recover``), and Python
+sets it to ask for a start or a stop, which the kernel sends as ``start_recording`` or
+``stop_recording`` (pages never act on the trait itself, so that one page's report does not start
+or stop another). Python → page: ``speakers``, names by speaker number (the page renames a speaker
 with a ``speaker`` message, and the kernel sets the trait). Kernel → page: ``keyterms_supported``
 (whether the engine uses keyterms); ``status`` (a :class:`~live_transcriber.results.Status` value)
 and ``status_detail`` (e.g. "attempt 2 of 5", shown beside it, may be empty); ``error``,
@@ -164,11 +185,14 @@ from .results import MAX_NAME, MAX_SPEAKER
 
 #: Every ``type`` the page sends, in the order documented above.
 PAGE_MESSAGES: tuple[str, ...] = (
-    "start", "chunk", "stop", "recover", "pause", "resume", "clear", "history", "export", "client_error",
+    "start", "chunk", "stop", "recover", "pause", "resume", "clear", "history", "view", "export", "client_error",
     "edit", "speaker", "bookmark", "audio",
 )
 #: Every ``type`` the kernel sends, in the order documented above (each has a builder below).
-KERNEL_MESSAGES: tuple[str, ...] = ("stop_recording", "history", "export", "ack", "recover", "results_changed", "audio")
+KERNEL_MESSAGES: tuple[str, ...] = (
+    "stop_recording", "start_recording", "pause_recording", "resume_recording", "history", "export", "ack", "recover",
+    "results_changed", "audio",
+)
 
 #: The largest audio chunk accepted: a 250 ms MediaRecorder slice is a few kB.
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
@@ -332,6 +356,8 @@ class BrowserProtocol:
             return [Command(kind, {k: v for k, v in msg.items() if k != "type"})]
         if kind in _RECORDING_COMMANDS:
             return [Command(kind)] if self.open else []
+        if kind == "view":
+            return []  # for the widget (shows_view), not the transcriber
         if kind == "client_error":
             return [ClientError(text(msg.get("kind", "other"), 40), text(msg.get("message", "")))]
         if kind == "edit":
@@ -542,6 +568,11 @@ def _rename(msg: dict) -> RenameSpeaker | Problem:
     return RenameSpeaker(speaker, text(name))
 
 
+def shows_view(msg: Any) -> bool:
+    """Whether a message from the page says that a view of the widget is shown there."""
+    return isinstance(msg, dict) and msg.get("type") == "view"
+
+
 def is_time(value: Any) -> bool:
     """A number of seconds a bookmark may be at: finite, from 0 to MAX_TIME."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= MAX_TIME
@@ -570,6 +601,18 @@ class StopRecordingMessage(TypedDict, total=False):
     type: Literal["stop_recording"]
     reason: str
     recording: str  # only when one recording of several is meant
+
+
+class StartRecordingMessage(TypedDict):
+    type: Literal["start_recording"]
+
+
+class PauseRecordingMessage(TypedDict):
+    type: Literal["pause_recording"]
+
+
+class ResumeRecordingMessage(TypedDict):
+    type: Literal["resume_recording"]
 
 
 class HistoryMessage(TypedDict):
@@ -625,7 +668,10 @@ class AudioMessage(TypedDict, total=False):
     error: str
 
 
-KernelMessage = Union[StopRecordingMessage, HistoryMessage, ExportMessage, AckMessage, RecoverMessage, ResultsChangedMessage, AudioMessage]
+KernelMessage = Union[
+    StopRecordingMessage, StartRecordingMessage, PauseRecordingMessage, ResumeRecordingMessage, HistoryMessage, ExportMessage,
+    AckMessage, RecoverMessage, ResultsChangedMessage, AudioMessage,
+]
 
 
 def stop_recording(reason: str, recording: str | None = None) -> StopRecordingMessage:
@@ -633,6 +679,18 @@ def stop_recording(reason: str, recording: str | None = None) -> StopRecordingMe
     if recording is not None:
         message["recording"] = recording
     return message
+
+
+def start_recording() -> StartRecordingMessage:
+    return {"type": "start_recording"}
+
+
+def pause_recording() -> PauseRecordingMessage:
+    return {"type": "pause_recording"}
+
+
+def resume_recording() -> ResumeRecordingMessage:
+    return {"type": "resume_recording"}
 
 
 def history(results: list[dict[str, Any]]) -> HistoryMessage:

@@ -6,16 +6,20 @@ import os
 import re
 import secrets
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
 import anywidget
 import traitlets
 
+from . import protocol as P
 from .engines import Engine, normalize_keyterms
 from .journal import Journal
+from .media import BROWSER, RECOVERED
 from .results import Result, Status, speaker_names
-from .transcriber import EventCallback, Recording, ResultCallback, Transcriber
+from .transcriber import EventCallback, Recording, ResultCallback, Transcriber, TranscriptionError
 
 _STATIC = Path(__file__).parent / "static"
 #: How many of the latest results go to the browser on each change. Python keeps them all; resending
@@ -58,6 +62,44 @@ def _in_marimo() -> bool:
     return marimo is not None and marimo.running_in_notebook()
 
 
+def _between_cells_only() -> bool:
+    """Whether this thread runs the cells, so that the browser's messages can reach it only between
+    them: the kernel thread of a marimo notebook (its context is the thread's), or the main thread of
+    a Jupyter kernel. (With kernel subshells, ipykernel 7 hands a widget's messages to the subshell
+    that last sent the page one: after w.stop() in a cell, that is the cell's, the main one.)"""
+    if _in_marimo():
+        return True
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    in_kernel = kernelapp is not None and kernelapp.IPKernelApp.initialized()
+    return in_kernel and threading.current_thread() is threading.main_thread()
+
+
+#: Why start() refuses a widget that no view shows.
+NOT_SHOWN = (
+    "This widget records through a view of it in the browser, and none has been shown. Show it first "
+    "(display(w), or w as the last line of a cell), then call start(); in marimo, from another cell than the "
+    "one whose output shows it. Shown inside another widget (a VBox, a Tab) displayed in this same cell, it "
+    "counts from the next cell on."
+)
+
+
+class _OnClassOrWidget:
+    """One name for two things: ``class_side`` (a classmethod) on the class, ``widget_side`` on a widget.
+
+    ``LiveTranscriber.resume(path)`` continues a journal, as ``Transcriber.resume`` does, while
+    ``w.resume()`` continues a paused recording, as the Resume button does."""
+
+    def __init__(self, class_side: Any, widget_side: Callable[..., Any]) -> None:
+        self.class_side = class_side
+        self.widget_side = widget_side
+        self.__doc__ = f"On the class: {class_side.__func__.__doc__}\n\nOn a widget: {widget_side.__doc__}"
+
+    def __get__(self, widget: Any, owner: type) -> Callable[..., Any]:
+        if widget is None:
+            return self.class_side.__get__(None, owner)
+        return self.widget_side.__get__(widget, owner)
+
+
 class LiveTranscriber(anywidget.AnyWidget):
     """Record the microphone in the browser and transcribe it live.
 
@@ -67,7 +109,9 @@ class LiveTranscriber(anywidget.AnyWidget):
 
     Everything but the comm is a :class:`~live_transcriber.Transcriber` (``w.transcriber``), whose
     methods the widget offers too; its state is mirrored into the traits below (read-only, except
-    ``speakers``, ``keyterms`` and ``confidence_threshold``, which you may set).
+    ``speakers``, ``keyterms``, ``confidence_threshold`` and ``recording``, which you may set).
+    ``w.start()``, ``w.pause()``, ``w.resume()`` and ``w.stop()`` (or setting :attr:`recording`)
+    work the buttons from Python (on the class, ``LiveTranscriber.resume(path)`` continues a journal).
 
     Parameters
     ----------
@@ -129,6 +173,11 @@ class LiveTranscriber(anywidget.AnyWidget):
         "", read_only=True, help="The folder the journal (every recording's audio and words) goes under; empty: no journal."
     ).tag(sync=True)
     keep_journals = traitlets.Unicode("", read_only=True, help="How long finished journals are kept there.").tag(sync=True)
+    recording = traitlets.Bool(
+        False,
+        help="Whether the browser records (paused included) or is asking for the microphone. Set it to start or stop, "
+        "as start() and stop() do; the page sets it back to False when it cannot start (the error says why).",
+    ).tag(sync=True)
 
     def __init__(
         self, engine: Union[str, Engine] = "auto", *, keep_audio: bool = True, transcriber: Transcriber | None = None, **options: Any
@@ -144,11 +193,25 @@ class LiveTranscriber(anywidget.AnyWidget):
         home = self.transcriber.journal_home
         self.set_trait("journal_home", str(home) if home is not None else "")
         self.set_trait("keep_journals", str(self.transcriber.keep_journals) if home is not None else "")
-        self.on_msg(lambda _widget, content, buffers: self.transcriber.receive(content, buffers))
+        #: Whether a view of the widget was shown (so that start() can record): asked for by a
+        #: display here, or reported by a page.
+        self._shown = False
+        self.on_msg(self._from_page)
         self.transcriber.attach(self)
 
     def __repr__(self) -> str:
         return repr(self.transcriber).replace("Transcriber", type(self).__name__, 1)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # Called when the widget is displayed (IPython's display, a cell's last line, marimo's
+        # output): the page will show a view, which start() needs, before any page can say so.
+        self._shown = True
+        return super()._repr_mimebundle_(**kwargs)
+
+    def _from_page(self, _widget: Any, content: Any, buffers: Any) -> None:
+        if P.shows_view(content):
+            self._shown = True
+        self.transcriber.receive(content, buffers)
 
     @classmethod
     def resume(
@@ -188,6 +251,78 @@ class LiveTranscriber(anywidget.AnyWidget):
     def _keyterms_changed(self, change: Any) -> None:
         self.transcriber.keyterms = change["new"]
 
+    # -- the recorder, worked from Python ------------------------------------------------------
+
+    def start(self) -> None:
+        """Start recording in the browser, as the Start button does (the same as ``recording = True``).
+
+        It returns at once, so ``display(w); w.start()`` works in one cell: the browser starts
+        recording when the request reaches it, and what it answers reaches the kernel once the
+        cell has finished (the kernel reads widget messages between cells).
+        :attr:`recording` is True from now on, while the browser asks for the microphone too; it
+        turns False again if recording cannot start, and :attr:`error` says why (the microphone
+        was refused or is missing, no view of the widget is left on the page, ...). While a
+        recording is open (paused included) it does nothing: see :meth:`resume`.
+
+        Raises ``RuntimeError`` if no view of the widget was ever shown or the widget was closed,
+        :class:`~live_transcriber.TranscriptionError` if there is no engine (see :attr:`error`).
+        """
+        self.recording = True
+
+    def stop(self) -> None:
+        """Stop recording, as the Stop button does (the same as ``recording = False``).
+
+        It returns at once. The browser sends the audio it still holds, and the words still being
+        recognised become final (``status`` is "finishing", then "idle"): nothing is lost. That
+        audio reaches the kernel once this cell has finished, so read the last words in a later
+        cell, where :meth:`wait` blocks until they are all in (in this one it raises: it could
+        never return). Does nothing when nothing records.
+        """
+        self.recording = False
+
+    def pause(self) -> None:
+        """Pause the recording, as the Pause button does: the microphone stays open, nothing is
+        recorded until :meth:`resume`, and the recording's clock stands still. Raises
+        ``RuntimeError`` when nothing records."""
+        self._send_to_recorder(P.pause_recording(), "pause")
+
+    def _resume_recording(self, *args: Any, **kwargs: Any) -> None:
+        """``w.resume()`` goes on with a paused recording, as the Resume button does. Raises
+        ``RuntimeError`` when nothing records."""
+        if args or kwargs:
+            raise TypeError(
+                "w.resume() goes on with a paused recording and takes no arguments; "
+                "to continue a journal, call LiveTranscriber.resume(path) on the class."
+            )
+        self._send_to_recorder(P.resume_recording(), "resume")
+
+    def _send_to_recorder(self, message: P.KernelMessage, verb: str) -> None:
+        if not self.recording:
+            raise RuntimeError(f"Nothing is recording, so there is nothing to {verb}: start() first.")
+        self.send(message)
+
+    def _sent_by_page(self, name: str) -> bool:
+        """Whether trait ``name`` is being set from the browser (ipywidgets and marimo hold it in
+        ``_property_lock`` while they apply the page's state), not from Python."""
+        return name in self._property_lock
+
+    @traitlets.validate("recording")
+    def _may_record(self, proposal: Any) -> bool:
+        if proposal["value"] and not self._sent_by_page("recording"):
+            if self.comm is None:
+                raise RuntimeError("This widget was closed: make a new one to record.")
+            if self.transcriber.engine is None:
+                raise TranscriptionError(self.transcriber.error)
+            if not self._shown:
+                raise RuntimeError(NOT_SHOWN)
+        return bool(proposal["value"])
+
+    @traitlets.observe("recording")
+    def _recording_asked(self, change: Any) -> None:
+        # The page reports what its recorder does; only a change made in Python is a request.
+        if not self._sent_by_page("recording"):
+            self.send(P.start_recording() if change["new"] else P.stop_recording(""))
+
     # -- the transcriber's methods -------------------------------------------------------------
 
     @property
@@ -214,8 +349,21 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber.on_event(callback, remove)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """See :meth:`Transcriber.wait`."""
+        """See :meth:`Transcriber.wait`. In a notebook's cell, raises ``RuntimeError`` instead of
+        blocking for good while the browser records or has not sent the end of its recording."""
+        if _between_cells_only() and self._page_recording_open():
+            raise RuntimeError(
+                "wait() would block for good: the browser is still recording, or has not sent the end of its recording "
+                "yet, and what it sends reaches the kernel only once this cell has finished. Stop it (the Stop button "
+                "or w.stop()), then call w.wait() in a later cell."
+            )
         return self.transcriber.wait(timeout)
+
+    def _page_recording_open(self) -> bool:
+        """Whether the browser records, or a recording it sent is still open in the transcriber."""
+        latest = self.transcriber.recordings[-1:]
+        ended = (Status.IDLE, Status.FINISHING, Status.ERROR)  # the page has sent its stop (or the run failed)
+        return self.recording or bool(latest and latest[0].source in (BROWSER, RECOVERED) and self.transcriber.status not in ended)
 
     def clear(self) -> None:
         """See :meth:`Transcriber.clear`."""
@@ -285,3 +433,5 @@ class LiveTranscriber(anywidget.AnyWidget):
         if transcriber is not None:
             transcriber.close()
         super().close()
+
+    resume = _OnClassOrWidget(resume, _resume_recording)  # type: ignore[assignment]

@@ -2,7 +2,8 @@
 
 Session-wide: ``jupyter_lab`` (a JupyterLab server on loopback), ``fake_mic`` (the WAV Chromium plays
 as the microphone: ``speech.PARAGRAPH`` spoken, then silence), ``alignment`` / ``word_ends`` (when each
-of its words is spoken), ``browser`` (Debian's Chromium, fake microphone on). Per test: ``page`` (a fresh
+of its words is spoken), ``browser`` (Debian's Chromium, fake microphone on), ``refusing_browser`` (one
+that answers the microphone prompt with no). Per test: ``page`` (a fresh
 context, microphone granted; on failure a screenshot, the console and the server log go to
 ``tests/.artifacts/``), ``open_notebook`` and ``screenshot``.
 
@@ -30,7 +31,7 @@ from harness.chromium import FakeMic
 from harness.lab import JupyterLab
 from harness.notebook import Notebook, shut_down
 from harness.notebook import open_notebook as open_in_page
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 _failure_artifacts = pytest.StashKey[artifacts.FailureArtifacts]()
 
@@ -67,15 +68,31 @@ def fake_mic(tmp_path_factory: pytest.TempPathFactory) -> FakeMic:
 
 
 @pytest.fixture(scope="session")
-def browser(fake_mic: FakeMic) -> Iterator[Browser]:
-    """Headless Debian Chromium (never a Playwright download) whose microphone plays ``fake_mic``."""
+def playwright() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
-        try:
-            browser = chromium.launch(playwright, fake_mic.wav)
-        except FileNotFoundError as exc:
-            pytest.fail(str(exc))
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, fake_mic: FakeMic) -> Iterator[Browser]:
+    """Headless Debian Chromium (never a Playwright download) whose microphone plays ``fake_mic``."""
+    try:
+        browser = chromium.launch(playwright, fake_mic.wav)
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def refusing_browser(playwright: Playwright, fake_mic: FakeMic) -> Iterator[Browser]:
+    """Like ``browser``, but the microphone prompt is answered with no (a page not granted it cannot record)."""
+    try:
+        browser = chromium.launch(playwright, fake_mic.wav, refuse_microphone=True)
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -162,8 +162,10 @@ def test_page_reload_mid_recording(page, open_notebook, alignment):
     expect(notice).to_contain_text("did not reach the kernel", timeout=30_000)
     message = page.locator(".lt-unsent-text").inner_text()
     assert nb.kernel.eval("w.status") == "recording"  # the kernel still has the recording open
+    assert nb.kernel.eval("w.recording") is True
     button(notice, "Send to the kernel").click()
     nb.kernel.wait_for("w.status", lambda s: s == "idle", timeout=120)
+    nb.kernel.wait_for("w.recording", lambda r: r is False, timeout=10)  # ended by the reloaded page: nothing records
 
     counters = nb.kernel.eval("vars(w.recordings[-1].counters)")
     assert nb.kernel.eval("len(w.recordings)") == 1  # the same recording went on
@@ -206,8 +208,10 @@ def test_the_notebook_open_in_two_tabs(page, open_notebook, jupyter_lab):
     assert second.locator(".lt-unsent").is_hidden()
     assert nb.kernel.eval("len(w.recordings)") == 1
     wait_for_chunks(nb, 16)  # the first tab records on, undisturbed
+    assert nb.kernel.eval("w.recording") is True  # the second tab's refused Start did not turn it off
     button(page, "Stop").click()
     nb.kernel.wait_for("w.status", lambda s: s == "idle", timeout=60)
+    assert nb.kernel.eval("w.recording") is False
     first = all_arrived(nb)
     assert nb.kernel.eval("w.error") == ""
     nothing_kept(page)
@@ -221,6 +225,16 @@ def test_the_notebook_open_in_two_tabs(page, open_notebook, jupyter_lab):
     then = all_arrived(nb)
     assert page.locator(".lt-unsent").is_hidden() and second.locator(".lt-unsent").is_hidden()
     seconds = nb.kernel.eval("[seconds(r.data) for r in w.recordings]")
+
+    # Started from Python, both tabs hear it and one records (whichever takes the widget's lock first).
+    nb.kernel.execute("w.start()")
+    nb.kernel.wait_for("len(w.recordings)", lambda n: n == 3, timeout=30)
+    wait_for_chunks(nb, 8)
+    assert nb.kernel.eval("w.recording") is True
+    nb.kernel.execute("w.stop()")
+    nb.kernel.wait_for("w.status", lambda s: s == "idle", timeout=60)
+    all_arrived(nb)
+    assert nb.kernel.eval("(len(w.recordings), w.recording, w.error)") == [3, False, ""]
     report(
         "notebook open in two tabs",
         f"second tab: {message!r}",

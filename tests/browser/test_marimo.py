@@ -1,7 +1,9 @@
 """The widget in marimo (``mo.ui.anywidget``), served by ``marimo run``, in headless Chromium with the
 fake microphone: Start, speak, Stop; the words must appear live in the widget, and a cell that reads
 ``widget.transcript`` must be re-run with the whole text (marimo re-runs it only because the browser
-counts up the widget's ``revision`` trait), with no audio lost and the Python callbacks called.
+counts up the widget's ``revision`` trait), with no audio lost and the Python callbacks called. And
+the recorder worked from Python (marimo buttons whose callbacks call ``start()``, ``pause()``, ...):
+the ``recording`` trait both ways, no view, a refused microphone.
 
 The notebook shows what its kernel holds in ``#kernel-state``: the test has no other way in.
 """
@@ -72,10 +74,84 @@ def _(finals_seen, html, json, mo, transcripts_seen, widget):
 
 
 
+# The recorder worked from Python: each button's callback calls one method (an error it raises is kept).
+CONTROL_NOTEBOOK = '''
+import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import html
+    import json
+
+    import marimo as mo
+
+    from live_transcriber import LiveTranscriber
+    return LiveTranscriber, html, json, mo
+
+
+@app.cell
+def _(LiveTranscriber, mo):
+    transcriber = LiveTranscriber(journal=None)
+    hidden = LiveTranscriber(journal=None)  # never shown
+    widget = mo.ui.anywidget(transcriber)
+    widget
+    return hidden, transcriber, widget
+
+
+@app.cell
+def _(hidden, mo, transcriber):
+    errors = []
+
+    def act(do):
+        def click(count):
+            try:
+                do()
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            return (count or 0) + 1
+        return click
+
+    def flip():
+        transcriber.recording = not transcriber.recording
+
+    def stop_and_wait():
+        transcriber.stop()
+        transcriber.wait()  # the page's stop comes only after this callback: it raises
+
+    actions = {
+        "py-start": transcriber.start, "py-pause": transcriber.pause, "py-resume": transcriber.resume,
+        "py-stop": transcriber.stop, "py-stop-and-wait": stop_and_wait, "py-flip": flip, "py-start-hidden": hidden.start,
+    }
+    buttons = mo.ui.array([mo.ui.button(value=0, label=label, on_click=act(do)) for label, do in actions.items()])
+    buttons
+    return buttons, errors
+
+
+@app.cell
+def _(buttons, errors, html, json, mo, widget):
+    state = {
+        "clicks": buttons.value,
+        "errors": list(errors),
+        "recording": widget.recording,
+        "status": widget.status,
+        "error": widget.error,
+        "transcript": widget.transcript,
+        "recordings": len(widget.recordings),
+        "counters": vars(widget.recordings[-1].counters) if widget.recordings else None,
+    }
+    mo.Html(f"<pre id='kernel-state' style='white-space: pre-wrap'>{html.escape(json.dumps(state))}</pre>")
+    return
+'''
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[marimo_app.MarimoApp]:
+def app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[marimo_app.MarimoApp]:
+    """``NOTEBOOK`` served, or the notebook a test names with ``@pytest.mark.parametrize("app", [...], indirect=True)``."""
     notebook = tmp_path / "transcribe.py"
-    notebook.write_text(NOTEBOOK)
+    notebook.write_text(getattr(request, "param", NOTEBOOK))
     try:
         server = marimo_app.start(notebook)
     except marimo_app.ServerError as exc:
@@ -84,17 +160,28 @@ def app(tmp_path: Path) -> Iterator[marimo_app.MarimoApp]:
     marimo_app.stop(server)
 
 
-@pytest.fixture
-def page(browser: Browser, app: marimo_app.MarimoApp, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """The app open in a fresh context, microphone granted; on failure a screenshot, console and server log."""
+def open_app(browser: Browser, app: marimo_app.MarimoApp, request: pytest.FixtureRequest, *, grant: bool) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.grant_permissions(["microphone"], origin=app.origin)
+    if grant:
+        context.grant_permissions(["microphone"], origin=app.origin)
     page = context.new_page()
     page.set_default_timeout(30_000)
     failure = artifacts.FailureArtifacts(page, request.node, app.log_path)
     yield page
     failure.save_if_failed()
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app: marimo_app.MarimoApp, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The app open in a fresh context, microphone granted; on failure a screenshot, console and server log."""
+    yield from open_app(browser, app, request, grant=True)
+
+
+@pytest.fixture
+def refused_page(refusing_browser: Browser, app: marimo_app.MarimoApp, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The app open in a browser that refuses the microphone."""
+    yield from open_app(refusing_browser, app, request, grant=False)
 
 
 def kernel_state(page: Page) -> dict:
@@ -104,8 +191,12 @@ def kernel_state(page: Page) -> dict:
 
 
 def wait_for_status(page: Page, status: str, timeout: float) -> dict:
+    return wait_for_state(page, lambda state: state["status"] == status, timeout)
+
+
+def wait_for_state(page: Page, condition, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
-    while (state := kernel_state(page))["status"] != status:
+    while not condition(state := kernel_state(page)):
         assert time.monotonic() < deadline, f"the reading cell still shows {state}"
         time.sleep(0.2)
     return state
@@ -150,3 +241,61 @@ def test_words_appear_live_and_a_cell_reading_the_transcript_reruns(
     counters = state["counters"]
     assert counters["lost"] == 0 and counters["duplicates"] == 0
     assert counters["chunks"] >= 3 * word_ends[-1][1]
+
+
+def click(page: Page, label: str) -> None:
+    """Press one of the notebook's buttons (its callback runs in the kernel), and wait until the reading cell has seen it."""
+    clicks = sum(kernel_state(page)["clicks"])
+    page.get_by_role("button", name=label, exact=True).click()
+    wait_for_state(page, lambda state: sum(state["clicks"]) > clicks, timeout=10)
+
+
+@pytest.mark.parametrize("app", [CONTROL_NOTEBOOK], indirect=True, ids=["control"])
+def test_the_recorder_worked_from_python_and_the_trait_both_ways(app, page):
+    page.goto(app.origin)
+    widget = page.locator(".lt-root")
+    widget.wait_for(timeout=60_000)
+    page.locator("#kernel-state").wait_for()
+
+    click(page, "py-start-hidden")
+    assert "none has been shown" in kernel_state(page)["errors"][0]
+
+    click(page, "py-start")
+    wait_for_status(page, "recording", timeout=20)
+    expect(widget.locator(".lt-transcript")).to_have_text(re.compile(r"\S+\s+\S+\s+\S+"), timeout=20_000)
+    click(page, "py-pause")
+    wait_for_status(page, "paused", timeout=10)
+    expect(widget.get_by_role("button", name="Resume", exact=True)).to_be_visible()
+    click(page, "py-resume")
+    wait_for_status(page, "recording", timeout=10)
+    click(page, "py-stop-and-wait")
+    assert kernel_state(page)["recording"] is False
+    assert "wait() would block for good" in kernel_state(page)["errors"][1]
+    state = wait_for_status(page, "idle", timeout=60)
+    assert len(state["transcript"].split()) >= 3 and state["error"] == ""
+    assert state["counters"]["lost"] == 0 and state["recordings"] == 1
+
+    # The trait: set from Python, then from the widget's buttons (the page's change re-runs the reading cell).
+    click(page, "py-flip")
+    wait_for_state(page, lambda s: s["recording"] and s["status"] == "recording", timeout=20)
+    widget.get_by_role("button", name="Stop", exact=True).click()
+    wait_for_state(page, lambda s: not s["recording"] and s["status"] == "idle", timeout=60)
+    widget.get_by_role("button", name="Start", exact=True).click()
+    wait_for_state(page, lambda s: s["recording"] and s["status"] == "recording", timeout=20)
+    click(page, "py-stop")
+    state = wait_for_state(page, lambda s: not s["recording"] and s["status"] == "idle", timeout=60)
+    assert state["recordings"] == 3 and len(state["errors"]) == 2  # the hidden widget's, and wait()'s
+
+
+@pytest.mark.parametrize("app", [CONTROL_NOTEBOOK], indirect=True, ids=["control"])
+def test_a_refused_microphone_turns_recording_off_and_says_why(app, refused_page):
+    page = refused_page
+    page.goto(app.origin)
+    widget = page.locator(".lt-root")
+    widget.wait_for(timeout=60_000)
+    page.locator("#kernel-state").wait_for()
+    click(page, "py-start")
+    state = wait_for_state(page, lambda s: not s["recording"] and s["error"], timeout=20)
+    assert state["error"].startswith("Microphone access was blocked"), state
+    assert state["recordings"] == 0
+    expect(widget.locator(".lt-error")).to_contain_text("Microphone access was blocked")

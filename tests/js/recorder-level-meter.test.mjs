@@ -1,8 +1,8 @@
-// Unit tests of js/recorder/level-meter.js (its arithmetic): `npm test`.
+// Unit tests of js/recorder/level-meter.js (its arithmetic, and waking a suspended AudioContext): `npm test`.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { loudness, nextLevel } from "../../js/recorder/level-meter.js";
+import { loudness, nextLevel, wakeOnGesture } from "../../js/recorder/level-meter.js";
 
 describe("level meter", () => {
   test("loudness: -60 dBFS and below is 0, full scale is 1", () => {
@@ -21,5 +21,49 @@ describe("level meter", () => {
     let level = 0.9;
     for (let i = 0; i < 20; i += 1) level = nextLevel(level, 0);
     assert.equal(level, 0);
+  });
+});
+
+describe("wakeOnGesture", () => {
+  /** An AudioContext the browser lets run only once `allowed`. */
+  function suspendedContext() {
+    const context = {
+      state: "suspended",
+      allowed: false,
+      resumes: 0,
+      resume() {
+        context.resumes += 1;
+        if (context.allowed) context.state = "running";
+        return Promise.resolve();
+      },
+    };
+    return context;
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  test("the next click or key press on the page resumes it, until it runs", async () => {
+    const context = suspendedContext();
+    const page = new EventTarget();
+    wakeOnGesture(context, page);
+    page.dispatchEvent(new Event("pointerdown"));
+    await settle();
+    assert.equal(context.resumes, 1);
+    assert.equal(context.state, "suspended"); // not a gesture the browser counted: keep listening
+    context.allowed = true;
+    page.dispatchEvent(new Event("keydown"));
+    await settle();
+    assert.equal(context.state, "running");
+    page.dispatchEvent(new Event("pointerdown"));
+    await settle();
+    assert.equal(context.resumes, 2); // no longer listening
+  });
+
+  test("its stop (the meter closed) stops listening", async () => {
+    const context = suspendedContext();
+    const page = new EventTarget();
+    wakeOnGesture(context, page)();
+    page.dispatchEvent(new Event("pointerdown"));
+    await settle();
+    assert.equal(context.resumes, 0);
   });
 });

@@ -151,6 +151,7 @@ var PAGE = Object.freeze({
   RESUME: "resume",
   CLEAR: "clear",
   HISTORY: "history",
+  VIEW: "view",
   EXPORT: "export",
   CLIENT_ERROR: "client_error",
   EDIT: "edit",
@@ -161,6 +162,9 @@ var PAGE = Object.freeze({
 var PAGE_MESSAGES = Object.freeze(Object.values(PAGE));
 var KERNEL = Object.freeze({
   STOP_RECORDING: "stop_recording",
+  START_RECORDING: "start_recording",
+  PAUSE_RECORDING: "pause_recording",
+  RESUME_RECORDING: "resume_recording",
   HISTORY: "history",
   EXPORT: "export",
   ACK: "ack",
@@ -441,11 +445,14 @@ var AudioKeeper = class {
    * @param {(content: PageMessage, buffers?: ArrayBuffer[]) => Promise<void>} send settles once the host took the message
    * @param {() => void} changed
    * @param {() => boolean} [recorderBusy]
+   * @param {() => void} [endedOpen] called after ending a recording the kernel still had open (a page reloaded mid-recording)
    */
-  constructor(model, send, changed, recorderBusy = () => false) {
+  constructor(model, send, changed, recorderBusy = () => false, endedOpen = () => {
+  }) {
     this.model = model;
     this.send = send;
     this.changed = changed;
+    this.endedOpen = endedOpen;
     this.recorderBusy = recorderBusy;
     this.store = null;
     this.opening = AudioStore.open().then((store) => {
@@ -606,6 +613,7 @@ var AudioKeeper = class {
       else if (step.action === "finish") {
         this.track(kept.id, { live: false, storing: false });
         this.send({ type: PAGE.STOP, recording: kept.id, chunks: kept.chunks });
+        this.endedOpen();
       } else if (step.action === "continue" || step.action === "send") {
         const seconds = kept.chunks > 0 ? kept.seconds * (kept.chunks - step.from) / kept.chunks : 0;
         offered.push({ kept, step, seconds });
@@ -654,6 +662,7 @@ var AudioKeeper = class {
     }
     await this.send({ type: PAGE.STOP, recording: id, chunks: continuing ? kept.chunks : pieces.length });
     if (continuing) {
+      this.endedOpen();
       this.track(kept.id, { live: false, storing: false }).release = release;
     } else {
       const tracked = this.track(id, { live: false, storing: false });
@@ -679,7 +688,10 @@ var AudioKeeper = class {
   /** Deletes what is offered (a recording the kernel still has open is ended there). */
   discardUnsent() {
     for (const { kept, step } of this.unsent) {
-      if (step.action === "continue") this.send({ type: PAGE.STOP, recording: kept.id, chunks: step.from });
+      if (step.action === "continue") {
+        this.send({ type: PAGE.STOP, recording: kept.id, chunks: step.from });
+        this.endedOpen();
+      }
       this.forget(kept.id);
     }
     this.unsent = [];
@@ -805,6 +817,94 @@ var KernelLink = class {
     this.model.off("msg:custom", this.onMessage);
     this.model.off("comm:close", this.onClose);
     for (const event of NEWS_EVENTS) this.model.off(event, this.onNews);
+  }
+};
+
+// js/recorder/control.js
+var VIEW_WAIT_MS = 5e3;
+var NO_VIEW = "Recording was asked for from Python, but no view of this widget is shown on the page (its output was cleared or closed?), and the widget records through one. Show it again (display(w)), then call start().";
+var RecorderControl = class {
+  /**
+   * @param {object} parts
+   * @param {ControlledRecorder} parts.recorder
+   * @param {() => number} parts.views how many views of the model this page shows
+   * @param {() => boolean} parts.stillAsked whether the `recording` trait still asks for a recording
+   * @param {() => Promise<boolean>} parts.recordedElsewhere whether another tab of this browser records with this widget
+   * @param {(error: ClientError) => void} parts.refuse shows and reports why the start cannot happen here
+   */
+  constructor({ recorder, views, stillAsked, recordedElsewhere, refuse }) {
+    this.recorder = recorder;
+    this.views = views;
+    this.stillAsked = stillAsked;
+    this.recordedElsewhere = recordedElsewhere;
+    this.refuse = refuse;
+    this.startWanted = false;
+    this.pauseWanted = false;
+    this.viewTimer = void 0;
+  }
+  /** Python asked for a recording (`start_recording`): nothing changes while one is asked for or open. */
+  start() {
+    const phase = this.recorder.phase;
+    if (phase === "requesting" || phase === "recording") return;
+    this.startWanted = true;
+    if (this.views() === 0 && this.viewTimer === void 0) this.viewTimer = setTimeout(() => void this.noView(), VIEW_WAIT_MS);
+    this.carryOn();
+  }
+  /**
+   * Stops the recording, or what was asked before it started (`stop_recording`).
+   * @param {string} [reason] shown to the user
+   * @param {boolean} [handedOver] another tab records now: this one does not report the end
+   */
+  stop(reason = "", handedOver = false) {
+    this.forget();
+    this.recorder.stop(reason, handedOver);
+  }
+  pause() {
+    if (this.recorder.phase === "requesting" || this.startWanted && this.recorder.phase !== "recording") this.pauseWanted = true;
+    else this.recorder.pause();
+  }
+  resume() {
+    this.pauseWanted = false;
+    this.recorder.resume();
+  }
+  /** A view of the model was drawn on this page. */
+  viewShown() {
+    this.carryOn();
+  }
+  /** The recorder changed: go on with what waits for it. */
+  recorderChanged() {
+    this.carryOn();
+  }
+  carryOn() {
+    const phase = this.recorder.phase;
+    if (this.startWanted && phase === "off" && this.views() > 0) {
+      clearTimeout(this.viewTimer);
+      this.viewTimer = void 0;
+      this.startWanted = false;
+      void this.recorder.start();
+    } else if (this.pauseWanted && phase === "recording") {
+      this.pauseWanted = false;
+      if (!this.recorder.paused) this.recorder.pause();
+    } else if (phase === "off" && !this.startWanted) {
+      this.pauseWanted = false;
+    }
+  }
+  /** No view came: say so, unless the start was called off or another tab of this browser records. */
+  async noView() {
+    this.viewTimer = void 0;
+    if (!this.startWanted || this.views() > 0) return;
+    this.forget();
+    if (!this.stillAsked() || await this.recordedElsewhere()) return;
+    this.refuse({ kind: "no-view", message: NO_VIEW });
+  }
+  forget() {
+    clearTimeout(this.viewTimer);
+    this.viewTimer = void 0;
+    this.startWanted = false;
+    this.pauseWanted = false;
+  }
+  dispose() {
+    this.forget();
   }
 };
 
@@ -970,6 +1070,23 @@ function nextLevel(shown, measured) {
   const level = Math.max(measured, shown * 0.6);
   return level < 0.01 ? 0 : level;
 }
+function wakeOnGesture(context, target) {
+  const events = ["pointerdown", "keydown"];
+  const stop = () => {
+    for (const event of events) target.removeEventListener(event, wake, { capture: true });
+  };
+  const wake = () => {
+    context.resume().then(
+      () => {
+        if (context.state !== "suspended") stop();
+      },
+      () => {
+      }
+    );
+  };
+  for (const event of events) target.addEventListener(event, wake, { capture: true });
+  return stop;
+}
 var LevelMeter = class _LevelMeter {
   /**
    * @param {MediaStream} microphone
@@ -984,9 +1101,11 @@ var LevelMeter = class _LevelMeter {
       const analyser = context.createAnalyser();
       analyser.fftSize = 1024;
       context.createMediaStreamSource(microphone).connect(analyser);
+      const meter = new _LevelMeter(context, analyser);
+      if (context.state === "suspended") meter.stopWaking = wakeOnGesture(context, document);
       void context.resume().catch(() => {
       });
-      return new _LevelMeter(context, analyser);
+      return meter;
     } catch (err) {
       console.warn("[live-transcriber] no level meter", err);
       return null;
@@ -1001,6 +1120,12 @@ var LevelMeter = class _LevelMeter {
     this.analyser = analyser;
     this.samples = new Float32Array(analyser.fftSize);
     this.level = 0;
+    this.stopWaking = () => {
+    };
+  }
+  /** Whether the browser holds the audio processing back until a click or key press on the page. */
+  get asleep() {
+    return this.context.state === "suspended";
   }
   /** @param {boolean} paused a paused recorder hears nothing: the level drops to 0 at once */
   update(paused) {
@@ -1013,6 +1138,7 @@ var LevelMeter = class _LevelMeter {
   }
   close() {
     this.level = 0;
+    this.stopWaking();
     void this.context.close().catch(() => {
     });
   }
@@ -1085,11 +1211,14 @@ var Recorder = class {
    * @param {AudioKeeper} keeper keeps each chunk until the kernel confirms it
    * @param {Send} send
    * @param {(change?: Change) => void} changed tells the views
+   * @param {(recording: boolean) => void} onRecording reports that this tab records, or asks for the
+   *   microphone (true), or that its recording ended or could not start (false): the `recording` trait
    */
-  constructor(keeper, send, changed) {
+  constructor(keeper, send, changed, onRecording) {
     this.keeper = keeper;
     this.send = send;
     this.changed = changed;
+    this.onRecording = onRecording;
     this.phase = "off";
     this.paused = false;
     this.localError = "";
@@ -1107,6 +1236,10 @@ var Recorder = class {
   get level() {
     return this.meter?.level ?? 0;
   }
+  /** Whether the level waits for a click or key press on the page (see wakeOnGesture). */
+  get levelAsleep() {
+    return this.phase === "recording" && Boolean(this.meter?.asleep);
+  }
   toggle() {
     if (this.phase === "off") void this.start();
     else this.stop();
@@ -1121,6 +1254,7 @@ var Recorder = class {
     const unavailable = checkEnvironment(globalThis);
     if (unavailable) {
       this.report(unavailable);
+      this.onRecording(false);
       return;
     }
     const attempt = ++this.attempt;
@@ -1148,6 +1282,7 @@ var Recorder = class {
       return;
     }
     this.releaseWidget = release;
+    this.onRecording(true);
     let microphone;
     try {
       const opened = await this.microphones.open();
@@ -1159,6 +1294,7 @@ var Recorder = class {
       if (attempt !== this.attempt) return;
       this.phase = "off";
       this.report(describeMediaError(err, thisHost()));
+      this.onRecording(false);
       return;
     }
     if (attempt !== this.attempt) {
@@ -1189,6 +1325,7 @@ var Recorder = class {
         kind: "unsupported",
         message: `This browser cannot record audio from the microphone (${errorText(err)}).`
       });
+      this.onRecording(false);
       return;
     }
     const recording = {
@@ -1199,6 +1336,8 @@ var Recorder = class {
       failure: null,
       stopping: false,
       finished: false,
+      ended: false,
+      handedOver: false,
       stopTimer: void 0
     };
     this.recording = recording;
@@ -1304,21 +1443,34 @@ var Recorder = class {
   /**
    * Stops recording the normal way: the recorder delivers its last chunk, then "stop" fires.
    * @param {string} [reason] shown to the user (the kernel's reason for asking)
+   * @param {boolean} [handedOver] another tab records with this widget now
    */
-  stop(reason = "") {
+  stop(reason = "", handedOver = false) {
     if (reason) this.localError = reason;
     if (this.phase === "requesting") {
       this.attempt += 1;
       this.phase = "off";
+      this.onRecording(false);
     } else if (this.recording) {
+      if (handedOver) this.recording.handedOver = true;
       this.stopRecording(this.recording);
     }
     this.changed();
+  }
+  /**
+   * Reports once that a recording ended (the tab that took over from it reports for itself).
+   * @param {Recording} recording
+   */
+  reportEnd(recording) {
+    if (recording.ended || recording.handedOver) return;
+    recording.ended = true;
+    this.onRecording(false);
   }
   /** @param {Recording} recording */
   stopRecording(recording) {
     if (recording.stopping || recording.finished) return;
     recording.stopping = true;
+    this.reportEnd(recording);
     if (this.recording === recording) {
       this.phase = "stopping";
       this.paused = false;
@@ -1356,6 +1508,7 @@ var Recorder = class {
     if (recording.finished) return;
     recording.finished = true;
     clearTimeout(recording.stopTimer);
+    this.reportEnd(recording);
     stopTracks(recording.microphone);
     if (this.recording === recording) {
       this.clock.stop();
@@ -1503,13 +1656,22 @@ var WidgetSession = class {
       model,
       this.send,
       () => this.changed(),
-      () => this.recorder.phase !== "off"
+      () => this.recorder.phase !== "off",
+      // A page reloaded mid-recording ended the recording the kernel had open: nothing records now.
+      () => {
+        if (this.recorder.phase === "off") this.reportRecording(false);
+      }
     );
     this.link = new KernelLink(model, {
       message: {
         [KERNEL.STOP_RECORDING]: (msg) => {
-          if (!msg.recording || msg.recording === this.recorder.recording?.id) this.recorder.stop(msg.reason ? String(msg.reason) : "");
+          const reason = msg.reason ? String(msg.reason) : "";
+          if (!msg.recording) this.control.stop(reason);
+          else if (msg.recording === this.recorder.recording?.id) this.control.stop(reason, true);
         },
+        [KERNEL.START_RECORDING]: () => this.control.start(),
+        [KERNEL.PAUSE_RECORDING]: () => this.control.pause(),
+        [KERNEL.RESUME_RECORDING]: () => this.control.resume(),
         [KERNEL.HISTORY]: (msg) => {
           if (!Array.isArray(msg.results)) return;
           this.results.reset(msg.results);
@@ -1532,7 +1694,39 @@ var WidgetSession = class {
       this.changed("results");
     };
     model.on("change:results", this.onResults);
-    this.recorder = new Recorder(this.keeper, this.send, (change) => this.changed(change));
+    this.recorder = new Recorder(
+      this.keeper,
+      this.send,
+      (change) => this.changed(change),
+      (recording) => this.reportRecording(recording)
+    );
+    this.control = new RecorderControl({
+      recorder: this.recorder,
+      views: () => this.views,
+      stillAsked: () => model.get("recording") === true,
+      recordedElsewhere: async () => {
+        const widget = this.keeper.identity?.widget;
+        return Boolean(widget && (await heldLocks())?.has(`${LOCK_PREFIX}widget:${widget}`));
+      },
+      refuse: (error) => {
+        this.recorder.report(error);
+        this.reportRecording(false);
+      }
+    });
+  }
+  /**
+   * The `recording` trait, as this page's recorder goes (Python's requests come as messages:
+   * the trait alone never starts or stops a recorder, so that one page's report moves no other).
+   * @param {boolean} recording
+   */
+  reportRecording(recording) {
+    if (this.disposed || this.model.get("recording") === recording) return;
+    try {
+      this.model.set("recording", recording);
+      this.model.save_changes();
+    } catch (err) {
+      console.warn("[live-transcriber] could not tell the kernel whether it records", err);
+    }
   }
   /**
    * @param {(change: Change) => void} listener called after every change
@@ -1544,6 +1738,7 @@ var WidgetSession = class {
   }
   /** @param {Change} [change] */
   changed(change = "state") {
+    if (change === "state") this.control?.recorderChanged();
     for (const listener of this.listeners) listener(change);
   }
   attachView() {
@@ -1551,13 +1746,15 @@ var WidgetSession = class {
     if (!this.historyAsked) {
       this.historyAsked = true;
       this.send({ type: PAGE.HISTORY });
+      this.send({ type: PAGE.VIEW });
       void this.keeper.check();
     }
+    this.control.viewShown();
   }
   /** Nobody can see or stop a recording without a view, so the last view leaving stops it. */
   detachView() {
     this.views -= 1;
-    if (this.views <= 0) this.recorder.stop();
+    if (this.views <= 0) this.control.stop();
   }
   /** @param {boolean} show */
   setShowTimes(show) {
@@ -1567,6 +1764,7 @@ var WidgetSession = class {
   /** The widget is closed: release the microphone now; the recorder's tail is sent if it can be. */
   dispose() {
     this.disposed = true;
+    this.control.dispose();
     this.link.dispose();
     this.model.off("change:results", this.onResults);
     this.listeners.clear();
@@ -1864,6 +2062,7 @@ var Controls = class {
     ui.meter.dataset.level = level.toFixed(2);
     ui.meter.setAttribute("aria-valuenow", String(Math.round(level * 100)));
     ui.meterFill.style.transform = `scaleX(${level.toFixed(3)})`;
+    ui.meter.title = recorder.levelAsleep ? "Microphone level: the browser shows it after a click or key press on the page" : "Microphone level";
     setText(ui.elapsed, formatClock(recorder.clock.elapsedMs() / 1e3));
   }
   /** The microphone list. */

@@ -22,15 +22,22 @@ class FakeMic(NamedTuple):
     text: str
 
 
-def launch(playwright: Playwright, microphone: Path) -> Browser:
-    """Headless Chromium whose microphone plays ``microphone`` (a WAV file); no network use of its own."""
+def launch(playwright: Playwright, microphone: Path, *, refuse_microphone: bool = False) -> Browser:
+    """Headless Chromium whose microphone plays ``microphone`` (a WAV file); no network use of its own.
+
+    With ``refuse_microphone``, the browser answers every permission prompt with no, as a user who
+    blocks the microphone does: getUserMedia then fails with NotAllowedError on any page not granted
+    it beforehand (``--use-fake-ui-for-media-stream``, which accepts every prompt, is left out:
+    with it Chromium grants the microphone even where a site's permission says denied).
+    """
     if not Path(CHROMIUM).exists():
         raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install chromium (or set CHROMIUM)")
+    prompts = "--deny-permission-prompts" if refuse_microphone else "--use-fake-ui-for-media-stream"
     return playwright.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
         args=[
-            "--use-fake-ui-for-media-stream",
+            prompts,
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={microphone}",
             "--autoplay-policy=no-user-gesture-required",
