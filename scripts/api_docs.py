@@ -35,13 +35,12 @@ JS = ROOT / "js"
 #: Public members of the widget that are not part of the user's API, and why.
 INTERNAL = {"changed": "the transcriber tells the widget what changed through it (the FrontEnd protocol)"}
 #: Methods only the widget has, documented by their own docstrings: the browser's recorder, worked from Python.
-WIDGET_ONLY = {"start", "stop", "pause"}
+WIDGET_ONLY = {"start", "stop", "pause", "resume"}
 #: The class each prefix of the reference stands for.
 CLASS_NAMES = {"w": "LiveTranscriber", "t": "Transcriber"}
 #: What the widget's own version of a member adds to the transcriber's docstring.
 WIDGET_NOTES = {
-    "resume": "On the widget, ``finish=`` and ``keep_audio=`` go through ``**options``. Called on a widget "
-    "instead of the class, ``w.resume()`` (no arguments) goes on with a paused recording: see ``pause``.",
+    "recover": "On the widget, ``finish=`` and ``keep_audio=`` go through ``**options``.",
     "close": "On the widget it also closes the widget's comm, so its views go blank.",
     "wait": "On the widget, in a notebook's cell, it raises ``RuntimeError`` instead of blocking for good while the "
     "browser records or has not sent the end of its recording (which reaches the kernel once the cell has finished): "
@@ -170,7 +169,6 @@ def widget_members() -> dict[str, Any]:
     for name, member in vars(LiveTranscriber).items():
         if name.startswith("_") or name in INTERNAL or isinstance(member, traitlets.TraitType):
             continue
-        member = getattr(member, "class_side", member)  # resume: a class method on the class, another on a widget
         if isinstance(member, (property, classmethod)) or inspect.isfunction(member):
             members[name] = member
     return members

@@ -130,15 +130,15 @@ def test_pause_and_resume_go_to_the_page_while_recording_and_refuse_otherwise(wi
     assert page(widget).messages() == [{"type": "pause_recording"}, {"type": "resume_recording"}]
 
 
-def test_resume_on_a_widget_goes_on_recording_and_on_the_class_continues_a_journal(widget, tmp_path):
-    with pytest.raises(TypeError, match=r"LiveTranscriber.resume\(path\) on the class"):
-        widget.resume(tmp_path)
+def test_resume_goes_on_recording_and_recover_continues_a_journal(widget, tmp_path):
+    with pytest.raises(TypeError):
+        widget.resume(tmp_path)  # a paused recording, not a journal: that is recover()
     core = Transcriber(ScriptedEngine(), journal=tmp_path)
     core.feed(b"audio", WEBM)
     core.end_feed()
     folder = core.journal.folder
     core.close()
-    again = LiveTranscriber.resume(folder, ScriptedEngine())
+    again = LiveTranscriber.recover(folder, ScriptedEngine())
     try:
         assert isinstance(again, LiveTranscriber) and again.journal.folder == folder
     finally:

@@ -50,7 +50,7 @@ def test_resume_after_clear_does_not_bring_back_cleared_words(tmp_path):
     first.clear()
     folder = kill(first)  # the kernel dies here
     engine2 = ScriptedEngine()
-    again = Transcriber.resume(folder, engine2)
+    again = Transcriber.recover(folder, engine2)
     engine2.stream.emit(final("Secret words.", 0.0, 1.0, speech_final=False), final("After clear.", 2.0, 3.0), final("The end.", 4.0, 5.0), StreamClosed())
     assert again.wait(1)
     assert again.transcript == "After clear. The end."
@@ -68,7 +68,7 @@ def test_resume_places_a_recording_that_was_waiting_after_the_one_before(tmp_pat
     first.feed(b"audio B", WAV)  # B waits for A: not placed yet
     folder = kill(first)  # the kernel dies here
     engine2 = ScriptedEngine()
-    again = Transcriber.resume(folder, engine2)
+    again = Transcriber.recover(folder, engine2)
     a, b = engine2.streams
     a.emit(StreamClosed())
     b.emit(final("Second recording.", 0.0, 1.0), StreamClosed())
@@ -90,7 +90,7 @@ def test_an_emptied_result_keeps_the_indexes_after_resume(tmp_path):
     engine.stream.emit(StreamClosed())
     folder = first.journal.folder
     first.close()
-    again = Transcriber.resume(folder, ScriptedEngine())
+    again = Transcriber.recover(folder, ScriptedEngine())
     assert again.results == first.results, (again.results, first.results)
     again.close()
 
@@ -108,7 +108,7 @@ def test_resume_after_clear_does_not_add_a_finishing_recordings_words(tmp_path):
     assert first.transcript == ""
     folder = kill(first)  # the kernel dies here
     engine2 = ScriptedEngine()
-    again = Transcriber.resume(folder, engine2)
+    again = Transcriber.recover(folder, engine2)
     assert not engine2.streams  # the cleared recording is not transcribed again
     assert again.wait(1)
     assert again.transcript == ""
@@ -130,7 +130,7 @@ def test_a_speaker_correction_keeps_the_utterances_after_resume(tmp_path):
     engine.stream.emit(StreamClosed())
     folder = first.journal.folder
     first.close()
-    again = Transcriber.resume(folder, ScriptedEngine())
+    again = Transcriber.recover(folder, ScriptedEngine())
     assert [r["utterance"] for r in again.results] == [0, 1]
     again.close()
 

@@ -103,7 +103,7 @@ def test_resume_brings_back_the_transcript_and_timeline_and_goes_on_in_the_same_
     folder = kill(first)  # the kernel dies here: no close()
 
     engine = ScriptedEngine()
-    again = Transcriber.resume(folder, engine)
+    again = Transcriber.recover(folder, engine)
     assert again.transcript == "First recording." and again.results == first.results
     assert again.recordings[0].data == b"audio one" and again.recordings[0].done
     again.feed(b"audio two", WEBM)
@@ -133,7 +133,7 @@ def test_corrections_speaker_names_and_bookmarks_are_journaled_and_resumed(tmp_p
 
     saved = load(folder)
     assert saved.speakers == {0: "Ana"} and [b.label for b in saved.bookmarks] == ["greeting"]
-    again = Transcriber.resume(folder, ScriptedEngine())
+    again = Transcriber.recover(folder, ScriptedEngine())
     assert again.transcript == "Hello there. Fine thank you."
     assert again.results == first.results and again.results[1]["edited"] is True
     assert again.speakers == {0: "Ana"} and again.bookmarks == first.bookmarks
@@ -152,11 +152,11 @@ def test_keyterms_are_journaled_and_an_interrupted_recording_is_heard_again_with
     folder = kill(first)  # the kernel dies here: no close()
 
     assert load(folder).keyterms == ("Kubernetes", "Deepgram")
-    again = Transcriber.resume(folder, ScriptedEngine())
+    again = Transcriber.recover(folder, ScriptedEngine())
     assert again.keyterms == ["Kubernetes", "Deepgram"]
     assert again._engine.keyterms == ("Kubernetes", "Deepgram")  # the engine that hears it again
     again.close()
-    other = Transcriber.resume(folder, ScriptedEngine(), finish=False, keyterms=["Other"])
+    other = Transcriber.recover(folder, ScriptedEngine(), finish=False, keyterms=["Other"])
     assert other.keyterms == ["Other"]
     first.close()
     other.close()
@@ -177,7 +177,7 @@ def test_resume_transcribes_an_interrupted_recording_again_and_adds_only_the_mis
     folder = kill(first)
 
     engine = ScriptedEngine()
-    again = Transcriber.resume(folder, engine)
+    again = Transcriber.recover(folder, engine)
     stream = engine.stream
     assert bytes(stream.written) == b"all the audio that reached the kernel" and stream.ended
     assert stream.source.name == "the saved audio of recording 0"
@@ -306,7 +306,7 @@ def test_sigkill_mid_recording_loses_no_audio_and_resume_finishes_the_transcript
     assert [r.text for r in saved.results] == finals  # every final the process saw
     assert [r.index for r in saved.interrupted] == [0]
 
-    resumed = Transcriber.resume(folder, "local")
+    resumed = Transcriber.recover(folder, "local")
     assert resumed.wait(120)
     spoken = speech.PARAGRAPH.split()
     heard = resumed.transcript.split()

@@ -115,7 +115,7 @@ def test_a_journal_made_readable_by_others_is_made_private_again_when_resumed(tm
     folder.chmod(0o755)
     for path in folder.iterdir():
         path.chmod(0o644)
-    again = Transcriber.resume(folder, ScriptedEngine(), finish=False)
+    again = Transcriber.recover(folder, ScriptedEngine(), finish=False)
     assert mode(folder) == 0o700
     assert {p.name: mode(p) for p in folder.iterdir()} == dict.fromkeys(["journal.jsonl", "journal.lock", "recording-0.webm"], 0o600)
     again.close()
@@ -170,7 +170,7 @@ def test_a_journal_closed_with_a_recording_cut_short_is_unfinished_until_resumed
     t.close()  # mid-recording: its last words are not in
     assert describe(folder).status == "unfinished"
     engine = ScriptedEngine()
-    again = Transcriber.resume(folder, engine)
+    again = Transcriber.recover(folder, engine)
     assert describe(folder).status == "in use"
     engine.stream.emit(final("The rest.", 0.0, 1.0), StreamClosed())
     assert again.wait(1)
@@ -192,13 +192,13 @@ def test_resume_without_a_path_goes_on_with_the_latest_unfinished_journal_in_the
     running.feed(b"audio", WEBM)
 
     engine = ScriptedEngine()
-    again = Transcriber.resume(engine=engine)
+    again = Transcriber.recover(engine=engine)
     assert again.journal.folder == latest and again.transcript == "The latest crash."
     engine.stream.emit(final("The latest crash. And the end.", 0.0, 2.0), StreamClosed())
     assert again.wait(1)
     again.close()
     engine = ScriptedEngine()
-    widget = LiveTranscriber.resume(engine=engine)  # the next one: the older crash
+    widget = LiveTranscriber.recover(engine=engine)  # the next one: the older crash
     assert widget.journal.folder == older and widget.transcript == "The older crash."
     assert widget.journal_home == str(tmp_path) and widget.keep_journals == str(Retention())
     engine.stream.emit(StreamClosed())
@@ -206,9 +206,9 @@ def test_resume_without_a_path_goes_on_with_the_latest_unfinished_journal_in_the
     widget.close()
 
     with pytest.raises(FileNotFoundError, match=f"No unfinished journal in {tmp_path}.*journals\\(\\) lists them all"):
-        Transcriber.resume(engine=ScriptedEngine())
+        Transcriber.recover(engine=ScriptedEngine())
     [listed] = [item for item in journals() if item.folder == older]
-    by_listing = Transcriber.resume(listed, ScriptedEngine())  # a finished one goes on too, given as a path
+    by_listing = Transcriber.recover(listed, ScriptedEngine())  # a finished one goes on too, given as a path
     assert by_listing.transcript == "The older crash."
     by_listing.close()
     running.close()
@@ -218,13 +218,13 @@ def test_resume_says_why_it_cannot(monkeypatch, tmp_path):
     running = Transcriber(ScriptedEngine(), journal=tmp_path)
     running.feed(b"audio", WEBM)
     with pytest.raises(J.JournalInUse, match="in use by another transcriber"):
-        Transcriber.resume(running.journal.folder, ScriptedEngine())
+        Transcriber.recover(running.journal.folder, ScriptedEngine())
     with pytest.raises(FileNotFoundError, match="not a live-transcriber journal"):
-        Transcriber.resume(tmp_path / "typo", ScriptedEngine())
+        Transcriber.recover(tmp_path / "typo", ScriptedEngine())
     assert not (tmp_path / "typo").exists()
     monkeypatch.setenv("LIVE_TRANSCRIBER_JOURNAL", "off")
     with pytest.raises(FileNotFoundError, match="Journals are off"):
-        Transcriber.resume(engine=ScriptedEngine())
+        Transcriber.recover(engine=ScriptedEngine())
     running.close()
 
 
@@ -320,9 +320,9 @@ def test_a_journal_held_for_removal_is_not_resumed_meanwhile(tmp_path):
     folder = crashed(tmp_path)
     hold = J.hold(folder)
     with pytest.raises(J.JournalInUse):
-        Transcriber.resume(folder, ScriptedEngine())
+        Transcriber.recover(folder, ScriptedEngine())
     hold.release()
-    Transcriber.resume(folder, ScriptedEngine(), finish=False).close()
+    Transcriber.recover(folder, ScriptedEngine(), finish=False).close()
 
 
 def test_the_first_recording_of_a_new_transcriber_cleans_up_its_home(tmp_path, caplog):
@@ -391,14 +391,14 @@ def test_a_journal_held_by_a_running_process_is_in_use_and_unfinished_once_it_is
         age(folder, 100)
         assert clean_up(tmp_path, Retention(days=1, max_bytes=1)) == []
         with pytest.raises(J.JournalInUse):
-            Transcriber.resume(folder, ScriptedEngine())
+            Transcriber.recover(folder, ScriptedEngine())
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
         process.stdout.close()
     assert describe(folder).status == "unfinished"
     monkeypatch.setenv("LIVE_TRANSCRIBER_JOURNAL", str(tmp_path))
-    again = Transcriber.resume(engine=ScriptedEngine(), finish=False)
+    again = Transcriber.recover(engine=ScriptedEngine(), finish=False)
     assert again.journal.folder == folder
     again.close()
 

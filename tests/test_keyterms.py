@@ -66,7 +66,7 @@ def test_bad_keyterms_are_clear_errors(given, error, message):
 def test_the_engine_gets_them_for_new_streams_and_open_streams_get_each_change():
     engine = KeytermEngine()
     t = Transcriber(engine, keyterms=["Stella", "Stella "], journal=None)
-    assert t.keyterms == ["Stella"] and engine.keyterms == ("Stella",) and t.supports_keyterms
+    assert t.keyterms == ["Stella"] and engine.keyterms == ("Stella",) and t.keyterms_supported
 
     t.feed(b"audio", WEBM)
     first = engine.stream
@@ -97,7 +97,7 @@ def test_engines_without_keyterms_accept_and_ignore_them():
     t = Transcriber(engine, keyterms=["Stella"], journal=None)
     t.feed(b"audio", WEBM)
     t.keyterms = ["Nguyen"]  # EngineStream's default set_keyterms: nothing happens, nothing breaks
-    assert not t.supports_keyterms and t.keyterms == ["Nguyen"]
+    assert not t.keyterms_supported and t.keyterms == ["Nguyen"]
     t.close()
 
 

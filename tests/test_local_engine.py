@@ -61,7 +61,7 @@ def engine_with(fake: FakeWhisper, cls=BatchLocalEngine, **options):
 
 def test_the_offline_engine_supports_keyterms():
     t = Transcriber("local", keyterms=["Siobhan Nguyen"], journal=None)
-    assert t.supports_keyterms and t.engine.keyterms == ("Siobhan Nguyen",)
+    assert t.keyterms_supported and t.engine.keyterms == ("Siobhan Nguyen",)
     t.close()
 
 

@@ -18,12 +18,10 @@ NOT_PASSED_THROUGH = {
     "receive": "the widget's comm calls it",
     "attach": "the widget attaches itself",
     "set_keyterms": "the keyterms trait sets them",
-    "supports_keyterms": "the widget has it as the keyterms_supported trait",
-    "text_of": "not offered by the widget yet",
 }
 #: Pass-throughs whose signature differs from the transcriber's on purpose.
 OWN_SIGNATURE = {
-    "resume": "on the class it continues a journal (finish= and keep_audio= go through **options); on a widget, a paused recording",
+    "recover": "finish= and keep_audio= go through **options",
     "close": "also closes the widget's comm",
 }
 

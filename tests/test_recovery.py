@@ -126,7 +126,7 @@ def test_a_recording_cut_short_by_close_is_not_called_done_and_resume_finishes_i
     saved = load(folder)
     assert [r.index for r in saved.interrupted] == [0] and saved.transcript == "Said before."
     again = ScriptedEngine()
-    resumed = Transcriber.resume(folder, again)
+    resumed = Transcriber.recover(folder, again)
     assert bytes(again.stream.written) == b"<a:0><a:1>" and again.stream.ended
     again.stream.emit(said("Said before. And after.", 0.0), StreamClosed())
     assert resumed.wait(1) and resumed.transcript == "Said before. And after."

@@ -4,7 +4,7 @@ A kernel that crashes, is killed or restarted takes its memory with it. With a j
 of every recording is appended to a file as it arrives (the container bytes, unchanged) and every
 final result is appended to ``journal.jsonl`` as it becomes final, each flushed at once: killing
 the process loses no audio that had reached it, and no final text. :func:`load` reads a journal
-back; :meth:`Transcriber.resume <live_transcriber.Transcriber.resume>` continues it.
+back; :meth:`Transcriber.recover <live_transcriber.Transcriber.recover>` continues it.
 
 One folder per transcriber, ``<root>/<date>-<time>-<id>/`` (where the root is:
 :mod:`live_transcriber.journal_home`)::
@@ -27,7 +27,7 @@ One folder per transcriber, ``<root>/<date>-<time>-<id>/`` (where the root is:
 
 A journal is *unfinished* when the transcriber writing it stopped without ``closed`` (a crash, a
 kill, a kernel that died) or when it holds a recording that never ended (its last words may be
-missing): :meth:`Transcriber.resume <live_transcriber.Transcriber.resume>` finishes it. The lock
+missing): :meth:`Transcriber.recover <live_transcriber.Transcriber.recover>` finishes it. The lock
 is the operating system's, so it is let go however the process ends.
 
 On POSIX systems a journal's folder is readable by its user alone (0700) and so are its files
@@ -189,7 +189,7 @@ class Journal:
     def close(self) -> None:
         """Its transcriber is done with it: ``closed`` is written (unless it was never begun or
         resumed), the files are closed and the journal is let go. A recording still open stays
-        unfinished, for :meth:`Transcriber.resume` to finish."""
+        unfinished, for :meth:`Transcriber.recover` to finish."""
         if self._session:
             self._session = False
             _OPEN.discard(self)
@@ -209,7 +209,7 @@ class Journal:
                 line = json.dumps(entry, ensure_ascii=False, allow_nan=False) + "\n"
                 if self._lines.closed:
                     # Closed with its transcriber: corrections, names and bookmarks made after close()
-                    # are still written (the review goes on; resume() reads them).
+                    # are still written (the review goes on; recover() reads them).
                     with open_private(self.folder / LINES, "a") as lines:
                         lines.write(line)
                     return
@@ -424,7 +424,7 @@ class Saved:
     @property
     def unfinished(self) -> bool:
         """Whether its transcriber stopped without closing it, or a recording in it never ended:
-        :meth:`Transcriber.resume` finishes it (unless its transcriber still runs)."""
+        :meth:`Transcriber.recover` finishes it (unless its transcriber still runs)."""
         return self.left_open or bool(self.interrupted)
 
     @property

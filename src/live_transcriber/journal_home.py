@@ -9,7 +9,7 @@ when that is set), ``~/Library/Application Support/live-transcriber/journal`` on
 Each transcriber writes its own journal folder under the home (:mod:`live_transcriber.journal`).
 :func:`journals` lists them; :func:`clean_up` removes the *finished* ones that a
 :class:`Retention` bounds out, oldest first. It never removes a journal that is in use, one a crash
-left unfinished (resume it or discard it), or one it cannot read. What it removes is logged (a
+left unfinished (recover it or discard it), or one it cannot read. What it removes is logged (a
 warning) and written to ``removed.log`` in the home.
 """
 
@@ -142,10 +142,10 @@ def _size(count: float) -> str:
 
 @dataclass(frozen=True)
 class JournalInfo:
-    """One journal, as :func:`journals` finds it. Pass it to ``resume()`` as a path.
+    """One journal, as :func:`journals` finds it. Pass it to ``recover()`` as a path.
 
     ``status`` is ``"in use"`` (a transcriber writes it now), ``"unfinished"`` (its transcriber
-    stopped without closing it, or a recording in it never ended: ``resume()`` finishes it),
+    stopped without closing it, or a recording in it never ended: ``recover()`` finishes it),
     ``"finished"``, or ``"damaged"`` (it cannot be read: ``problem`` says why).
     """
 

@@ -149,7 +149,7 @@ class Transcriber:
             return Retention(None, None)
 
     @classmethod
-    def resume(
+    def recover(
         cls,
         path: Union[str, os.PathLike[str], None] = None,
         engine: Union[str, Engine] = "auto",
@@ -167,7 +167,7 @@ class Transcriber:
         same folder (unfinished again until this transcriber is closed). With ``finish=True``, each
         recording that was interrupted is transcribed again from its saved audio, and the words
         missing after its last final word are added (in the background: :meth:`wait` for them).
-        Raises ``FileNotFoundError`` when there is nothing to resume,
+        Raises ``FileNotFoundError`` when there is nothing to recover,
         :class:`~live_transcriber.journal.JournalInUse` when another transcriber writes it.
         """
         folder = Path(path) if path is not None else _latest_unfinished()
@@ -297,7 +297,7 @@ class Transcriber:
         self.set_keyterms(terms)
 
     @property
-    def supports_keyterms(self) -> bool:
+    def keyterms_supported(self) -> bool:
         """Whether the engine uses :attr:`keyterms` (others accept them and ignore them)."""
         return self._engine is not None and self._engine.supports_keyterms
 
@@ -574,7 +574,7 @@ class Transcriber:
 
     def close(self) -> None:
         """Stop every recording at once and release the engine. Their words so far are kept; with a
-        journal, a recording cut short stays interrupted in it, for :meth:`resume` to finish."""
+        journal, a recording cut short stays interrupted in it, for :meth:`recover` to finish."""
         with self._lock:
             if self._recordings.closed:
                 return
@@ -639,13 +639,13 @@ def _latest_unfinished() -> Path:
     home = journal_home.default_home()
     if home is None:
         raise FileNotFoundError(
-            f"Journals are off (${journal_home.HOME_VARIABLE}=off): pass the folder of the journal to resume."
+            f"Journals are off (${journal_home.HOME_VARIABLE}=off): pass the folder of the journal to recover."
         )
     latest = journal_home.latest_unfinished(home)
     if latest is None:
         raise FileNotFoundError(
             f"No unfinished journal in {home}: no transcriber there was stopped by a crash or a kill. "
-            "journals() lists them all; pass one to resume() to go on with it."
+            "journals() lists them all; pass one to recover() to go on with it."
         )
     return latest.folder
 

@@ -7,7 +7,6 @@ import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
@@ -83,23 +82,6 @@ NOT_SHOWN = (
 )
 
 
-class _OnClassOrWidget:
-    """One name for two things: ``class_side`` (a classmethod) on the class, ``widget_side`` on a widget.
-
-    ``LiveTranscriber.resume(path)`` continues a journal, as ``Transcriber.resume`` does, while
-    ``w.resume()`` continues a paused recording, as the Resume button does."""
-
-    def __init__(self, class_side: Any, widget_side: Callable[..., Any]) -> None:
-        self.class_side = class_side
-        self.widget_side = widget_side
-        self.__doc__ = f"On the class: {class_side.__func__.__doc__}\n\nOn a widget: {widget_side.__doc__}"
-
-    def __get__(self, widget: Any, owner: type) -> Callable[..., Any]:
-        if widget is None:
-            return self.class_side.__get__(None, owner)
-        return self.widget_side.__get__(widget, owner)
-
-
 class LiveTranscriber(anywidget.AnyWidget):
     """Record the microphone in the browser and transcribe it live.
 
@@ -111,7 +93,7 @@ class LiveTranscriber(anywidget.AnyWidget):
     methods the widget offers too; its state is mirrored into the traits below (read-only, except
     ``speakers``, ``keyterms``, ``confidence_threshold`` and ``recording``, which you may set).
     ``w.start()``, ``w.pause()``, ``w.resume()`` and ``w.stop()`` (or setting :attr:`recording`)
-    work the buttons from Python (on the class, ``LiveTranscriber.resume(path)`` continues a journal).
+    work the buttons from Python; ``LiveTranscriber.recover()`` continues a journal a crash left unfinished.
 
     Parameters
     ----------
@@ -189,7 +171,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.set_trait("engine_label", self.transcriber.engine_label)
         self.set_trait("keep_audio", self.transcriber.keep_audio)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
-        self.set_trait("keyterms_supported", self.transcriber.supports_keyterms)
+        self.set_trait("keyterms_supported", self.transcriber.keyterms_supported)
         home = self.transcriber.journal_home
         self.set_trait("journal_home", str(home) if home is not None else "")
         self.set_trait("keep_journals", str(self.transcriber.keep_journals) if home is not None else "")
@@ -214,12 +196,12 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber.receive(content, buffers)
 
     @classmethod
-    def resume(
+    def recover(
         cls, path: Union[str, os.PathLike[str], None] = None, engine: Union[str, Engine] = "auto", **options: Any
     ) -> LiveTranscriber:
         """A widget that continues the journal at ``path``, or without it the latest unfinished
-        one: see :meth:`Transcriber.resume`."""
-        return cls(transcriber=Transcriber.resume(path, engine, **options))
+        one: see :meth:`Transcriber.recover`."""
+        return cls(transcriber=Transcriber.recover(path, engine, **options))
 
     # -- the transcriber's state, mirrored (FrontEnd) ------------------------------------------
 
@@ -286,14 +268,9 @@ class LiveTranscriber(anywidget.AnyWidget):
         ``RuntimeError`` when nothing records."""
         self._send_to_recorder(P.pause_recording(), "pause")
 
-    def _resume_recording(self, *args: Any, **kwargs: Any) -> None:
-        """``w.resume()`` goes on with a paused recording, as the Resume button does. Raises
-        ``RuntimeError`` when nothing records."""
-        if args or kwargs:
-            raise TypeError(
-                "w.resume() goes on with a paused recording and takes no arguments; "
-                "to continue a journal, call LiveTranscriber.resume(path) on the class."
-            )
+    def resume(self) -> None:
+        """Go on with a paused recording, as the Resume button does. Raises ``RuntimeError`` when
+        nothing records. (To continue a journal after a crash: :meth:`recover`.)"""
         self._send_to_recorder(P.resume_recording(), "resume")
 
     def _send_to_recorder(self, message: P.KernelMessage, verb: str) -> None:
@@ -383,6 +360,10 @@ class LiveTranscriber(anywidget.AnyWidget):
         """See :meth:`Transcriber.transcribe_file`."""
         return self.transcriber.transcribe_file(path, mime_type, realtime=realtime, timeout=timeout, progress=progress)
 
+    def text_of(self, recording: int) -> str:
+        """See :meth:`Transcriber.text_of`."""
+        return self.transcriber.text_of(recording)
+
     def to_text(self, *, timestamps: bool = False, speakers: bool = True) -> str:
         """See :meth:`Transcriber.to_text`."""
         return self.transcriber.to_text(timestamps=timestamps, speakers=speakers)
@@ -434,4 +415,3 @@ class LiveTranscriber(anywidget.AnyWidget):
             transcriber.close()
         super().close()
 
-    resume = _OnClassOrWidget(resume, _resume_recording)  # type: ignore[assignment]

@@ -349,7 +349,7 @@ def test_the_kernel_killed_and_restarted(page, open_notebook):
         f"old widget: {stopped!r}; the widget run again: {message.split(' This browser')[0]!r}",
         f"{journaled:.1f} s in the old kernel's journal (resume it) + {recovered:.1f} s sent again from the page "
         f"= all {total:.1f} s recorded",
-        "nothing (the old kernel's words come back with LiveTranscriber.resume)",
+        "nothing (the old kernel's words come back with LiveTranscriber.recover)",
     )
 
 
@@ -421,7 +421,7 @@ def test_the_widget_closed_mid_recording(page, open_notebook):
         "widget closed mid-recording (w.close())",
         f"new widget: {message.split(' This browser')[0]!r}",
         f"{journaled:.1f} s in w's journal + {recovered:.1f} s sent again = all {kept['seconds']:.1f} s recorded",
-        "nothing (words close() cut short: LiveTranscriber.resume(w.journal.folder))",
+        "nothing (words close() cut short: LiveTranscriber.recover(w.journal.folder))",
     )
 
 

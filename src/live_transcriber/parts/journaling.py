@@ -42,7 +42,7 @@ class JournalWriter:
         return self._root
 
     def resume(self, journal: J.Journal) -> None:
-        """Go on writing a journal that was read back (:meth:`Transcriber.resume`)."""
+        """Go on writing a journal that was read back (:meth:`Transcriber.recover`)."""
         self.journal = journal
         self._root = journal.folder.parent
 
