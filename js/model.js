@@ -47,6 +47,8 @@
  * @property {string} transcript
  * @property {string} interim
  * @property {string} engine_label
+ * @property {string} engine_reason
+ * @property {string} engine_notice
  * @property {FinalResult[]} results            the latest final results: views append the ones they have not shown
  * @property {Record<string, string>} speakers   speaker names, by speaker number
  * @property {Bookmark[]} bookmarks

@@ -189,13 +189,13 @@ def test_the_offline_engines_are_chosen_by_name(monkeypatch, default):
     monkeypatch.setattr(select, "OFFLINE_DEFAULT", default)
     kind = {"whisper": BatchLocalEngine, "moonshine+whisper": TwoSpeedEngine}
     for name in ("offline", "local"):
-        engine, notice = select.make_engine(name)
+        engine, _, notice = select.make_engine(name)
         assert type(engine) is kind[default] and notice == "", name
     for name in ("whisper", "moonshine+whisper"):
-        engine, notice = select.make_engine(name)
+        engine, _, notice = select.make_engine(name)
         assert type(engine) is kind[name] and notice == "", name
     assert engine.label == "offline · moonshine + tiny.en"
-    engine, notice = select.make_engine("auto")
+    engine, _, notice = select.make_engine("auto")
     assert type(engine) is kind[default] and notice == select.NO_KEY_NOTICE
 
 
@@ -210,7 +210,7 @@ def test_a_language_moonshine_cannot_serve_falls_back_to_whisper_with_a_one_line
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.setattr(select, "OFFLINE_DEFAULT", "moonshine+whisper")
     for name in ("offline", "moonshine+whisper", "auto"):
-        engine, notice = select.make_engine(name, **options)
+        engine, _, notice = select.make_engine(name, **options)
         assert type(engine) is BatchLocalEngine and engine.language == options["language"]
         assert why in notice and "\n" not in notice, notice
     with pytest.raises(ValueError, match="knows only English"):
@@ -224,20 +224,20 @@ def test_a_platform_without_moonshine_falls_back_to_whisper_and_says_why(monkeyp
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.setattr(two_speed, "_moonshine_library", missing)
     monkeypatch.setattr(select, "OFFLINE_DEFAULT", "moonshine+whisper")
-    engine, notice = select.make_engine("offline")
+    engine, _, notice = select.make_engine("offline")
     assert type(engine) is BatchLocalEngine
     assert notice == (
         "Moonshine is not installed (pip install 'jupyter-live-transcriber[moonshine]'): the offline engine runs on Whisper only, "
         "and words show later."
     )
-    engine, notice = select.make_engine("auto")
+    engine, _, notice = select.make_engine("auto")
     assert notice.startswith(select.NO_KEY_NOTICE + " Moonshine is not installed")
 
     def old_glibc():
         raise OSError("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found")
 
     monkeypatch.setattr(two_speed, "_moonshine_library", old_glibc)
-    engine, notice = select.make_engine("moonshine+whisper")
+    engine, _, notice = select.make_engine("moonshine+whisper")
     assert type(engine) is BatchLocalEngine and notice.startswith("Moonshine cannot load here (/lib/x86_64-linux-gnu/libc.so.6: version")
 
 

@@ -11,6 +11,15 @@ import { BOOKMARK_KEY } from "./layout.js";
 /** @typedef {import("../session.js").WidgetSession} WidgetSession */
 /** @typedef {import("./layout.js").ViewElements} ViewElements */
 
+/**
+ * The engine as the status line shows it: its label, and why it is that engine when it was not named.
+ * @param {string} label e.g. "offline · tiny.en"
+ * @param {string} reason e.g. "no Deepgram key found", or ""
+ */
+export function engineText(label, reason) {
+  return label && reason ? `${label} (${reason})` : label;
+}
+
 export class Controls {
   /**
    * @param {ViewElements} ui
@@ -97,7 +106,8 @@ export class Controls {
     const line = statusLine(recorder.phase, recorder.paused, status, String(model.get("status_detail") ?? ""));
     setText(ui.statusText, line.label);
     setText(ui.statusDetail, line.detail);
-    setText(ui.engine, engineLabel);
+    setText(ui.engine, engineText(engineLabel, String(model.get("engine_reason") ?? "")));
+    ui.engine.title = String(model.get("engine_notice") ?? "") || engineLabel;
     ui.progress.hidden = status !== STATUS.LOADING_MODEL;
     ui.device.disabled = active;
     ui.times.checked = session.showTimes;

@@ -17,7 +17,7 @@ import { UnsentOffer } from "./unsent.js";
 /** @typedef {import("./final-text.js").TextOptions} TextOptions */
 
 /** The traits each paint shows. */
-const TRAIT_EVENTS = ["status", "status_detail", "error", "transcript", "interim", "engine_label", "keep_audio"].map((name) => `change:${name}`);
+const TRAIT_EVENTS = ["status", "status_detail", "error", "transcript", "interim", "engine_label", "engine_reason", "engine_notice", "keep_audio"].map((name) => `change:${name}`);
 /** The traits that change how the final words look, so that they are drawn again. */
 const TEXT_EVENTS = ["speakers", "confidence_threshold"].map((name) => `change:${name}`);
 

@@ -112,16 +112,19 @@ class Transcriber:
         self._browser = P.BrowserProtocol()
         self._owns_engine = not isinstance(engine, Engine)
         self._engine: Engine | None = None
-        notice = ""
+        #: Which engine runs, in a few words (``"offline · tiny.en"``), and why it is that one
+        #: (``"no Deepgram key found"``, ``"key from ~/project/.env"``; "" when it was named), with
+        #: a sentence saying so: shown together in the widget.
+        self.engine_label = self.engine_reason = self.engine_notice = ""
         try:
-            self._engine, notice = make_engine(engine, **options)
+            self._engine, self.engine_reason, self.engine_notice = make_engine(engine, **options)
             self.engine_label = self._engine.label
         except MissingKeyError as exc:
             # Not raised: a widget shows it, and pressing Start says it again.
             self.engine_label = "Deepgram · no key"
             self._publisher.report(str(exc))
-        if notice:
-            log.info(notice)
+        if self.engine_notice:
+            log.info(self.engine_notice)
         root = journal_home.default_home() if journal is True else Path(journal).absolute() if journal else None
         self._journal = JournalWriter(root, self.engine_label, self._publisher.report, self._retention(keep_journals))
         self._book = TranscriptBook(self._journal, self._publisher)

@@ -127,6 +127,12 @@ class LiveTranscriber(anywidget.AnyWidget):
     engine_label = traitlets.Unicode(
         "", read_only=True, help='Which engine runs, as the widget shows it: e.g. "offline · tiny.en", "Deepgram · nova-3".'
     ).tag(sync=True)
+    engine_reason = traitlets.Unicode(
+        "", read_only=True, help='Why that engine, shown beside its label: e.g. "no Deepgram key found", "key from ~/talks/.env"; "" when it was named.'
+    ).tag(sync=True)
+    engine_notice = traitlets.Unicode(
+        "", read_only=True, help="The same as a sentence (the label's tooltip), e.g. what to do for the other engine."
+    ).tag(sync=True)
     speakers = traitlets.Dict(
         help='Speaker names, e.g. {0: "Ana", 1: "Ben"}: assign to rename speakers everywhere (unnamed: "Speaker N").'
     ).tag(sync=True, to_json=_names_to_json, from_json=_names_from_json)
@@ -169,6 +175,8 @@ class LiveTranscriber(anywidget.AnyWidget):
         self.transcriber = transcriber or Transcriber(engine, keep_audio=keep_audio, **options)
         super().__init__(revision=0 if _in_marimo() else None)
         self.set_trait("engine_label", self.transcriber.engine_label)
+        self.set_trait("engine_reason", self.transcriber.engine_reason)
+        self.set_trait("engine_notice", self.transcriber.engine_notice)
         self.set_trait("keep_audio", self.transcriber.keep_audio)
         self.set_trait("_identity", {"widget": secrets.token_hex(8), "process": _PROCESS, "kernel": _jupyter_kernel_id()})
         self.set_trait("keyterms_supported", self.transcriber.keyterms_supported)

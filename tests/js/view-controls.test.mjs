@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { statusLine } from "../../js/view/controls.js";
+import { engineText, statusLine } from "../../js/view/controls.js";
 import { STATUS } from "../../js/vocabulary.js";
 
 describe("statusLine", () => {
@@ -28,5 +28,14 @@ describe("statusLine", () => {
     for (const status of Object.values(STATUS)) {
       assert.deepEqual(statusLine("off", false, status, "why"), { label: status, detail: "why" });
     }
+  });
+});
+
+describe("engineText", () => {
+  test("why the engine runs follows its label, unless the user named it", () => {
+    assert.equal(engineText("offline · tiny.en", "no Deepgram key found"), "offline · tiny.en (no Deepgram key found)");
+    assert.equal(engineText("Deepgram · nova-3", "key from ~/talks/.env"), "Deepgram · nova-3 (key from ~/talks/.env)");
+    assert.equal(engineText("offline · tiny.en", ""), "offline · tiny.en");
+    assert.equal(engineText("", "no Deepgram key found"), "");
   });
 });

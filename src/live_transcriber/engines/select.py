@@ -6,43 +6,75 @@ engine: Moonshine shows the words as they are spoken, Whisper writes the final o
 Where Moonshine cannot load or cannot serve the options (see
 :func:`~live_transcriber.engines.two_speed.moonshine_cannot_serve`), the two-speed engine's place
 is taken by the Whisper-only engine and the notice says why.
+
+The choice is said, never silent: :class:`Choice` carries a short ``reason`` the widget shows
+beside the engine's label (where the key came from, or that none was found) and a one-sentence
+``notice``. An option that belongs to the other engine (``diarize=True`` offline, ``model="nova-3"``
+offline, ``beam_size=`` for Deepgram) is a ``TypeError`` naming the option, the engine that runs
+and how to get the other.
 """
 
 from __future__ import annotations
 
-from typing import Any, Union
+import os
+from typing import Any, NamedTuple, Union
 
-from ..settings import find_api_key
+from ..settings import Found, locate_api_key
 from .base import Engine
 
 ENGINES = ("auto", "offline", "local", "moonshine+whisper", "whisper", "deepgram")
-#: The engine that "offline", "local" and "auto" without a key mean. Whisper alone, for now: the
-#: two-speed engine wins on the model clock, and in the real browser at load 3.6 it showed words
-#: 2.4 s sooner but made them final 2 s later; at load 7-13 it fell far behind (benchmarks/README.md,
-#: "Step 10"). Set to "moonshine+whisper" when browser_latency.py shows it ahead in a quiet window.
+#: The engine that "offline", "local" and "auto" without a key mean.
 OFFLINE_DEFAULT = "whisper"
-NO_KEY_NOTICE = "No DEEPGRAM_API_KEY set: using the offline engine."
+#: Said when ``engine="auto"`` finds no key.
+NO_KEY_NOTICE = "No Deepgram key found (no api_key=, no $DEEPGRAM_API_KEY, no .env file with it): the offline engine runs."
+NO_KEY_REASON = "no Deepgram key found"
+#: How to get the Deepgram engine, for messages.
+HOW_TO_DEEPGRAM = "set DEEPGRAM_API_KEY (in the environment or a .env file) or pass api_key=..."
+
+#: Options only the Deepgram engine takes (DeepgramEngine's parameters but model, language and
+#: keyterms, which both take; tests/test_select.py holds these lists to the signatures).
+DEEPGRAM_OPTIONS = frozenset({
+    "api_key", "base_url", "punctuate", "smart_format", "interim_results", "endpointing", "utterance_end_ms",
+    "vad_events", "diarize", "eot_threshold", "eager_eot_threshold", "eot_timeout_ms", "extra", "reconnect_attempts",
+})
+#: Options only the offline engines take.
+OFFLINE_OPTIONS = frozenset({"device", "compute_type", "cpu_threads", "beam_size", "policy", "interims"})
+#: How a Deepgram model's name starts (nova-3, flux-general-en, enhanced-meeting, ...).
+_DEEPGRAM_MODELS = ("nova", "flux", "enhanced")
+#: How a faster-whisper model's name starts ("base" is left out: Deepgram has a "base" model too).
+_WHISPER_MODELS = ("tiny", "small", "medium", "large", "distil-", "turbo")
 
 
-def make_engine(engine: Union[str, Engine] = "auto", **options: Any) -> tuple[Engine, str]:
-    """Build the engine a :class:`LiveTranscriber` asked for; also return a notice for the user
-    (one line), or ""."""
+class Choice(NamedTuple):
+    """The engine made, a few words on why it is the one (shown beside its label; "" when the
+    user named it), and a sentence saying so (shown as the label's tooltip, and logged)."""
+
+    engine: Engine
+    reason: str = ""
+    notice: str = ""
+
+
+def make_engine(engine: Union[str, Engine] = "auto", **options: Any) -> Choice:
+    """Build the engine a :class:`LiveTranscriber` asked for, and say why it is that one."""
     if isinstance(engine, Engine):
         if options:
             raise TypeError(f"Engine options {sorted(options)} cannot be combined with an engine instance.")
-        return engine, ""
+        return Choice(engine)
     if engine not in ENGINES:
         raise ValueError(f"Unknown engine {engine!r}: choose one of {', '.join(map(repr, ENGINES))}, or pass an Engine.")
-    notice = ""
+    reason = notice = ""
+    key = locate_api_key(options.get("api_key"))
     if engine == "auto":
-        engine = "deepgram" if find_api_key(options.get("api_key")) else "offline"
-        if engine == "offline":
-            notice = NO_KEY_NOTICE
-            options = {k: v for k, v in options.items() if k not in ("api_key", "base_url")}
+        engine = "deepgram" if key else "offline"
+        reason, notice = (_key_reason(key), _key_notice(key)) if key else (NO_KEY_REASON, NO_KEY_NOTICE)
+    elif engine == "deepgram" and key:
+        reason, notice = _key_reason(key), _key_notice(key)
     if engine == "deepgram":
+        _check_deepgram_options(options)
         from .deepgram import DeepgramEngine
 
-        return DeepgramEngine(**options), notice
+        return Choice(DeepgramEngine(**options), reason, notice)
+    _check_offline_options(options, reason)
     if engine in ("offline", "local"):
         engine = OFFLINE_DEFAULT
     if engine == "moonshine+whisper":
@@ -50,9 +82,54 @@ def make_engine(engine: Union[str, Engine] = "auto", **options: Any) -> tuple[En
 
         why_not = moonshine_cannot_serve(options.get("language", "en"))
         if not why_not:
-            return TwoSpeedEngine(**options), notice
+            return Choice(TwoSpeedEngine(**options), reason, notice)
+        reason = ", ".join(filter(None, [reason, _short(why_not)]))
         notice = f"{notice} {why_not}".strip()
         options.pop("interims", None)
     from .local_batch import BatchLocalEngine  # Whisper alone, with a batch path for files
 
-    return BatchLocalEngine(**options), notice
+    return Choice(BatchLocalEngine(**options), reason, notice)
+
+
+def _short(why_not: str) -> str:
+    """A few words of :func:`~.two_speed.moonshine_cannot_serve`'s sentence, for beside the label."""
+    if "knows only English" in why_not:
+        return "Moonshine knows only English"
+    return why_not.split(" (")[0].split(":")[0]  # "Moonshine is not installed", "Moonshine cannot load here"
+
+
+def _key_reason(key: Found) -> str:
+    return f"key from {key.where}"
+
+
+def _key_notice(key: Found) -> str:
+    return f"Deepgram runs with the key from {key.where}."
+
+
+def _check_offline_options(options: dict[str, Any], reason: str) -> None:
+    why = "no Deepgram key was found" if reason.startswith(NO_KEY_REASON) else "it was asked for by name"
+    runs = f"the offline engine runs here ({why})"
+    get = f"For Deepgram, {HOW_TO_DEEPGRAM}" + ("." if why.startswith("no") else ", and engine='deepgram'.")
+    for name in sorted(options.keys() & DEEPGRAM_OPTIONS):
+        raise TypeError(f"{name}= is an option of the Deepgram engine, but {runs}. {get}")
+    model = options.get("model")
+    if isinstance(model, str) and model.lower().startswith(_DEEPGRAM_MODELS):
+        raise TypeError(
+            f"model={model!r} is a Deepgram model, but {runs}. {get} For the offline engine, leave model= out "
+            "(tiny.en) or name a Whisper model, e.g. 'base.en'."
+        )
+
+
+def _check_deepgram_options(options: dict[str, Any]) -> None:
+    runs = "the Deepgram engine runs here"
+    get = "For the offline engine, pass engine='offline'" + (
+        "" if not os.environ.get("DEEPGRAM_API_KEY") else " (or unset DEEPGRAM_API_KEY and use engine='auto')"
+    ) + "."
+    for name in sorted(options.keys() & OFFLINE_OPTIONS):
+        raise TypeError(f"{name}= is an option of the offline engine, but {runs}. {get}")
+    model = options.get("model")
+    if isinstance(model, str) and (model.lower().startswith(_WHISPER_MODELS) or model.endswith(".en") or os.sep in model):
+        raise TypeError(
+            f"model={model!r} is a Whisper model, but {runs}. {get} For Deepgram, leave model= out "
+            "(nova-3) or name a Deepgram model, e.g. 'flux-general-en'."
+        )

@@ -1962,6 +1962,9 @@ function buildView(doc) {
 }
 
 // js/view/controls.js
+function engineText(label, reason) {
+  return label && reason ? `${label} (${reason})` : label;
+}
 var Controls = class {
   /**
    * @param {ViewElements} ui
@@ -2044,7 +2047,8 @@ var Controls = class {
     const line = statusLine(recorder.phase, recorder.paused, status, String(model.get("status_detail") ?? ""));
     setText(ui.statusText, line.label);
     setText(ui.statusDetail, line.detail);
-    setText(ui.engine, engineLabel);
+    setText(ui.engine, engineText(engineLabel, String(model.get("engine_reason") ?? "")));
+    ui.engine.title = String(model.get("engine_notice") ?? "") || engineLabel;
     ui.progress.hidden = status !== STATUS.LOADING_MODEL;
     ui.device.disabled = active;
     ui.times.checked = session.showTimes;
@@ -2813,7 +2817,7 @@ var UnsentOffer = class {
 };
 
 // js/view/view.js
-var TRAIT_EVENTS = ["status", "status_detail", "error", "transcript", "interim", "engine_label", "keep_audio"].map((name) => `change:${name}`);
+var TRAIT_EVENTS = ["status", "status_detail", "error", "transcript", "interim", "engine_label", "engine_reason", "engine_notice", "keep_audio"].map((name) => `change:${name}`);
 var TEXT_EVENTS = ["speakers", "confidence_threshold"].map((name) => `change:${name}`);
 function renderView(session, model, el) {
   const doc = el.ownerDocument;
