@@ -66,6 +66,9 @@ def test_start_pause_resume_and_stop_from_python_and_the_trait_both_ways(open_no
     out = nb.kernel.execute("w.stop()\ntry:\n    w.wait()\nexcept RuntimeError as e:\n    print(e)")
     assert "wait() would block for good" in out, out
     assert nb.kernel.eval("w.recording") is False
+    # The page's stop comes when it comes (a loaded machine takes a while): a later cell may wait
+    # once it has arrived, as a person's next cell would be run.
+    nb.kernel.wait_for("w.status", lambda s: s != "recording", timeout=30)
     assert nb.kernel.eval("w.wait(30)") is True
     assert nb.kernel.eval("w.status") == "idle" and nb.kernel.eval("w.error") == ""
     assert nb.kernel.eval("w.recordings[-1].counters.lost") == 0
