@@ -88,9 +88,9 @@ def _traced_on_audio(self, samples):
     return _on_audio(self, samples)
 _local.LocalStream._on_audio = _traced_on_audio
 _step = _streaming.StreamingPolicy.step
-def _traced_step(self, transcribe):
+def _traced_step(self, transcribe, *witness):
     started, cpu, window = _t.time(), _t.process_time(), self.window_end - self.window_start
-    events = _step(self, transcribe)
+    events = _step(self, transcribe, *witness)
     _trace["runs"].append((started, _t.time(), _t.process_time() - cpu, window))
     return events
 _streaming.StreamingPolicy.step = _traced_step

@@ -507,7 +507,9 @@ def run_two_speed_model(item: dict) -> dict:
                 listening = (t + moon_wall(seconds), job, words, moon_wall(seconds))
         if whisper is None and policy.ready():
             before = len(runs)
-            events = policy.step(transcribe)
+            # (Moonshine's words are those it had when the run started: the engine compares them
+            # when the run ends, having heard more meanwhile, so this model is the slower of the two.)
+            events = policy.step(transcribe, lambda: (interims.text.split(), interims.heard))
             whisper = (t + sum(model_wall(x) for x in runs[before:]), events)
         if arrived == len(slices) and not queue and whisper is None and listening is None and not policy.ready():
             before = len(runs)

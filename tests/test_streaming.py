@@ -5,6 +5,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from live_transcriber.results import Result, SpeechStarted, Transcript, UtteranceEnd, Word
 from live_transcriber.streaming import PolicyOptions, StreamingPolicy, normalize
@@ -498,3 +500,96 @@ def test_speech_added_while_a_run_was_in_flight_is_heard_before_the_utterance_en
     events += policy.finish(rec)
     final_words = [w.word for r in finals(events) for w in r.words]
     assert final_words == ["one", "two", "three"], final_words
+
+
+# -- a witness: the two-speed engine's Moonshine, agreeing with a Whisper run -------------------------
+
+WITNESS_OPTIONS = dict(min_step=1.0, endpoint_silence=5.0, cpu_budget=None)
+
+
+def first_run(policy, rec, witness):
+    """The events of the first run, due after 1 s of speech."""
+    for i in range(4):
+        policy.add_audio(tone(0.25))
+    assert policy.ready()
+    return policy.step(rec, witness)
+
+
+def test_a_word_the_witness_heard_the_same_is_final_after_one_run_not_two():
+    policy = StreamingPolicy(PolicyOptions(**WITNESS_OPTIONS))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    events = first_run(policy, rec, lambda: (["one", "two", "three"], 1.25))
+    assert [w.word for r in finals(events) for w in r.words] == ["one", "two"]
+    assert finals(events)[0].speech_final is False
+    # Without a witness (or with it turned off) the first run makes nothing final: LocalAgreement waits for a second.
+    for options, witness in ((WITNESS_OPTIONS, None), ({**WITNESS_OPTIONS, "witness_margin": None}, lambda: (["one", "two"], 1.25))):
+        policy = StreamingPolicy(PolicyOptions(**options))
+        assert finals(first_run(policy, ScriptedRecogniser(policy, SCRIPT), witness)) == []
+
+
+def test_the_witness_confirms_only_what_it_heard_past_and_up_to_its_first_other_word():
+    policy = StreamingPolicy(PolicyOptions(**WITNESS_OPTIONS))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    # "two" ends at 0.9 s; the witness heard up to 1.0 s, less than the margin (0.3 s) past it.
+    assert [w.word for r in finals(first_run(policy, rec, lambda: (["One,", "two"], 1.0))) for w in r.words] == ["one"]
+
+    policy = StreamingPolicy(PolicyOptions(**WITNESS_OPTIONS))
+    rec = ScriptedRecogniser(policy, SCRIPT)
+    # A misheard word (a keyterm Moonshine does not know) stops it; the next run agrees on the rest.
+    events = first_run(policy, rec, lambda: (["one", "too", "three"], 1.25))
+    assert [w.word for r in finals(events) for w in r.words] == ["one"]
+    events = run(policy, rec, [tone(1.0)])
+    assert [w.word for r in finals(events) for w in r.words][:1] == ["two"]
+
+
+def test_a_word_heard_differently_between_two_stretches_both_gave_is_confirmed_with_the_runs_spelling():
+    script = [(w, 0.5 * i, 0.5 * i + 0.4) for i, w in enumerate(["we", "were", "all", "going", "direct", "to", "heaven"])]
+    cases = [
+        (["We", "will", "go", "and", "direct", "to", "heaven."], 7),  # "direct to heaven" anchors the three before
+        (["We'll", "go", "and", "direct", "to", "heaven."], 7),  # ... and four words heard as three
+        (["we", "were", "all", "going", "to", "direct", "to", "heaven"], 4),  # a word only the witness heard stops it
+        (["we", "were", "all", "direct", "to", "heaven"], 3),  # ... and one only the run heard
+        (["we", "were", "all", "going", "direct", "too", "heaven"], 5),  # the last word alone does not anchor
+        (["oh", "we", "were"], 0),  # a word only the witness gave, before the stretch too
+        (["so", "were", "all"], 3),  # the first word heard differently, then a stretch of two
+        (["so", "were", "ball"], 0),  # one word alike, not from the first word on: no stretch
+    ]
+    for witness_words, confirmed in cases:
+        policy = StreamingPolicy(PolicyOptions(**{**WITNESS_OPTIONS, "min_step": 3.5, "max_window": 10.0}))
+        rec = ScriptedRecogniser(policy, script)
+        for i in range(14):
+            policy.add_audio(tone(0.25))
+        assert policy.ready()
+        events = policy.step(rec, lambda: (witness_words, 4.0))
+        assert [w.word for r in finals(events) for w in r.words] == [w for w, _, _ in script][:confirmed], witness_words
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    answers=st.lists(
+        st.tuples(st.lists(st.sampled_from(["one", "two", "too", "three", "four", "for", "five", "six", "seven", ""]), max_size=6),
+                  st.floats(min_value=-1.0, max_value=2.0)),
+        min_size=1, max_size=12,
+    ),
+    step=st.sampled_from([0.1, 0.25, 0.5]),
+)
+def test_whatever_the_witness_says_final_words_are_the_script_once_each_in_order(answers, step):
+    """Finals never change, and no word is lost or given twice, however wrong or late the witness
+    is: it only ever confirms what a run gave."""
+    script = [(w, 0.5 * i, 0.5 * i + 0.4) for i, w in enumerate(["one", "two", "three", "four", "five", "six", "seven"])]
+    policy = StreamingPolicy(PolicyOptions(**WITNESS_OPTIONS))
+    rec = ScriptedRecogniser(policy, script, unstable={"three", "six"})
+    said = iter(answers)
+
+    def witness():  # its words after the final ones, and where its hearing ends (about now)
+        words, offset = next(said, ([], 0.0))
+        return words, policy.window_end + offset
+
+    events = []
+    for piece in (tone(3.5), silence(6.0)):
+        for i in range(0, len(piece), int(step * SR)):
+            policy.add_audio(piece[i : i + int(step * SR)])
+            if policy.ready():
+                events += policy.step(rec, witness)
+    events += policy.finish(rec)
+    assert [w.word for r in finals(events) for w in r.words] == [w for w, _, _ in script]

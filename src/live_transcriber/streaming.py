@@ -45,6 +45,10 @@ import numpy as np
 from .results import Event, Result, SpeechStarted, UtteranceEnd, Word, join_words, spread
 
 Transcribe = Callable[[np.ndarray, str], list[Word]]
+#: A second recogniser's hearing of the audio after the final words: ``witness() -> (words, heard)``,
+#: its words (text) from the last final word on, and where (seconds from the recording's start)
+#: the audio it heard ends. Called after each run, when the run's words are compared.
+Witness = Callable[[], tuple[list[str], float]]
 
 #: Words may start or end this far outside the frames the detector calls speech.
 _WORD_SPEECH_MARGIN = 0.2
@@ -120,6 +124,12 @@ class PolicyOptions:
     #: Words the runs agree on are final only up to the first one that no agreeing run gave at
     #: least this probability; the rest wait for a later run, which hears more of what follows.
     agreement_min_probability: float = 0.0
+    #: With a witness (a second recogniser's words for the same audio, :data:`Witness`), a word of
+    #: a run is final at once where the witness gave the same words from the last final one on,
+    #: and heard at least this many seconds of audio past the word's end (so a word cut off at
+    #: the end of the run's audio is not confirmed by a witness cut off the same way). None: the
+    #: witness is not asked, and only runs agreeing make words final.
+    witness_margin: float | None = 0.3
 
     def __post_init__(self) -> None:
         if self.agreement_runs < 2:
@@ -132,6 +142,8 @@ class PolicyOptions:
             raise ValueError(f"cpu_budget must be positive or None, not {self.cpu_budget}")
         if self.pause_final is not None and not 0 <= self.pause_final <= self.endpoint_silence:
             raise ValueError(f"pause_final must be between 0 and endpoint_silence, not {self.pause_final}")
+        if self.witness_margin is not None and not self.witness_margin >= 0:
+            raise ValueError(f"witness_margin must be 0 or more, not {self.witness_margin}")
         for name in ("endpoint_min_probability", "agreement_min_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
@@ -291,8 +303,13 @@ class StreamingPolicy:
 
     # -- recognition runs -------------------------------------------------------------------
 
-    def step(self, transcribe: Transcribe) -> list[Event]:
-        """Run the recogniser on the window and return the events the new hypothesis gives."""
+    def step(self, transcribe: Transcribe, witness: Witness | None = None) -> list[Event]:
+        """Run the recogniser on the window and return the events the new hypothesis gives.
+
+        A word is final once the previous run agrees on it (LocalAgreement), or, with a
+        ``witness``, once the witness does (:attr:`PolicyOptions.witness_margin`): in the
+        two-speed engine Moonshine, which hears the same audio every fraction of a second, so a
+        word waits for one Whisper run instead of two."""
         self._listen()
         self._samples_seen = len(self._audio)
         if not self._new_speech():  # only the endpoint can change
@@ -301,11 +318,13 @@ class StreamingPolicy:
         events: list[Event] = []
         if not self._pending and not self._in_utterance and hypothesis:
             events.append(SpeechStarted(hypothesis[0].start))
-        agreed = self._agreement(hypothesis)
+        agreed = max(self._agreement(hypothesis), self._witnessed(hypothesis, witness))
         if agreed:
             events.append(self._finalise(hypothesis[:agreed], speech_final=False))
-        # Earlier runs agreed on those words too: what is left of each lines up with the new run.
-        self._history = [*(h[agreed:] for h in self._history), hypothesis[agreed:]]
+        # Earlier runs that gave those words too line up with the new run once they are cut off;
+        # one that did not (the witness agreed, not it) cannot, and is forgotten.
+        earlier = [h[agreed:] for h in self._history if _common_prefix(h, hypothesis) >= agreed]
+        self._history = [*earlier, hypothesis[agreed:]]
         self._history = self._history[-(self.options.agreement_runs - 1) :]
         events += self._endpoint(self._pending)
         events += self._trim_if_long()
@@ -345,6 +364,38 @@ class StreamingPolicy:
             if max(w[i].confidence for w in (*self._history, hypothesis)) < self.options.agreement_min_probability:
                 return i
         return agreed
+
+    def _witnessed(self, hypothesis: list[Word], witness: Witness | None) -> int:
+        """How many leading words of ``hypothesis`` the witness confirms: up to the end of the last
+        stretch of words both gave (two or more in a row, or one or more from the first word on)
+        among the words the witness heard past the end of (:attr:`PolicyOptions.witness_margin`).
+
+        Between two such stretches, words the two heard differently keep this run's spelling: the
+        witness (Moonshine tiny) mishears more than Whisper does ("We'll go and direct to heaven"
+        for "We were all going direct to heaven"), and Whisper heard them with the words around
+        them. Where only one of the two heard words at all, the confirmation stops: a word a run
+        dropped or invented is what the next run is there to settle. Nor can the witness confirm a
+        word near the end of the audio the run heard, which the next run may hear differently: it
+        must have heard past it."""
+        if witness is None or self.options.witness_margin is None or not hypothesis:
+            return 0
+        words, heard = witness()
+        limit = heard - self.options.witness_margin
+        heard_past = next((i for i, w in enumerate(hypothesis) if w.end > limit), len(hypothesis))
+        for i, word in enumerate(hypothesis[:heard_past]):
+            if word.confidence < self.options.agreement_min_probability:
+                heard_past = i
+                break
+        ours = [normalize(w.word) for w in hypothesis[:heard_past]]
+        theirs = [n for n in map(normalize, words) if n]
+        confirmed = 0
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False).get_opcodes():
+            if op == "equal":
+                if i2 - i1 >= 2 or i1 == j1 == 0:
+                    confirmed = i2
+            elif op != "replace":
+                break
+        return confirmed
 
     def _recognise(self, transcribe: Transcribe) -> list[Word]:
         """The words after the final ones in the window (absolute times); ``_run_end`` is set to

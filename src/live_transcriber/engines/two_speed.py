@@ -5,9 +5,11 @@ it hears is long, about a tenth of a second of CPU per second of speech; a Whisp
 30 s encoder pass whatever it hears. So the words on screen come from Moonshine, heard again every
 0.3 s of new audio (:class:`~live_transcriber.streaming.Interims`), and the final words, with
 their times and confidences, from Whisper (the user's model, tiny.en by default) run far less
-often: once per phrase, paced to 0.6 of a core (:data:`FINAL_POLICY`), under the same
-:class:`~live_transcriber.streaming.StreamingPolicy` as the Whisper-only engine. One voice
-detector (Silero) decides for both where speech is.
+often, paced to 0.6 of a core (:data:`FINAL_POLICY`), under the same
+:class:`~live_transcriber.streaming.StreamingPolicy` as the Whisper-only engine. Moonshine is its
+witness: a Whisper run's words are final as soon as Moonshine's latest words for the same audio
+agree with them, instead of waiting for the next Whisper run to agree. One voice detector
+(Silero) decides for both where speech is.
 
 Three threads: the decoder's; a listening thread that takes the decoded audio into the window,
 runs the voice detector and Moonshine, and emits interim results; and a finals thread that runs
@@ -43,12 +45,14 @@ from .local_batch import BatchLocalEngine
 
 log = logging.getLogger(__name__)
 
-#: How the finals' Whisper runs are scheduled here: one run per phrase, when the voice detector
-#: hears it end, and its words are final at once (Whisper hears the whole phrase: what a note-taker
-#: reads is as good as it gets, and a word waits one run after its phrase ends); speech that goes
-#: on without a pause is made final by two runs agreeing, a run every 4 s of it. All runs, those at
-#: pauses too, are paced to 0.6 of a core (Moonshine takes about 0.4; see benchmarks/README.md).
-FINAL_POLICY = PolicyOptions(min_step=4.0, pause_final=0.0, cpu_budget=0.6, budget_at_pauses=True)
+#: How the finals' Whisper runs are scheduled here: a run as often as 0.6 of a core allows (the
+#: kernel's CPU while a run is in flight, Moonshine's included: about 1.7 s of CPU a run in the
+#: browser's kernel, so a run every 4-5 s, and the kernel at 0.9 of a core in all), those at pauses
+#: too. A run's words are final once Moonshine, which heard the same audio since, agrees with them
+#: (the witness: :meth:`StreamingPolicy.step`), else once the next run does; at a pause, at once
+#: (Whisper heard the whole phrase). So a word waits for about one run, not two. See the "Step 10,
+#: finals" section of benchmarks/README.md for the trade-off measured.
+FINAL_POLICY = PolicyOptions(min_step=1.0, pause_final=0.0, cpu_budget=0.6, budget_at_pauses=True)
 
 #: A Whisper run that took longer than this (wall seconds; 0.6-1.5 on two idle cores) means the CPU
 #: is short: Moonshine then waits while the next one runs.
@@ -334,11 +338,17 @@ class TwoSpeedStream(LocalStream):
                 if self._aborted:
                     return
                 if self._due:
-                    self._send_finals(self._policy.step(transcribe))
+                    self._send_finals(self._policy.step(transcribe, self._witness))
                     self._due, self._fresh = False, True  # another step may be due at once
                 elif self._listened:
                     break
             self._send_finals(self._policy.finish(transcribe))
+
+    def _witness(self) -> tuple[list[str], float]:
+        """Moonshine's words after the final ones, and where the audio it heard ends: a Whisper
+        word they agree on is final without waiting for the next Whisper run (with ``self._wake``
+        held, after the run: Moonshine heard on while it ran)."""
+        return self._interims.text.split(), self._interims.heard
 
     def _run_due(self) -> bool:
         """Whether a Whisper run (or the policy's step) is due; asks the policy only when audio came
