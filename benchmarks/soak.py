@@ -6,7 +6,7 @@ them and a 30 s break at the end of each cycle (374 s), over a faint room hiss (
 -60 dBFS RMS), looped to ``--hours``. It is encoded once as WebM/Opus (as Chromium records it)
 and cached under ``benchmarks/out/soak/``.
 
-It goes through the real pipeline, ``LiveTranscriber(engine="local").feed``, in 250 ms worth of
+It goes through the real pipeline, ``LiveTranscriber(engine="offline").feed`` (``--engine``), in 250 ms worth of
 bytes, as a browser sends it. Clock: the wall clock, with the audio fed at most ``--speed`` times
 faster than real time (default 8), and held back while the engine says it is ``--max-behind``
 (20) seconds behind or more (its "N s behind" status). The offline engine has no clock of its
@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--max-behind", type=float, default=20.0,
                         help="hold the audio back while the engine says it is this many seconds behind or more")
     parser.add_argument("--window", type=float, default=10.0, help="minutes of audio per row")
+    parser.add_argument("--engine", default="offline", help="the engine's name (default: offline, the offline default)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "soak.json")
     parser.add_argument("--analyse", type=Path, metavar="JSON", help="print the rows of a saved run (finished or not) again")
     args = parser.parse_args()
@@ -251,8 +252,9 @@ def main() -> None:
     window_s = args.window * 60
     from live_transcriber import LiveTranscriber
 
-    w = LiveTranscriber(engine="local", keep_audio=False, journal=None)
+    w = LiveTranscriber(engine=args.engine, keep_audio=False, journal=None)
     w.engine.load()
+    print(f"engine: {w.engine_label} ({w.engine_reason})", flush=True)
     size = max(1, int(webm.stat().st_size / duration * CHUNK_S))  # bytes of 250 ms, on average
     lock = threading.Lock()
     finals: list[dict] = []
@@ -272,7 +274,7 @@ def main() -> None:
     def save(rows: list[dict], summary: dict | None) -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({
-            "hours": args.hours, "speed": args.speed, "max_behind": args.max_behind, "window_min": args.window,
+            "engine": w.engine_label, "hours": args.hours, "speed": args.speed, "max_behind": args.max_behind, "window_min": args.window,
             "rows": rows, "summary": summary, "error": w.error, "load_average": os.getloadavg(),
             "fed": fed, "pieces": [p.__dict__ for p in pieces], "finals": finals,
         }))
