@@ -107,6 +107,27 @@ def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, 
     assert nb.kernel.eval("count.value") == f"{len(transcript.split())} words"
 
 
+@pytest.mark.parametrize("engine, label", [("moonshine+whisper", "offline · moonshine + tiny.en"), ("whisper", "offline · tiny.en")])
+def test_each_offline_engine_by_name(open_notebook, fake_mic, word_ends, engine, label):
+    """Both offline engines, chosen by name (the quickstart above runs the default one): words show
+    while the person speaks, the label says which engine it is, and the transcript holds the sentence."""
+    nb = open_notebook(f"from live_transcriber import LiveTranscriber\nw = LiveTranscriber(engine={engine!r})\nw")
+    widget = start_recording(nb)
+    started = time.monotonic()
+    nb.page.wait_for_function(
+        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
+        timeout=20_000,
+    )
+    assert time.monotonic() - started < speech_seconds(word_ends)
+    assert widget.locator(".lt-engine").inner_text() == label  # (chosen by name: no reason to give)
+    transcript = finish(nb, widget, started, word_ends)
+    error = speech.wer(fake_mic.text, transcript)
+    print(f"\n{engine}: WER {error:.3f}")
+    assert error <= WER_BOUND, transcript
+    assert final_text(widget).split() == transcript.split()
+    assert nb.kernel.eval("w.recordings[-1].counters.lost") == 0
+
+
 def test_a_busy_kernel_loses_nothing(open_notebook, fake_mic, word_ends):
     nb = open_notebook(
         "from live_transcriber import LiveTranscriber\nw = LiveTranscriber()\nw",
