@@ -254,7 +254,7 @@ def main() -> None:
 
     w = LiveTranscriber(engine=args.engine, keep_audio=False, journal=None)
     w.engine.load()
-    print(f"engine: {w.engine_label} ({w.engine_reason})", flush=True)
+    print(f"engine: {w.engine_label}" + (f" ({w.engine_reason})" if w.engine_reason else ""), flush=True)
     size = max(1, int(webm.stat().st_size / duration * CHUNK_S))  # bytes of 250 ms, on average
     lock = threading.Lock()
     finals: list[dict] = []
