@@ -63,6 +63,15 @@ def start_recording(nb, run_all=False):
     return widget
 
 
+def words_while_speaking(nb, started: float, word_ends) -> None:
+    """Words on screen while the person is still talking: the first three, before the speech ends."""
+    nb.page.wait_for_function(
+        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
+        timeout=20_000,
+    )
+    assert time.monotonic() - started < speech_seconds(word_ends)
+
+
 def finish(nb, widget, started: float, word_ends) -> str:
     # Let the last word be spoken and the silence after it end the utterance, then stop
     # before Chromium loops the file.
@@ -78,12 +87,7 @@ def test_words_appear_live_and_the_transcript_holds_the_sentence(open_notebook, 
     widget = start_recording(nb, run_all=True)
     started = time.monotonic()
 
-    # Words on screen while the person is still talking: the first words, before Stop.
-    nb.page.wait_for_function(
-        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
-        timeout=20_000,
-    )
-    assert time.monotonic() - started < speech_seconds(word_ends)
+    words_while_speaking(nb, started, word_ends)
     assert widget.get_by_role("button", name="Stop", exact=True).is_visible()
     screenshot(nb.page.locator(".jp-OutputArea").first, "widget-recording", docs="screenshot-recording.png")
 
@@ -114,11 +118,7 @@ def test_each_offline_engine_by_name(open_notebook, fake_mic, word_ends, engine,
     nb = open_notebook(f"from live_transcriber import LiveTranscriber\nw = LiveTranscriber(engine={engine!r})\nw")
     widget = start_recording(nb)
     started = time.monotonic()
-    nb.page.wait_for_function(
-        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
-        timeout=20_000,
-    )
-    assert time.monotonic() - started < speech_seconds(word_ends)
+    words_while_speaking(nb, started, word_ends)
     assert widget.locator(".lt-engine").inner_text() == label  # (chosen by name: no reason to give)
     transcript = finish(nb, widget, started, word_ends)
     error = speech.wer(fake_mic.text, transcript)
@@ -180,11 +180,7 @@ def test_the_deepgram_engine_in_the_browser(open_notebook, fake_mic, alignment, 
     )
     widget = start_recording(nb)
     started = time.monotonic()
-    nb.page.wait_for_function(
-        "() => (document.querySelector('.lt-transcript').textContent || '').trim().split(/\\s+/).length >= 3",
-        timeout=20_000,
-    )
-    assert time.monotonic() - started < speech_seconds(word_ends)
+    words_while_speaking(nb, started, word_ends)
     assert "Deepgram" in widget.locator(".lt-status").inner_text()
     transcript = finish(nb, widget, started, word_ends)
     assert speech.wer(" ".join(w for w, _, _ in alignment), transcript) == 0.0, transcript
