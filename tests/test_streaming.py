@@ -418,6 +418,34 @@ def test_runs_in_speech_are_paced_to_the_cpu_budget_and_the_pause_still_runs_at_
     assert " ".join(w.word for r in finals(events) for w in r.words) == " ".join(w for w, _, _ in script)
 
 
+def test_after_a_long_pause_the_first_words_run_at_once_and_the_silence_is_not_counted_as_behind():
+    """Speech, a 30 s pause (its silence dropped from the window), speech again. The first run
+    after the pause waits for min_step, not for the CPU budget's step (the 30 s that went by paid
+    for it), and the lag the user is told is the new speech, never the pause (it said "31 s
+    behind" here, and the 3-hour soak's feed, which waits while the engine is 20 s behind, stalled)."""
+    policy = StreamingPolicy(PolicyOptions(cpu_budget=1.0, min_step=0.5))
+    script = [(f"a{i}", 0.5 * i, 0.5 * i + 0.4) for i in range(4)] + [(f"b{i}", 32.0 + 0.5 * i, 32.4 + 0.5 * i) for i in range(8)]
+    rec = ScriptedRecogniser(policy, script)
+
+    def costly(audio, prompt):
+        policy.spent(3.0)  # a run that took 3 CPU s: the budget asks for 3 s of audio before the next
+        return rec(audio, prompt)
+
+    events = run(policy, costly, [tone(2.0), silence(30.0)], step=0.02)
+    before = len(rec.calls)
+    lags = []
+    for i in range(0, int(4.0 * SR), int(0.02 * SR)):
+        policy.add_audio(tone(4.0)[i : i + int(0.02 * SR)])
+        if policy.ready():
+            events += policy.step(costly)
+        lags.append(policy.unrecognised)
+    first_after = rec.calls[before][1]
+    assert first_after - 32.0 <= 0.5 + 0.021, rec.calls[before:]
+    assert max(lags) <= 3.0 + 0.021, max(lags)
+    events += run(policy, costly, [silence(1.5)])
+    assert " ".join(w.word for r in finals(events) for w in r.words) == " ".join(w for w, _, _ in script)
+
+
 def test_a_cpu_budget_must_be_positive():
     with pytest.raises(ValueError, match="cpu_budget must be positive"):
         PolicyOptions(cpu_budget=0.0)

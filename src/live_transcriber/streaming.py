@@ -196,6 +196,7 @@ class StreamingPolicy:
         self._run_end = 0.0  # window_end at the last recognition run
         self._interim_text = ""
         self._samples_seen = 0  # samples in the window at the last run
+        self._dropped_unseen = 0  # samples no run saw, dropped since the last run (silence)
         self._in_utterance = False  # words were finalised since the last utterance end
         self._paced_step = 0.0  # seconds of new speech the CPU budget asks for before the next run
         self._pause_finalised = -1.0  # _run_end of the run whose words a pause made final
@@ -232,8 +233,9 @@ class StreamingPolicy:
 
     @property
     def unrecognised(self) -> float:
-        """Seconds of audio with speech that no run has heard yet."""
-        return self.window_end - self._run_end if self._new_speech() else 0.0
+        """Seconds of audio with speech that no run has heard yet (silence dropped from the
+        window since the last run is not counted: no run will hear it)."""
+        return self.window_end - max(self._run_end, self.window_start) if self._new_speech() else 0.0
 
     def ready(self) -> bool:
         """Whether a recognition run is due: new speech since the last one, or an utterance to end.
@@ -246,14 +248,17 @@ class StreamingPolicy:
             self._drop_until(self.window_end - _PRE_ROLL)
             return False
         new = (len(self._audio) - self._samples_seen) / self.options.sample_rate
+        # The CPU budget paces runs by the audio that went by since the last one, silence dropped
+        # from the window included: after a long pause the first words are heard at once.
+        went_by = new + self._dropped_unseen / self.options.sample_rate
         if self._new_speech() and self.window_end - self.window_start >= _LONGEST_RUN:
             return True  # the window holds what one run can hear: it must run before it grows
         if self._new_speech() and not self._in_speech:
-            return new >= (max(self.options.pause_step, self._paced_step) if self.options.budget_at_pauses else self.options.pause_step)
+            return new >= self.options.pause_step and (not self.options.budget_at_pauses or went_by >= self._paced_step)
         if self._pause_final_due():
             return new >= self.options.pause_step
         if self._new_speech():
-            return new >= max(self.options.min_step, self._paced_step)
+            return new >= self.options.min_step and went_by >= self._paced_step
         return new >= self.options.min_step and self._endpoint_due()
 
     def listen(self) -> None:
@@ -312,6 +317,7 @@ class StreamingPolicy:
         word waits for one Whisper run instead of two."""
         self._listen()
         self._samples_seen = len(self._audio)
+        self._dropped_unseen = 0
         if not self._new_speech():  # only the endpoint can change
             return self._endpoint(self._pending)
         hypothesis = self._recognise(transcribe)
@@ -555,6 +561,7 @@ class StreamingPolicy:
         n = max(0, min(n, len(self._audio)))
         self._audio.drop(n)
         self.window_start += n / self.options.sample_rate
+        self._dropped_unseen += max(0, n - self._samples_seen)
         self._samples_seen = max(0, self._samples_seen - n)
         frame_s = self._voice.frame / self.options.sample_rate
         gone = min(int(self.window_start / frame_s) - self._speech_first, len(self._speech))
