@@ -332,6 +332,49 @@ def test_a_window_cut_mid_speech_is_recognised_in_one_encoder_pass(recordings):
     assert all(text for _, text in heard), heard
 
 
+@pytest.mark.timeout(120)
+def test_encoder_pad_encodes_the_window_and_that_much_silence_and_hears_the_same_words(recordings):
+    """``encoder_pad=s`` (the default is 2): the encoder hears the window and s seconds after it
+    (100 frames a second), at least 10 s in all, in steps of 2 s, not 30 s; the words and their times are those of the 30 s pass on these windows (but for
+    the last second of a window cut mid-word)."""
+    from faster_whisper.audio import decode_audio
+
+    from live_transcriber.engines.local import LocalEngine
+
+    full, short = LocalEngine(encoder_pad=None), LocalEngine(encoder_pad=3.0)
+    model = full.load()
+    audio = decode_audio(str(recordings["webm"]))
+    frames = []
+    encode = model.encode
+    try:
+        model.encode = lambda features: frames.append(features.shape[-1]) or encode(features)
+        for start, end in ((0.0, 4.3), (1.6, 9.0)):  # under the 10 s floor, over it
+            window = audio[int(start * 16000): int(end * 16000)]
+            frames.clear()
+            wide = full.transcribe(model, window, "").words
+            assert frames == [3000]
+            frames.clear()
+            narrow = short.transcribe(model, window, "").words
+            seconds = end - start
+            expected = -(-max(1000, round((seconds + 3.0) * 100)) // 200) * 200  # in steps of 2 s
+            assert frames == [expected], (frames, seconds)
+            # The last second of a window cut mid-word is guesswork for both: compare the words before it.
+            narrow = [w for w in narrow if w.end <= seconds - 1.0]
+            wide = [w for w in wide if w.end <= seconds - 1.0]
+            assert len(wide) >= 5 and [w.word for w in narrow] == [w.word for w in wide], (narrow, wide)
+            assert all(abs(a.start - b.start) <= 0.1 and abs(a.end - b.end) <= 0.1 for a, b in zip(narrow, wide)), (narrow, wide)
+    finally:
+        model.encode = encode
+
+
+@pytest.mark.parametrize("pad", [-1, float("nan")])
+def test_encoder_pad_must_be_seconds_or_none(pad):
+    from live_transcriber.engines.local import LocalEngine
+
+    with pytest.raises(ValueError, match="encoder_pad must be None"):
+        LocalEngine(encoder_pad=pad)
+
+
 @pytest.mark.timeout(180)
 def test_the_two_speed_engine_shows_moonshines_words_first_and_whispers_words_stay(tmp_path):
     """Both real models: words show (Moonshine) before they are final (Whisper), every final result

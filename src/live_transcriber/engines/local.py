@@ -5,7 +5,9 @@ recognition thread runs Whisper over a sliding window whenever new speech came i
 decides); the :mod:`live_transcriber.streaming` policy decides what is interim and what is
 final. When the thread falls behind, the audio that piled up makes the next steps larger, up to
 25 s at a time, and ``EngineStatus("ready", "N s behind")`` tells the user until it has
-caught up.
+caught up. A live window goes through Whisper in one pass whose encoder hears the window and 2 s
+of silence (at least 10 s), not the window padded to 30 s: a run costs half as much or less, so
+runs come more often and words are final sooner (``encoder_pad``, :func:`one_pass`).
 
 Keyterms go to Whisper as faster-whisper's ``hotwords`` (text placed before the prompt, which
 makes the decoder likelier to spell those words); a stream's keyterms can change while it
@@ -37,6 +39,14 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "tiny.en"
 #: Audio shorter than this (seconds) is recognised in one pass (Whisper hears 30 s at once).
 _ONE_PASS_S = 29.0
+#: The offline engine's encoder hears a live window and this much silence after it (seconds), not
+#: the window padded to 30 s; None: 30 s (see :func:`one_pass`).
+ENCODER_PAD = 2.0
+#: ... and never less than this many seconds in all: shorter inputs made tiny.en repeat itself.
+ENCODER_MIN_S = 10.0
+#: ... rounded up to a multiple of this many seconds: a few input shapes, not one per run (with a
+#: new shape nearly every run the process grew by 190 MB in 160 runs; see _short_encoder_pipeline).
+ENCODER_STEP_S = 2.0
 #: Whisper's own threshold for "this segment is a repetition loop" (faster-whisper's default).
 _MAX_COMPRESSION_RATIO = 2.4
 #: Seconds of speech not yet recognised from which the user is told the engine is behind, and
@@ -175,8 +185,12 @@ class LocalEngine(Engine):
         cpu_threads: int = 0,
         beam_size: int = 5,
         policy: PolicyOptions | None = None,
+        encoder_pad: float | None = ENCODER_PAD,
     ) -> None:
+        if encoder_pad is not None and not encoder_pad >= 0:
+            raise ValueError(f"encoder_pad must be None (Whisper's 30 s window) or seconds >= 0, not {encoder_pad!r}")
         self.model = model
+        self.encoder_pad = encoder_pad
         self.language = language
         self.device = device
         self.compute_type = compute_type
@@ -221,7 +235,7 @@ class LocalEngine(Engine):
             vad_filter=False,
         )
         if len(audio) < _ONE_PASS_S * self.policy.sample_rate:
-            segments, info = one_pass(model, audio, **options)
+            segments, info = one_pass(model, audio, encoder_pad=self.encoder_pad, **options)
         else:  # longer than one pass can hear: Whisper's own long-form loop
             segments, info = model.transcribe(audio, **options)
         words = []
@@ -235,7 +249,7 @@ class LocalEngine(Engine):
         return Recognised(words, info.language)
 
 
-def one_pass(model: Any, audio: np.ndarray, **options: Any) -> tuple[Any, Any]:
+def one_pass(model: Any, audio: np.ndarray, *, encoder_pad: float | None = None, **options: Any) -> tuple[Any, Any]:
     """``model.transcribe(audio, **options)`` in one encoder pass and one decoding, for audio under 30 s.
 
     WhisperModel.transcribe with word timestamps decodes again from the last word's end whenever
@@ -243,10 +257,60 @@ def one_pass(model: Any, audio: np.ndarray, **options: Any) -> tuple[Any, Any]:
     (measured: 2-3 passes per run with a prompt), which also invents the tail ("Thank you very much
     for watching"). faster-whisper's batched pipeline, with a batch of one and no timestamp tokens,
     decodes the window once, as one segment, so nothing is cut off.
+
+    ``encoder_pad``: None, the encoder hears the audio padded with silence to 30 s, as Whisper was
+    trained; seconds, it hears the audio and that much silence after it, at least
+    :data:`ENCODER_MIN_S` in all, in steps of :data:`ENCODER_STEP_S` (CTranslate2 takes an input
+    shorter than 30 s), which costs less the shorter the audio is (see
+    :func:`_short_encoder_pipeline`).
     """
     from faster_whisper import BatchedInferencePipeline
 
-    return BatchedInferencePipeline(model).transcribe(audio, batch_size=1, without_timestamps=True, **options)
+    pipeline = BatchedInferencePipeline(model) if encoder_pad is None else _short_encoder_pipeline()(model, encoder_pad)
+    return pipeline.transcribe(audio, batch_size=1, without_timestamps=True, **options)
+
+
+@functools.cache
+def _short_encoder_pipeline() -> type:
+    """:class:`faster_whisper.BatchedInferencePipeline` whose encoder hears each chunk and
+    ``pad`` seconds of silence after it, instead of the chunk padded to 30 s.
+
+    Whisper's encoder always hears 30 s (3,000 feature frames) and costs the same whatever the
+    audio's length; faster-whisper pads every chunk to that before :meth:`forward`. CTranslate2
+    accepts shorter inputs (OpenNMT/CTranslate2#1446), so the padding is cut back here to what the
+    longest chunk needs: the chunk, ``pad`` seconds of silence, and at least :data:`ENCODER_MIN_S`
+    in all, rounded up to a multiple of :data:`ENCODER_STEP_S`.
+
+    - Whisper was not trained on short inputs: with too little silence after the audio, or too
+      short an input, tiny.en repeated itself ("It was the season of darkness. It was the season
+      of darkness.") or lost words. ``pad`` and the least length are for that.
+    - CTranslate2 and the libraries under it keep work buffers by input shape: with a new length
+      on nearly every run the process grew from 232 to 423 MB in 160 runs of 8.5-25 s windows;
+      in steps of 2 s it stayed at 270-272 MB from the 20th run to the 100th.
+
+    Measured in ``benchmarks/README.md``, "Step 10, a shorter encoder input".
+    """
+    from math import ceil
+
+    from faster_whisper import BatchedInferencePipeline
+
+    class _ShortEncoderPipeline(BatchedInferencePipeline):
+        def __init__(self, model: Any, pad: float) -> None:
+            super().__init__(model)
+            self.pad = pad
+
+        def forward(self, features, tokenizer, chunks_metadata, options):  # type: ignore[override]
+            per_second = self.model.frames_per_second
+            longest = max(chunk["duration"] for chunk in chunks_metadata)
+            # forward aligns words on ceil(duration) seconds of frames: never fewer than that.
+            frames = max(ceil(longest) * per_second, ceil((longest + self.pad) * per_second), ceil(ENCODER_MIN_S * per_second))
+            step = int(ENCODER_STEP_S * per_second)  # even: the encoder's convolution halves it
+            frames = -(-frames // step) * step
+            if frames < features.shape[-1]:
+                features = np.ascontiguousarray(features[..., :frames])
+            return super().forward(features, tokenizer, chunks_metadata, options)
+
+    return _ShortEncoderPipeline
 
 
 def attached_to_previous(raw: str, index: int) -> bool:

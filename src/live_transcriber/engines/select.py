@@ -38,7 +38,7 @@ DEEPGRAM_OPTIONS = frozenset({
     "vad_events", "diarize", "eot_threshold", "eager_eot_threshold", "eot_timeout_ms", "extra", "reconnect_attempts",
 })
 #: Options only the offline engines take.
-OFFLINE_OPTIONS = frozenset({"device", "compute_type", "cpu_threads", "beam_size", "policy", "interims"})
+OFFLINE_OPTIONS = frozenset({"device", "compute_type", "cpu_threads", "beam_size", "policy", "interims", "encoder_pad"})
 #: How a Deepgram model's name starts (nova-3, flux-general-en, enhanced-meeting, ...).
 _DEEPGRAM_MODELS = ("nova", "flux", "enhanced")
 #: How a faster-whisper model's name starts ("base" is left out: Deepgram has a "base" model too).
