@@ -26,6 +26,7 @@
  * @property {number} [end]
  * @property {number} [confidence]
  * @property {string} [punctuated_word]
+ * @property {boolean} [attached]  goes on from the word before, with no space ("cold" "-hearted")
  */
 
 /**

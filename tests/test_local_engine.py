@@ -216,6 +216,38 @@ def test_words_whisper_heard_without_a_space_before_them_are_joined_in_the_text(
         Word.from_dict({"word": "x", "start": 0, "end": 1, "confidence": 1, "attached": "yes"})
 
 
+def test_a_word_split_between_two_final_results_reads_as_one_everywhere():
+    """A final result may end inside a word ("cold", then "-hearted" in the next one, when the
+    streaming policy finalises up to there): the transcript, the recording's text and every export
+    keep it one word, and an SRT cue never breaks it."""
+    from live_transcriber import exports
+    from live_transcriber.analysis import rows
+    from live_transcriber.results import Result, Transcript, Word
+
+    def result(*words: tuple[str, float, bool]) -> Result:
+        ws = tuple(Word(t.strip(".").lower(), s, s + 0.3, 0.9, t, attached=a) for t, s, a in words)
+        return Result("".join(w.text if i == 0 or w.attached else " " + w.text for i, w in enumerate(ws)), ws[0].start, ws[-1].end, ws, is_final=True, recording=0)
+
+    first = result(("The", 0.0, False), ("cold", 0.3, False))
+    second = result(("-hearted", 0.6, True), ("man.", 0.9, False))
+    third = result(("He", 1.2, False), ("left.", 1.5, False))
+    transcript = Transcript()
+    for r in (first, second, third):
+        transcript.apply(r)
+    assert transcript.text == "The cold-hearted man. He left."
+    finals = list(transcript.finals)
+    transcript.replace({0: finals[0]})
+    assert transcript.text == "The cold-hearted man. He left."
+    again = Transcript()
+    again.restore(finals)
+    assert again.text == "The cold-hearted man. He left."
+    assert exports.to_text(finals) == "The cold-hearted man. He left.\n"
+    assert '"transcript": "The cold-hearted man. He left."' in exports.to_json(finals)
+    assert rows(finals, "utterances")[0]["text"] == "The cold-hearted man. He left."
+    # Two lines of 8 characters at most: "cold-hearted" is over a line, and still comes whole.
+    assert "cold-hearted" in exports.to_srt(finals, max_chars=16)
+
+
 def test_the_batch_path_joins_them_too():
     from live_transcriber.engines.local_batch import _result
 

@@ -94,7 +94,7 @@ export class FinalText {
       }
       this.container.append(block);
       this.open = block;
-    } else {
+    } else if (!result.words?.[0]?.attached) {
       this.open.append(" ");
     }
     this.open.append(this.textOf(doc, result));
@@ -117,7 +117,7 @@ export class FinalText {
     let shown = this.byRecording.get(recording);
     if (!shown) this.byRecording.set(recording, (shown = []));
     words.forEach((word, i) => {
-      if (i) text.append(" ");
+      if (i && !word.attached) text.append(" ");
       const span = element(doc, "span", "lt-word", {
         tabindex: this.words.length ? "-1" : "0",
         "data-word": String(i),

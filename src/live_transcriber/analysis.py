@@ -17,7 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from .edits import edited_words
-from .results import Result, Utterances, speaker_label, timed_words
+from .results import Result, Utterances, Word, join_words, speaker_label, timed_words
 
 __all__ = ["COLUMNS", "LEVELS", "rows", "to_dataframe"]
 
@@ -53,6 +53,7 @@ def rows(results: Sequence[Result], level: str = "words", *, speaker_names: Mapp
         raise ValueError(f"level must be 'words' or 'utterances', not {level!r}.")
     names = dict(speaker_names or {})
     words = []
+    timed = []  # per row, its word (for the utterance's text)
     for index, (result, utterances) in enumerate(zip(results, _utterance_numbers(results), strict=True)):
         changed = dict(zip(result.words, edited_words(result), strict=True)) if result.edited else {}
         for word, utterance in zip(timed_words(result), utterances, strict=True):
@@ -70,9 +71,11 @@ def rows(results: Sequence[Result], level: str = "words", *, speaker_names: Mapp
                 "result": index,
                 "edited": changed.get(word, False),
             })
+            timed.append(word)
     if level == "words":
         return words
-    return [_utterance(list(group)) for _, group in groupby(words, key=lambda row: row["utterance"])]
+    grouped = groupby(zip(words, timed, strict=True), key=lambda pair: pair[0]["utterance"])
+    return [_utterance(*zip(*group, strict=True)) for _, group in grouped]
 
 
 def _utterance_numbers(results: Sequence[Result]) -> list[list[int | None]]:
@@ -84,7 +87,7 @@ def _utterance_numbers(results: Sequence[Result]) -> list[list[int | None]]:
     return [[part.utterance for part in rule.add(r) for _ in timed_words(part)] if timed_words(r) else [] for r in results]
 
 
-def _utterance(words: list[dict[str, Any]]) -> dict[str, Any]:
+def _utterance(words: Sequence[dict[str, Any]], timed: Sequence[Word]) -> dict[str, Any]:
     first = words[0]
     start, end = first["start"], max(w["end"] for w in words)
     minutes = (end - start) / 60
@@ -92,7 +95,7 @@ def _utterance(words: list[dict[str, Any]]) -> dict[str, Any]:
         "start": start,
         "end": end,
         "duration": end - start,
-        "text": " ".join(w["text"] for w in words),
+        "text": join_words(timed),
         "speaker": first["speaker"],
         "speaker_id": first["speaker_id"],
         "confidence": sum(w["confidence"] for w in words) / len(words),

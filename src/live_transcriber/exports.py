@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import NamedTuple
 
-from .results import UTTERANCE_GAP, Bookmark, Result, Word, group_utterances, speaker_label, speaker_names, timed_words
+from .results import UTTERANCE_GAP, Bookmark, Result, Word, group_utterances, join_results, join_words, speaker_label, speaker_names, timed_words
 
 __all__ = [
     "FORMATS",
@@ -62,7 +62,7 @@ def utterances(results: Sequence[Result]) -> list[Utterance]:
     words gets words spread over its ``[start, end]`` (confidence 0).
     """
     return [
-        Utterance(words[0].start, max(w.end for w in words), " ".join(_clean(w.text) for w in words), tuple(words), words[0].speaker)
+        Utterance(words[0].start, max(w.end for w in words), join_words(words, [_clean(w.text) for w in words]), tuple(words), words[0].speaker)
         for words in _utterance_words(results)
     ]
 
@@ -164,7 +164,7 @@ def to_json(results: Sequence[Result], *, speaker_names: Names | None = None, bo
     """
     document = {
         "version": JSON_VERSION,
-        "transcript": " ".join(r.text for r in results if r.text),
+        "transcript": join_results(results),
         "results": [r.to_dict() for r in results],
         "words": [w.to_dict() for r in results for w in r.words],
         "speakers": {str(k): v for k, v in sorted((speaker_names or {}).items())},
@@ -325,6 +325,10 @@ def _cues(results: Sequence[Result], max_chars: int, max_duration: float, label:
     for words in _utterance_words(results):
         tokens = []
         for word in words:
+            if word.attached and tokens:  # the rest of the word before ("cold" "-hearted"): never cut apart
+                last = tokens[-1]
+                tokens[-1] = _Token(last.text + _clean(word.text), last.start, max(last.end, _ms(word.end)))
+                continue
             # Starts never go back, so cues come out in order even when word timings overlap.
             start = max(_ms(word.start), previous_start)
             tokens.append(_Token(_clean(word.text), start, max(_ms(word.end), start)))

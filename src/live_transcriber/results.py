@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, Union
 
 #: Seconds of silence between two words that end an utterance.
@@ -343,9 +344,20 @@ def derive_status(*, failed: bool, open: bool, engine: EnginePhase | None, pause
 # --- the transcript ---------------------------------------------------------------------------
 
 
-def join_words(words: list[Word] | tuple[Word, ...]) -> str:
-    """The words as text: a space between two words, except before an ``attached`` one."""
-    return "".join(w.text if i == 0 or w.attached else " " + w.text for i, w in enumerate(words))
+def join_words(words: Sequence[Word], texts: Sequence[str] | None = None) -> str:
+    """The words as text: a space between two words, except before an ``attached`` one.
+    ``texts``: what to write for each word, if not its ``text``."""
+    texts = [w.text for w in words] if texts is None else texts
+    return "".join(t if i == 0 or w.attached else " " + t for i, (t, w) in enumerate(zip(texts, words, strict=True)))
+
+
+def join_results(results: Iterable[Result], text: str = "") -> str:
+    """``text`` and the results' text after it: a space between two, except before a result whose
+    first word is ``attached`` (a final result may end inside a word: "cold" then "-hearted")."""
+    for result in results:
+        if result.text:
+            text += result.text if not text or (result.words and result.words[0].attached) else " " + result.text
+    return text
 
 
 class Utterances:
@@ -432,7 +444,7 @@ class Transcript:
             return []
         added = self._utterances.add(result)
         self.finals += added
-        self.text = " ".join(t for t in (self.text, *(r.text for r in added)) if t)
+        self.text = join_results(added, self.text)
         return added
 
     def restore(self, results: list[Result]) -> None:
@@ -440,14 +452,14 @@ class Transcript:
         ones included): nothing is split or dropped, so indexes and utterances stay the same, and
         the next result goes on after them (a new utterance)."""
         self.finals += results
-        self.text = " ".join(r.text for r in self.finals if r.text)
+        self.text = join_results(self.finals)
         self._utterances.resume_after(self.finals)
 
     def replace(self, changed: dict[int, Result]) -> None:
         """Put corrected results in place (by their index in :attr:`finals`)."""
         for index, result in changed.items():
             self.finals[index] = result
-        self.text = " ".join(r.text for r in self.finals if r.text)
+        self.text = join_results(self.finals)
 
     def clear(self) -> None:
         self.finals.clear()

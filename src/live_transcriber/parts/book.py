@@ -15,7 +15,7 @@ from .. import edits
 from .. import protocol as P
 from ..exports import render, to_text
 from ..journal import Saved
-from ..results import Bookmark, Result, Transcript
+from ..results import Bookmark, Result, Transcript, join_results
 from .journaling import JournalWriter
 from .publisher import Publisher
 
@@ -73,7 +73,7 @@ class TranscriptBook:
         return finals
 
     def text_of(self, recording: int) -> str:
-        return " ".join(r.text for r in self.transcript.finals if r.recording == recording and r.text)
+        return join_results(r for r in self.transcript.finals if r.recording == recording)
 
     def clear(self, dropped: list[int]) -> None:
         """Forget the transcript and its bookmarks (speakers' names are kept: the same people);
