@@ -9,7 +9,8 @@ registry's simple index and prints each collision.
     python scripts/check_name.py live-transcriber jupyter-transcriber
     python scripts/check_name.py --names names.txt live-transcriber   # a saved list, no network
 
-Without --names it downloads the simple index (PEP 691 JSON, about 900,000 names). A list saved
+Without --names it downloads the simple index (PEP 691 JSON, or PEP 503 HTML where that is what
+answers; about 900,000 names). A list saved
 earlier works too: the JSON from that URL, or text with one name per line (the first tab-separated
 field, so a TSV whose first column is the name works as it is).
 
@@ -20,6 +21,7 @@ reserved a moment ago. Exit status: 0 when every candidate is free, 1 when one i
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import sys
@@ -86,12 +88,24 @@ def check(candidates: Iterable[str], names: Iterable[str]) -> list[Verdict]:
 
 
 def names_from_index(url: str = SIMPLE_INDEX) -> list[str]:
-    request = urllib.request.Request(url, headers={"Accept": SIMPLE_JSON})
+    """The project names in a simple index: PEP 691 JSON when it answers that, else PEP 503 HTML
+    (one link a project). Some caches in front of pypi.org answer HTML whatever was asked."""
+    request = urllib.request.Request(url, headers={"Accept": f"{SIMPLE_JSON}, text/html;q=0.1"})
     with urllib.request.urlopen(request, timeout=120) as response:
         content_type = response.headers.get_content_type()
-        if content_type != SIMPLE_JSON:
-            raise SystemExit(f"{url} answered {content_type}, not {SIMPLE_JSON}: cannot read its names")
-        return [project["name"] for project in json.load(response)["projects"]]
+        if content_type == SIMPLE_JSON:
+            return [project["name"] for project in json.load(response)["projects"]]
+        if content_type == "text/html":
+            return names_from_html(response.read().decode(response.headers.get_content_charset() or "utf-8"))
+        raise SystemExit(f"{url} answered {content_type}, neither {SIMPLE_JSON} nor text/html: cannot read its names")
+
+
+_LINK_TEXT = re.compile(r"<a\b[^>]*>([^<]*)</a>", re.IGNORECASE)
+
+
+def names_from_html(page: str) -> list[str]:
+    """The names a PEP 503 simple index page links to (the text of each link)."""
+    return [html.unescape(name).strip() for name in _LINK_TEXT.findall(page) if name.strip()]
 
 
 def names_from_file(path: Path) -> list[str]:

@@ -53,14 +53,18 @@ def test_names_from_a_saved_index_or_a_tsv(tmp_path):
 
 
 class Index(BaseHTTPRequestHandler):
-    content_type = check_name.SIMPLE_JSON
+    #: What it answers: JSON when asked for it first (as pypi.org does), or always this type.
+    content_type: str | None = None
 
     def do_GET(self):
-        body = json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": "livetranscriber"}]}).encode()
+        asked_json = self.headers["Accept"].split(",")[0].strip() == check_name.SIMPLE_JSON
+        content_type = self.content_type or (check_name.SIMPLE_JSON if asked_json else "text/html")
+        if content_type == check_name.SIMPLE_JSON:
+            body = json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": "livetranscriber"}]}).encode()
+        else:
+            body = b'<!DOCTYPE html>\n<html><body>\n<a href="/simple/livetranscriber/">livetranscriber</a>\n</body></html>'
         self.send_response(200)
-        # The index answers HTML unless asked for JSON: the script must ask.
-        ok = self.headers["Accept"] == check_name.SIMPLE_JSON
-        self.send_header("Content-Type", self.content_type if ok else "text/html")
+        self.send_header("Content-Type", content_type)
         self.end_headers()
         self.wfile.write(body)
 
@@ -87,7 +91,14 @@ def test_downloads_the_index_as_json(index_url, capsys):
     assert check_name.main(["--index", index_url, "jupyter-live-transcriber"]) == 0
 
 
-def test_an_index_that_answers_html_is_an_error(index_url, monkeypatch):
+def test_an_index_that_answers_html_is_read_from_its_links(index_url, monkeypatch):
+    # A cache in front of pypi.org answered HTML to urllib whatever it asked for (2026-12-07).
     monkeypatch.setattr(Index, "content_type", "text/html")
-    with pytest.raises(SystemExit, match="not application/vnd.pypi.simple.v1\\+json"):
+    assert check_name.names_from_index(index_url) == ["livetranscriber"]
+    assert check_name.names_from_html('<a href="/simple/a-b/">a-b</a><A HREF="/simple/c/"> c </A><a href="/x">&#x61;</a>') == ["a-b", "c", "a"]
+
+
+def test_an_index_that_answers_anything_else_is_an_error(index_url, monkeypatch):
+    monkeypatch.setattr(Index, "content_type", "text/plain")
+    with pytest.raises(SystemExit, match="answered text/plain, neither"):
         check_name.names_from_index(index_url)
