@@ -6,6 +6,9 @@ it (helpers in ``deepgram_support.py``). Journals go to a temporary folder (``..
 
 from __future__ import annotations
 
+import _thread
+import gc
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +20,26 @@ from live_transcriber.testing import FakeFrontEnd, ScriptedEngine
 from live_transcriber.testing.deepgram_server import DeepgramServer, ScriptWord
 
 from deepgram_support import KEY, SENTENCES, Recording, encode, speak
+
+
+@pytest.fixture
+def stop_button() -> Iterator[Callable[[], None]]:
+    """The kernel's stop button: call it, from any thread, to raise KeyboardInterrupt in the main thread.
+
+    While the test runs, SIGINT raises KeyboardInterrupt, as in a kernel, even when the test process
+    started with SIGINT ignored: a background job of a non-interactive shell (``cmd &`` in a script)
+    starts that way, and then ``_thread.interrupt_main()`` does nothing and a test waiting for it hangs
+    (seen: a CI run started so, in ``transcribe_file``). And no garbage collection of cycles: the
+    interrupt is raised wherever the main thread runs Python code next, and in a finalizer the
+    collector runs (an earlier test's unclosed transcriber) it is swallowed as "Exception ignored in".
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    gc.disable()
+    try:
+        yield _thread.interrupt_main
+    finally:
+        gc.enable()
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ as streaming, interruption mid-file with the real engine."""
 
 from __future__ import annotations
 
-import _thread
-import contextlib
-import gc
 import os
 import subprocess
 import threading
@@ -19,22 +16,6 @@ from live_transcriber.engines.local_batch import BatchLocalEngine, BatchStream
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 WER_BOUND = 0.15
-
-
-@contextlib.contextmanager
-def no_cyclic_gc():
-    """No garbage collection of cycles while the main thread waits for a simulated Ctrl-C.
-
-    A KeyboardInterrupt is raised wherever the main thread runs Python code next. If that is a
-    finalizer the collector runs (an earlier test's unclosed transcriber warning about its open
-    journal files), the interrupt is swallowed as "Exception ignored in ..." and never reaches the
-    code under test: this test failed that way in a full run, "DID NOT RAISE".
-    """
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +60,7 @@ def test_a_file_goes_through_faster_whispers_batch_path_with_the_events_of_a_str
 
 
 @pytest.mark.timeout(300)
-def test_interrupting_the_real_engine_mid_file_keeps_the_words_so_far(paragraph):
+def test_interrupting_the_real_engine_mid_file_keeps_the_words_so_far(paragraph, stop_button):
     t = Transcriber("local")
     released = threading.Event()
     transcribe_whole = t.engine.transcribe_whole
@@ -88,12 +69,12 @@ def test_interrupting_the_real_engine_mid_file_keeps_the_words_so_far(paragraph)
         segments = transcribe_whole(model, audio, keyterms)
         yield next(segments)
         yield next(segments)  # the first sentence is emitted once the second one is known
-        _thread.interrupt_main()  # the kernel's stop button, while the engine is still at work
+        stop_button()  # while the engine is still at work
         released.wait(60)
         yield from segments
 
     t.engine.transcribe_whole = stop_after_the_first_sentence  # type: ignore[method-assign]
-    with no_cyclic_gc(), pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt):
         t.transcribe_file(paragraph, progress=False)
     released.set()
     assert t.status is Status.IDLE and t.wait(0)

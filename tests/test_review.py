@@ -4,7 +4,6 @@ and batch seam. No model, no server."""
 
 from __future__ import annotations
 
-import _thread
 import json
 import threading
 import time
@@ -248,20 +247,20 @@ def test_a_whole_file_goes_to_the_engines_batch_path_unless_played_in_real_time(
     core.close()
 
 
-def interrupt_when(condition) -> threading.Thread:
-    """Press the kernel's stop button (SIGINT's KeyboardInterrupt in the main thread) once ``condition()``."""
+def interrupt_when(condition, stop_button) -> threading.Thread:
+    """Press the kernel's stop button (the ``stop_button`` fixture) once ``condition()``."""
 
     def press() -> None:
         while not condition():
             time.sleep(0.01)
-        _thread.interrupt_main()
+        stop_button()
 
     thread = threading.Thread(target=press)
     thread.start()
     return thread
 
 
-def test_interrupting_transcribe_file_keeps_the_words_so_far_and_leaves_it_ready(tmp_path):
+def test_interrupting_transcribe_file_keeps_the_words_so_far_and_leaves_it_ready(tmp_path, stop_button):
     engine = WholeEngine()
     core = Transcriber(engine)
     front = FakeFrontEnd()
@@ -274,7 +273,7 @@ def test_interrupting_transcribe_file_keeps_the_words_so_far_and_leaves_it_ready
         engine.stream.emit(final("Words so far.", 0.0, 4.0))
         return True
 
-    presser = interrupt_when(some_words)
+    presser = interrupt_when(some_words, stop_button)
     with pytest.raises(KeyboardInterrupt):
         core.transcribe_file(path, progress=False)
     presser.join()
