@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import speech
+from harness.view import final_text
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -37,11 +38,6 @@ UTTERANCES = [
     "So we will walk to the park after lunch.",
     "Please send me the report before the meeting.",
 ]
-
-
-def final_text(widget) -> str:
-    """The final text a view shows: its results' words, without speaker labels or line breaks."""
-    return " ".join(widget.locator(".lt-final .lt-text").all_inner_texts())
 
 
 def seconds(clock: str) -> int:

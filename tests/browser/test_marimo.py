@@ -20,6 +20,7 @@ import pytest
 import speech
 from harness import artifacts, marimo_app
 from harness.chromium import FakeMic
+from harness.view import final_text
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -232,7 +233,7 @@ def test_words_appear_live_and_a_cell_reading_the_transcript_reruns(
     assert state["error"] == ""
     assert error <= WER_BOUND, transcript
     # The page shows what the kernel holds, and the reading cell saw the kernel's final state.
-    shown = " ".join(widget.locator(".lt-final .lt-text").all_inner_texts())
+    shown = final_text(widget)
     assert shown.split() == transcript.split()
     # Python callbacks ran in marimo's kernel: on_result for every final result, observe on each change.
     assert state["finals"] > 0 and state["finals_seen"] == state["finals"]

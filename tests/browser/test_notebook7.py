@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import speech
+from harness.view import final_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -37,5 +38,5 @@ def test_the_quickstart_in_jupyter_notebook_7(open_notebook, fake_mic, word_ends
     assert nb.kernel.eval("w.error") == ""
     transcript = nb.kernel.eval("w.transcript")
     assert speech.wer(fake_mic.text, transcript) <= WER_BOUND, transcript
-    shown = " ".join(widget.locator(".lt-final .lt-text").all_inner_texts())
+    shown = final_text(widget)
     assert shown == transcript

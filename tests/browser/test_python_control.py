@@ -16,6 +16,7 @@ from harness import artifacts
 from harness.kernel import KernelError
 from harness.lab import JupyterLab
 from harness.notebook import Notebook, open_notebook, shut_down
+from harness.view import final_text
 from playwright.sync_api import Browser, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -74,7 +75,7 @@ def test_start_pause_resume_and_stop_from_python_and_the_trait_both_ways(open_no
     assert nb.kernel.eval("w.recordings[-1].counters.lost") == 0
     assert words(nb) >= before
     expect(button(widget, "Start")).to_be_visible()
-    shown = " ".join(widget.locator(".lt-final .lt-text").all_inner_texts())
+    shown = final_text(widget)
     assert shown == nb.kernel.eval("w.transcript")
 
     # The trait set from Python starts and stops; set from the buttons, Python sees it.

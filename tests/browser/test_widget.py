@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import speech
+from harness.view import final_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -37,11 +38,6 @@ OBSERVE = """
 def quickstart_cells() -> list[str]:
     cells = json.loads(QUICKSTART.read_text())["cells"]
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-
-
-def final_text(widget) -> str:
-    """The final text a view shows: its results' words, without speaker labels or line breaks."""
-    return " ".join(widget.locator(".lt-final .lt-text").all_inner_texts())
 
 
 def speech_seconds(word_ends) -> float:
