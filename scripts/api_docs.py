@@ -43,7 +43,7 @@ WIDGET_NOTES = {
     "recover": "On the widget, ``finish=`` and ``keep_audio=`` go through ``**options``.",
     "close": "On the widget it also closes the widget's comm, so its views go blank.",
     "wait": "On the widget, in a notebook's cell, it raises ``RuntimeError`` instead of blocking for good while the "
-    "browser records or has not sent the end of its recording (which reaches the kernel once the cell has finished): "
+    "browser records or has not sent the end of its recording (which may reach the kernel only once the cell has finished): "
     "call it in a later cell than ``stop()``.",
 }
 

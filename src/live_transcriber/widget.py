@@ -64,13 +64,30 @@ def _in_marimo() -> bool:
 def _between_cells_only() -> bool:
     """Whether this thread runs the cells, so that the browser's messages can reach it only between
     them: the kernel thread of a marimo notebook (its context is the thread's), or the main thread of
-    a Jupyter kernel. (With kernel subshells, ipykernel 7 hands a widget's messages to the subshell
-    that last sent the page one: after w.stop() in a cell, that is the cell's, the main one.)"""
+    a Jupyter kernel. (With kernel subshells a page may send its messages to a subshell of their
+    own, which runs beside a cell; not every front end does, so a cell never counts on it.)"""
     if _in_marimo():
         return True
     kernelapp = sys.modules.get("ipykernel.kernelapp")
     in_kernel = kernelapp is not None and kernelapp.IPKernelApp.initialized()
     return in_kernel and threading.current_thread() is threading.main_thread()
+
+
+def _in_the_order_sent(comm: Any) -> None:
+    """Have ipykernel hand every message the page sends on ``comm`` to the one shell the page sent
+    it to, so that they are handled one at a time, in the order sent.
+
+    With kernel subshells (ipykernel 7; JupyterLab 4.6 sends widget messages to a subshell of their
+    own by default, "commsOverSubshells"), ipykernel hands a message from the page to the subshell
+    that last *sent* something on the comm instead (``BaseComm._reply_subshell_for``): the main shell
+    after a cell set a trait or sent the page a request, the comm's subshell after a message handled
+    there did. A recording's chunks then ran on two threads by turns, and a stop could be handled
+    before the chunks sent ahead of it ("Ignored audio that arrived while no recording was open",
+    the chunks counted lost: seen in the browser tests under load). None of the page's messages
+    answers a request that a cell waits for, which is what that routing is for.
+    """
+    if callable(getattr(comm, "_reply_subshell_for", None)):
+        comm._reply_subshell_for = lambda data, default: default
 
 
 #: Why start() refuses a widget that no view shows.
@@ -186,6 +203,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         #: Whether a view of the widget was shown (so that start() can record): asked for by a
         #: display here, or reported by a page.
         self._shown = False
+        _in_the_order_sent(self.comm)
         self.on_msg(self._from_page)
         self.transcriber.attach(self)
 
@@ -247,8 +265,9 @@ class LiveTranscriber(anywidget.AnyWidget):
         """Start recording in the browser, as the Start button does (the same as ``recording = True``).
 
         It returns at once, so ``display(w); w.start()`` works in one cell: the browser starts
-        recording when the request reaches it, and what it answers reaches the kernel once the
-        cell has finished (the kernel reads widget messages between cells).
+        recording when the request reaches it, and what it answers may reach the kernel only once
+        the cell has finished (without kernel subshells the kernel reads widget messages between
+        cells).
         :attr:`recording` is True from now on, while the browser asks for the microphone too; it
         turns False again if recording cannot start, and :attr:`error` says why (the microphone
         was refused or is missing, no view of the widget is left on the page, ...). While a
@@ -264,9 +283,9 @@ class LiveTranscriber(anywidget.AnyWidget):
 
         It returns at once. The browser sends the audio it still holds, and the words still being
         recognised become final (``status`` is "finishing", then "idle"): nothing is lost. That
-        audio reaches the kernel once this cell has finished, so read the last words in a later
-        cell, where :meth:`wait` blocks until they are all in (in this one it raises: it could
-        never return). Does nothing when nothing records.
+        audio may reach the kernel only once this cell has finished (without kernel subshells),
+        so read the last words in a later cell, where :meth:`wait` blocks until they are all in
+        (in this one it raises: it could never return there). Does nothing when nothing records.
         """
         self.recording = False
 
@@ -339,7 +358,7 @@ class LiveTranscriber(anywidget.AnyWidget):
         if _between_cells_only() and self._page_recording_open():
             raise RuntimeError(
                 "wait() would block for good: the browser is still recording, or has not sent the end of its recording "
-                "yet, and what it sends reaches the kernel only once this cell has finished. Stop it (the Stop button "
+                "yet, and what it sends may reach the kernel only once this cell has finished. Stop it (the Stop button "
                 "or w.stop()), then call w.wait() in a later cell."
             )
         return self.transcriber.wait(timeout)
