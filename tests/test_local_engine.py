@@ -218,15 +218,15 @@ def test_words_whisper_heard_without_a_space_before_them_are_joined_in_the_text(
 
 def test_a_word_split_between_two_final_results_reads_as_one_everywhere():
     """A final result may end inside a word ("cold", then "-hearted" in the next one, when the
-    streaming policy finalises up to there): the transcript, the recording's text and every export
-    keep it one word, and an SRT cue never breaks it."""
+    streaming policy finalises up to there): the transcript and every export keep it one word,
+    and an SRT cue never breaks it."""
     from live_transcriber import exports
     from live_transcriber.analysis import rows
-    from live_transcriber.results import Result, Transcript, Word
+    from live_transcriber.results import Result, Transcript, Word, join_words
 
     def result(*words: tuple[str, float, bool]) -> Result:
         ws = tuple(Word(t.strip(".").lower(), s, s + 0.3, 0.9, t, attached=a) for t, s, a in words)
-        return Result("".join(w.text if i == 0 or w.attached else " " + w.text for i, w in enumerate(ws)), ws[0].start, ws[-1].end, ws, is_final=True, recording=0)
+        return Result(join_words(ws), ws[0].start, ws[-1].end, ws, is_final=True, recording=0)
 
     first = result(("The", 0.0, False), ("cold", 0.3, False))
     second = result(("-hearted", 0.6, True), ("man.", 0.9, False))

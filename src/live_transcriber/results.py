@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field, replace
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Union
 
 #: Seconds of silence between two words that end an utterance.
@@ -354,10 +354,13 @@ def join_words(words: Sequence[Word], texts: Sequence[str] | None = None) -> str
 def join_results(results: Iterable[Result], text: str = "") -> str:
     """``text`` and the results' text after it: a space between two, except before a result whose
     first word is ``attached`` (a final result may end inside a word: "cold" then "-hearted")."""
+    parts = [text] if text else []
     for result in results:
         if result.text:
-            text += result.text if not text or (result.words and result.words[0].attached) else " " + result.text
-    return text
+            if parts and not (result.words and result.words[0].attached):
+                parts.append(" ")
+            parts.append(result.text)
+    return "".join(parts)
 
 
 class Utterances:
